@@ -1,0 +1,32 @@
+# make run   installs the runtime dependencies in .venv and starts the app on the demo database.
+# make test  installs the test dependencies and a Chromium, then runs the whole suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+PYTHON ?= python3
+
+.PHONY: run test lint bench
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev
+	bash scripts/install-chromium.sh $(PY)
+	$(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -q
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.dev
+	bash scripts/install-chromium.sh $(PY)
+	$(PY) -m livret bench
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(VENV)/.runtime $@

@@ -1,0 +1,1 @@
+"""Livret: competency dashboards, bilans and grades for vocational classes."""

@@ -1,0 +1,5 @@
+import sys
+
+from livret.cli import main
+
+sys.exit(main())

@@ -1,0 +1,72 @@
+"""Every enumeration of the domain, defined once with its code, French label and colour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResultLevel:
+    code: str
+    label: str
+    colour: str
+    css: str
+    rank: int  # order used when summarising a competency; -1 = not an achievement
+
+
+RESULT_LEVELS: tuple[ResultLevel, ...] = (
+    ResultLevel("NA", "Pas de réussite ou non fait", "#d62728", "lv-na", 0),
+    ResultLevel("PR", "Réussite partielle", "#ff8c1a", "lv-pr", 1),
+    ResultLevel("RA", "Réussite totale avec aide", "#8fd18f", "lv-ra", 2),
+    ResultLevel("RT", "Réussite totale en autonomie", "#1e7b34", "lv-rt", 3),
+    ResultLevel("NV", "Critère non évaluable", "#2f6fdb", "lv-nv", -1),
+    ResultLevel("AB", "Apprenant absent", "#9e9e9e", "lv-ab", -1),
+)
+RESULT_BY_CODE = {level.code: level for level in RESULT_LEVELS}
+RESULT_CODES = tuple(RESULT_BY_CODE)
+
+COMPLEXITIES = {"D": "Découverte", "Int": "Intermédiaire", "B": "Niveau Bac Pro"}
+COMPANY_CODE = "E"  # how a company evaluation is shown in place of a complexity
+CONTEXTS = {"school": "Établissement", "company": "Entreprise"}
+
+
+@dataclass(frozen=True)
+class AcquisitionLevel:
+    level: int
+    label: str
+    short: str
+    colour: str
+    value: tuple[int, int]  # grade value as an exact fraction (numerator, denominator)
+
+
+ACQUISITION_LEVELS: tuple[AcquisitionLevel, ...] = (
+    AcquisitionLevel(4, "Compétence totalement acquise et transférable", "++", "#1e7b34", (1, 1)),
+    AcquisitionLevel(3, "Compétence partiellement acquise", "+", "#8fd18f", (2, 3)),
+    AcquisitionLevel(2, "Compétence en cours d'acquisition, non stabilisée", "-", "#ff8c1a", (1, 3)),
+    AcquisitionLevel(1, "Compétence non acquise", "--", "#d62728", (0, 1)),
+)
+ACQUISITION_BY_LEVEL = {a.level: a for a in ACQUISITION_LEVELS}
+NOT_EVALUATED_LABEL = "Compétence non évaluée"
+NOT_EVALUATED_SHORT = "NE"
+OBJECTIVES = {"intermediate": "Objectifs intermédiaires", "terminal": "Objectifs terminaux"}
+
+BILAN_STATUSES = {"draft": "Brouillon", "validated": "Validé", "unlocked": "Déverrouillé"}
+
+ROLES = {
+    "teacher": "Enseignant",
+    "ddfpt": "DDFPT",
+    "learner": "Apprenant",
+    "admin": "Administrateur",
+}
+
+
+def positioning_short(level: int | None) -> str:
+    """Short code of a positioning: '++', '+', '-', '--', or 'NE' when not evaluated."""
+    if level is None:
+        return NOT_EVALUATED_SHORT
+    return ACQUISITION_BY_LEVEL[level].short
+
+
+def column_code(complexity: str | None, context: str) -> str:
+    """The code heading an evaluation's column: its complexity, or E for a company bilan."""
+    return COMPANY_CODE if context == "company" else str(complexity)

@@ -1,0 +1,240 @@
+"""The database schema, created and upgraded by sqlite-utils migrations.
+
+Written as SQL because the constraints that keep the data right (CHECKs, composite foreign keys,
+partial unique indexes, triggers) are SQL. Each migration runs in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("livret")
+
+RESULT_CODES_SQL = "('NA', 'PR', 'RA', 'RT', 'NV', 'AB')"
+
+INITIAL_SCHEMA = f"""
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE diplomas (
+    code TEXT PRIMARY KEY CHECK (length(trim(code)) > 0),
+    title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    version TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE units (
+    id INTEGER PRIMARY KEY,
+    diploma TEXT NOT NULL REFERENCES diplomas(code) ON DELETE CASCADE,
+    code TEXT NOT NULL CHECK (length(trim(code)) > 0),
+    epreuve TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL,
+    coefficient REAL NOT NULL CHECK (coefficient > 0),
+    UNIQUE (diploma, code)
+);
+CREATE TABLE domains (
+    id INTEGER PRIMARY KEY,
+    diploma TEXT NOT NULL REFERENCES diplomas(code) ON DELETE CASCADE,
+    code TEXT NOT NULL CHECK (length(trim(code)) > 0),
+    title TEXT NOT NULL,
+    radar_order INTEGER NOT NULL,
+    UNIQUE (diploma, code)
+);
+CREATE TABLE competencies (
+    id INTEGER PRIMARY KEY,
+    diploma TEXT NOT NULL REFERENCES diplomas(code) ON DELETE CASCADE,
+    code TEXT NOT NULL CHECK (length(trim(code)) > 0),
+    title TEXT NOT NULL,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    position INTEGER NOT NULL,
+    activities TEXT NOT NULL DEFAULT '',
+    UNIQUE (diploma, code)
+);
+CREATE TABLE criteria (
+    id INTEGER PRIMARY KEY,
+    competency_id INTEGER NOT NULL REFERENCES competencies(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position > 0),
+    text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+    UNIQUE (competency_id, position)
+);
+CREATE TABLE classes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+    diploma TEXT NOT NULL REFERENCES diplomas(code),
+    school_year TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE learners (
+    id INTEGER PRIMARY KEY,
+    class_id INTEGER NOT NULL REFERENCES classes(id),
+    last_name TEXT NOT NULL CHECK (length(trim(last_name)) > 0),
+    first_name TEXT NOT NULL CHECK (length(trim(first_name)) > 0),
+    email TEXT,
+    birth_date TEXT,
+    version INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (class_id, last_name, first_name)
+);
+CREATE INDEX learners_by_class ON learners(class_id, last_name, first_name);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (email LIKE '%_@_%'),
+    role TEXT NOT NULL CHECK (role IN ('teacher', 'ddfpt', 'learner', 'admin')),
+    password_hash TEXT,
+    learner_id INTEGER UNIQUE REFERENCES learners(id) ON DELETE CASCADE,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    CHECK ((role = 'learner') = (learner_id IS NOT NULL))
+);
+CREATE TABLE teacher_classes (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, class_id)
+);
+CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY,
+    class_id INTEGER NOT NULL REFERENCES classes(id),
+    learner_id INTEGER REFERENCES learners(id) ON DELETE CASCADE,
+    title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    eval_date TEXT NOT NULL CHECK (eval_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    context TEXT NOT NULL CHECK (context IN ('school', 'company')),
+    complexity TEXT CHECK (complexity IN ('D', 'Int', 'B')),
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    CHECK ((context = 'school') = (complexity IS NOT NULL))
+);
+CREATE UNIQUE INDEX evaluations_identity
+    ON evaluations(class_id, title, eval_date, ifnull(learner_id, 0));
+CREATE INDEX evaluations_by_class ON evaluations(class_id, modified_at);
+CREATE TABLE evaluation_criteria (
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    criterion_id INTEGER NOT NULL REFERENCES criteria(id),
+    PRIMARY KEY (evaluation_id, criterion_id)
+);
+CREATE TABLE results (
+    evaluation_id INTEGER NOT NULL,
+    learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+    criterion_id INTEGER NOT NULL,
+    code TEXT NOT NULL CHECK (code IN {RESULT_CODES_SQL}),
+    PRIMARY KEY (evaluation_id, learner_id, criterion_id),
+    FOREIGN KEY (evaluation_id, criterion_id)
+        REFERENCES evaluation_criteria(evaluation_id, criterion_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX results_by_learner ON results(learner_id, evaluation_id, criterion_id, code);
+CREATE TABLE bilans (
+    id INTEGER PRIMARY KEY,
+    learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'validated', 'unlocked')),
+    validated_at TEXT,
+    constats TEXT NOT NULL DEFAULT '',
+    conseils TEXT NOT NULL DEFAULT '',
+    author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    CHECK ((status = 'draft') = (validated_at IS NULL))
+);
+CREATE UNIQUE INDEX one_draft_per_learner ON bilans(learner_id) WHERE status = 'draft';
+CREATE INDEX bilans_by_learner ON bilans(learner_id, status, validated_at);
+CREATE TABLE positionings (
+    bilan_id INTEGER NOT NULL REFERENCES bilans(id) ON DELETE CASCADE,
+    competency_id INTEGER NOT NULL REFERENCES competencies(id),
+    level INTEGER CHECK (level BETWEEN 1 AND 4),
+    objective TEXT CHECK (objective IN ('intermediate', 'terminal')),
+    PRIMARY KEY (bilan_id, competency_id),
+    CHECK ((level IS NULL) = (objective IS NULL))
+);
+CREATE TABLE grades (
+    id INTEGER PRIMARY KEY,
+    bilan_id INTEGER NOT NULL REFERENCES bilans(id) ON DELETE CASCADE,
+    grade REAL NOT NULL CHECK (grade BETWEEN 0 AND 20),
+    weights TEXT NOT NULL,
+    rounding_step REAL NOT NULL CHECK (rounding_step > 0),
+    author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX grades_by_bilan ON grades(bilan_id, id);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    user_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id INTEGER,
+    learner_id INTEGER,
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX audit_by_entity ON audit_log(entity, entity_id);
+"""
+
+# A learner's `version` is part of every cache key of that learner's data: these triggers bump it
+# on any write that changes what the learner's dashboard or bilans show, so no caller can forget.
+VERSION_TRIGGERS = """
+CREATE TRIGGER results_insert_version AFTER INSERT ON results BEGIN
+    UPDATE learners SET version = version + 1 WHERE id = NEW.learner_id;
+END;
+CREATE TRIGGER results_update_version AFTER UPDATE ON results BEGIN
+    UPDATE learners SET version = version + 1 WHERE id IN (OLD.learner_id, NEW.learner_id);
+END;
+CREATE TRIGGER results_delete_version AFTER DELETE ON results BEGIN
+    UPDATE learners SET version = version + 1 WHERE id = OLD.learner_id;
+END;
+CREATE TRIGGER evaluations_update_version AFTER UPDATE ON evaluations BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE id IN (SELECT learner_id FROM results WHERE evaluation_id = NEW.id);
+END;
+CREATE TRIGGER evaluations_delete_version BEFORE DELETE ON evaluations BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE id IN (SELECT learner_id FROM results WHERE evaluation_id = OLD.id);
+END;
+CREATE TRIGGER bilans_insert_version AFTER INSERT ON bilans BEGIN
+    UPDATE learners SET version = version + 1 WHERE id = NEW.learner_id;
+END;
+CREATE TRIGGER bilans_update_version AFTER UPDATE ON bilans BEGIN
+    UPDATE learners SET version = version + 1 WHERE id = NEW.learner_id;
+END;
+CREATE TRIGGER bilans_delete_version AFTER DELETE ON bilans BEGIN
+    UPDATE learners SET version = version + 1 WHERE id = OLD.learner_id;
+END;
+CREATE TRIGGER positionings_insert_version AFTER INSERT ON positionings BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE id = (SELECT learner_id FROM bilans WHERE id = NEW.bilan_id);
+END;
+CREATE TRIGGER positionings_update_version AFTER UPDATE ON positionings BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE id = (SELECT learner_id FROM bilans WHERE id = NEW.bilan_id);
+END;
+CREATE TRIGGER positionings_delete_version AFTER DELETE ON positionings BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE id = (SELECT learner_id FROM bilans WHERE id = OLD.bilan_id);
+END;
+"""
+
+
+def _run_statements(db: sqlite_utils.Database, script: str) -> None:
+    # executescript() would COMMIT the migration's transaction, so statements go one by one.
+    statement = ""
+    for line in script.strip().splitlines():
+        statement += line + "\n"
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+@migrations()
+def m001_initial_schema(db: sqlite_utils.Database) -> None:
+    _run_statements(db, INITIAL_SCHEMA)
+
+
+@migrations()
+def m002_learner_version_triggers(db: sqlite_utils.Database) -> None:
+    _run_statements(db, VERSION_TRIGGERS)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Create or upgrade the schema to the latest version."""
+    migrations.apply(db)

@@ -1,0 +1,25 @@
+"""Accueil: the classes the signed-in user works with."""
+
+import streamlit as st
+
+from livret import school, ui
+
+db = ui.database()
+user = ui.current_user()
+
+st.title("Livret de compétences")
+st.write(f"Bonjour {user.name}.")
+classes = school.visible_classes(db, user)
+if classes.empty:
+    st.info("Aucune classe ne vous est attribuée pour le moment.")
+elif user.role == "learner":
+    st.write(f"Classe : **{classes.iloc[0]['name']}**")
+else:
+    summary = school.school_summary(db, user)
+    st.subheader("Vos classes")
+    st.table(
+        summary[["name", "diploma", "school_year", "learners", "evaluations", "bilans"]].rename(columns={
+            "name": "Classe", "diploma": "Diplôme", "school_year": "Année scolaire",
+            "learners": "Apprenants", "evaluations": "Évaluations", "bilans": "Bilans validés",
+        }).set_index("Classe"),
+    )

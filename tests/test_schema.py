@@ -1,0 +1,129 @@
+import sqlite3
+import threading
+
+import pytest
+
+from livret.db import connect, transaction
+
+
+def test_connection_pragmas(demo_db):
+    assert demo_db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert demo_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert demo_db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def _evaluation(db, **overrides):
+    class_id = db.execute("INSERT INTO classes(name, diploma) VALUES ('2MELEC', 'BACPRO-MELEC')").lastrowid
+    row = {"class_id": class_id, "title": "TP 1", "eval_date": "2026-01-10", "context": "school",
+           "complexity": "D", "created_at": "2026-01-10 08:00:00", "modified_at": "2026-01-10 08:00:00"}
+    row.update(overrides)
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    return db.execute(f"INSERT INTO evaluations({cols}) VALUES ({marks})", list(row.values())).lastrowid
+
+
+@pytest.mark.parametrize("overrides", [
+    {"complexity": "X"},
+    {"context": "home"},
+    {"context": "company"},  # a company evaluation has no complexity
+    {"eval_date": "10/01/2026"},
+    {"title": "  "},
+])
+def test_evaluation_checks_refuse_bad_rows(empty_db, overrides):
+    with pytest.raises(sqlite3.IntegrityError):
+        _evaluation(empty_db, **overrides)
+
+
+def test_result_code_check_and_orphan_result(empty_db):
+    db = empty_db
+    eval_id = _evaluation(db)
+    learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')").lastrowid
+    criterion, other = [r[0] for r in db.execute("SELECT id FROM criteria ORDER BY id LIMIT 2")]
+    db.execute("INSERT INTO evaluation_criteria VALUES (?, ?)", [eval_id, criterion])
+    db.execute("INSERT INTO results VALUES (?, ?, ?, 'RT')", [eval_id, learner, criterion])
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("INSERT INTO results VALUES (?, ?, ?, 'XX')", [eval_id, learner, criterion])
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # criterion not assessed by that evaluation
+        db.execute("INSERT INTO results VALUES (?, ?, ?, 'RT')", [eval_id, learner, other])
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("INSERT INTO results VALUES (?, 9999, ?, 'RT')", [eval_id, criterion])
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE|PRIMARY"):
+        db.execute("INSERT INTO results VALUES (?, ?, ?, 'NA')", [eval_id, learner, criterion])
+
+
+def test_duplicates_refused(empty_db):
+    db = empty_db
+    _evaluation(db)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO classes(name, diploma) VALUES ('2MELEC', 'BACPRO-MELEC')")
+    db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        _evaluation_same = db.execute(
+            "INSERT INTO evaluations(class_id, title, eval_date, context, complexity, created_at, modified_at) "
+            "SELECT class_id, title, eval_date, context, complexity, created_at, modified_at FROM evaluations")
+        assert _evaluation_same
+
+
+def test_one_draft_per_learner_and_positioning_checks(empty_db):
+    db = empty_db
+    db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
+    learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'A', 'B')").lastrowid
+    stamp = "2026-01-01 10:00:00"
+    bilan = db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
+                       [learner, stamp, stamp]).lastrowid
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
+                   [learner, stamp, stamp])
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # a validated bilan has a validation date
+        db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'validated', ?, ?)",
+                   [learner, stamp, stamp])
+    competency = db.execute("SELECT id FROM competencies LIMIT 1").fetchone()[0]
+    for level, objective in ((5, "terminal"), (3, None), (None, "terminal"), (2, "final")):
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            db.execute("INSERT INTO positionings VALUES (?, ?, ?, ?)", [bilan, competency, level, objective])
+    db.execute("INSERT INTO positionings VALUES (?, ?, NULL, NULL)", [bilan, competency])
+
+
+def test_learner_version_bumped_by_triggers(demo_db):
+    learner, version = demo_db.execute("SELECT id, version FROM learners ORDER BY id LIMIT 1").fetchone()
+    evaluation, criterion = demo_db.execute(
+        "SELECT evaluation_id, criterion_id FROM results WHERE learner_id = ? LIMIT 1", [learner]).fetchone()
+    demo_db.execute("UPDATE results SET code = 'NV' WHERE learner_id = ? AND evaluation_id = ? AND criterion_id = ?",
+                    [learner, evaluation, criterion])
+    assert demo_db.execute("SELECT version FROM learners WHERE id = ?", [learner]).fetchone()[0] > version
+
+
+def test_transaction_rolls_back_everything(empty_db):
+    with pytest.raises(sqlite3.IntegrityError):
+        with transaction(empty_db):
+            empty_db.execute("INSERT INTO classes(name, diploma) VALUES ('X', 'BACPRO-MELEC')")
+            empty_db.execute("INSERT INTO classes(name, diploma) VALUES ('X', 'BACPRO-MELEC')")
+    assert empty_db.execute("SELECT count(*) FROM classes").fetchone()[0] == 0
+
+
+def test_two_threads_writing_at_once_lose_nothing(tmp_path, empty_db):
+    path = tmp_path / "empty.db"
+    errors = []
+
+    def writer(prefix):
+        db = connect(path)
+        try:
+            for n in range(50):
+                with transaction(db):
+                    db.execute("INSERT INTO classes(name, diploma) VALUES (?, 'BACPRO-MELEC')", [f"{prefix}{n}"])
+                    db.execute("INSERT INTO audit_log(at, user_name, action, entity) VALUES ('t', 'x', 'w', 'c')")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "AB"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert empty_db.execute("SELECT count(*) FROM classes").fetchone()[0] == 100
+    assert empty_db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 100
