@@ -203,3 +203,13 @@ def sign_in(page, base_url: str, account_label: str, path: str = "") -> None:
     page.get_by_role("button", name="Se connecter").click()
     wait_for_app(page)
     page.get_by_role("button", name="Se déconnecter").wait_for()
+
+
+@pytest.fixture(scope="module")
+def private_server(tmp_path_factory, demo_template):
+    """A server on its own copy of the demo school, for the tests of one module that write data."""
+    path = tmp_path_factory.mktemp("private") / "demo.db"
+    shutil.copy(demo_template, path)
+    srv = StreamlitServer(path)
+    yield srv
+    srv.stop()
