@@ -3,12 +3,7 @@ Streamlit server driven by headless Chromium (waiting on the app's own state, ne
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,13 +11,11 @@ import pytest
 from livret import demo, referentiel, schema
 from livret.db import close_thread_connections, connect
 from livret.permissions import load_user
+from livret.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer, sign_in, wait_for_app
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("LIVRET_CHROMIUM") or shutil.which("chromium")  # None: Playwright's own build
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
+# Re-exported for the test modules.
+__all__ = ["ROOT", "StreamlitServer", "sign_in", "wait_for_app"]
+
 
 
 @pytest.fixture
@@ -107,50 +100,6 @@ def app_env(demo_path, monkeypatch):
 
 # ---------------------------------------------------------------- browser
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    def __init__(self, db_path: Path, env: dict | None = None):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.db_path = db_path
-        full_env = {**os.environ, "LIVRET_DB": str(db_path), **(env or {})}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        self._wait_healthy()
-
-    def _wait_healthy(self, timeout: float = 60) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode())
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode() == "ok":
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("Streamlit did not become healthy")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 @pytest.fixture(scope="session")
 def server_db(tmp_path_factory, demo_template) -> Path:
     path = tmp_path_factory.mktemp("server") / "demo.db"
@@ -183,26 +132,6 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def wait_for_app(page) -> None:
-    """Wait until the app is connected and its script has finished running."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stApp'][data-test-script-state='running']\")"
-    )
-
-
-def sign_in(page, base_url: str, account_label: str, path: str = "") -> None:
-    """Open base_url/path and sign in with the demo account whose label contains account_label."""
-    page.goto(f"{base_url}/{path}")
-    wait_for_app(page)
-    page.get_by_label("Compte de démonstration").click()
-    page.get_by_role("option", name=account_label).first.click()
-    page.get_by_role("button", name="Se connecter").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Se déconnecter").wait_for()
 
 
 @pytest.fixture(scope="module")
