@@ -1,0 +1,314 @@
+"""`python -m livret bench`: measured speed of every page at 1× and 10× the demo school (issue 8).
+
+Each figure is a median of repeated runs. Page figures are compared with the framework's floor
+measured in the same run (an empty page in AppTest, a one-line page in the browser), because these
+machines are shared and noisy: ratios measured together are what can be compared across runs."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from livret import demo
+from livret.db import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+EMPTY_PAGE = ROOT / "bench" / "empty_page.py"
+TRIVIAL_APP = ROOT / "bench" / "trivial_app.py"
+MODES = {
+    "chronologique": {},
+    "condensé": {"condensed": True},
+    "sans titres": {"titles": False},
+    "compact": {"compact": True},
+}
+
+
+@dataclass
+class Row:
+    label: str
+    unit: str
+    values: dict[int, float] = field(default_factory=dict)  # scale -> value
+    per_learner: bool = True
+
+
+def median_ms(action, repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
+
+
+def fullest_learner(db) -> dict:
+    """The learner with the most evaluations, with the names the pages' URLs use."""
+    row = db.execute(
+        "SELECT r.learner_id, count(DISTINCT r.evaluation_id) AS n, l.last_name, l.first_name, c.name "
+        "FROM results r JOIN learners l ON l.id = r.learner_id JOIN classes c ON c.id = l.class_id "
+        "GROUP BY r.learner_id ORDER BY n DESC, r.learner_id LIMIT 1").fetchone()
+    return {"id": row[0], "evaluations": row[1], "label": f"{row[2]} {row[3]}", "class_name": row[4]}
+
+
+def ddfpt_id(db) -> int:
+    return db.execute("SELECT id FROM users WHERE role = 'ddfpt' ORDER BY id LIMIT 1").fetchone()[0]
+
+
+def database_for(scale: int, folder: Path) -> Path:
+    path = folder / f"demo-scale{scale}.db"
+    if not path.exists():
+        demo.build_demo_database(path, scale=scale)
+    return path
+
+
+# ---------------------------------------------------------------- 1-2: data and grid
+
+
+def measure_data_and_grid(path: Path, repeat: int) -> dict[str, float]:
+    from livret import dashboard, grid
+    from livret.permissions import load_user
+
+    db = connect(path)
+    learner = fullest_learner(db)
+    user = load_user(db, ddfpt_id(db))
+    figures = {"data_ms": median_ms(lambda: dashboard.learner_data(db, user, learner["id"]), repeat)}
+    data = dashboard.learner_data(db, user, learner["id"])
+    for mode, options in MODES.items():
+        opts = grid.GridOptions(**options)
+        figures[f"grid_ms:{mode}"] = median_ms(
+            lambda opts=opts: grid.render_grid(data.referentiel, data.results, data.bilans, opts), repeat)
+        html = grid.render_grid(data.referentiel, data.results, data.bilans, opts)
+        figures[f"grid_kb:{mode}"] = len(html.encode()) / 1024
+    db.close()
+    return figures
+
+
+# ---------------------------------------------------------------- 3-4: AppTest
+
+
+@contextlib.contextmanager
+def _env(**values):
+    import os
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def measure_apptest(path: Path, repeat: int) -> dict[str, float]:
+    from streamlit.testing.v1 import AppTest
+
+    db = connect(path)
+    learner = fullest_learner(db)
+    user_id = ddfpt_id(db)
+    db.close()
+    params = {"classe": learner["class_name"], "apprenant": learner["label"]}
+
+    def page_run(script: Path, click: str | None = None):
+        def run():
+            at = AppTest.from_file(str(script), default_timeout=60)
+            at.session_state["user_id"] = user_id
+            for key, value in params.items():
+                at.query_params[key] = value
+            at.run()
+            if click is not None:
+                button = next(b for b in at.button if b.label == click or b.key == click)
+                button.click().run()
+            assert not at.exception, at.exception
+        return run
+
+    figures = {}
+    with _env(LIVRET_DB=path):
+        scripts = {
+            "empty": (EMPTY_PAGE, None),
+            "tableau de bord": (ROOT / "pages" / "tableau_de_bord.py", None),
+            "bilans de compétences": (ROOT / "pages" / "bilans.py", None),
+            "notation": (ROOT / "pages" / "notation.py", "Noter le dernier bilan des apprenants"),
+        }
+        for name, (script, click) in scripts.items():
+            run = page_run(script, click)
+            run()  # warm the caches and imports: a teacher's second look, not the server's first
+            figures[f"apptest_ms:{name}"] = median_ms(run, repeat)
+        # The bilan dialog: the dashboard run, then the rerun that opens « BI ».
+        dialog_page = ROOT / "pages" / "tableau_de_bord.py"
+
+        def dialog_rerun():
+            at = AppTest.from_file(str(dialog_page), default_timeout=60)
+            at.session_state["user_id"] = user_id
+            for key, value in params.items():
+                at.query_params[key] = value
+            at.run()
+            start = time.perf_counter()
+            at.button(key="open_bilan").click().run()
+            assert not at.exception, at.exception
+            return (time.perf_counter() - start) * 1000
+
+        dialog_rerun()
+        figures["apptest_ms:dialogue BI"] = statistics.median(dialog_rerun() for _ in range(repeat))
+    return figures
+
+
+# ---------------------------------------------------------------- 5-6: browser
+
+
+def measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    from livret.serving import StreamlitServer, launch_chromium, sign_in, wait_for_app
+
+    db = connect(path)
+    learner = fullest_learner(db)
+    db.close()
+    figures = {}
+    trivial = StreamlitServer(path, script=TRIVIAL_APP)
+    server = StreamlitServer(path)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(trivial.url)
+            wait_for_app(page)
+            button = page.get_by_role("button", name="Relancer")
+
+            def trivial_rerun():
+                button.click()
+                wait_for_app(page)
+                page.get_by_text("Une ligne de texte.").wait_for()
+
+            figures["browser_ms:rerun trivial"] = statistics.median(
+                _timed(trivial_rerun) for _ in range(clicks))
+
+            sign_in(page, server.url, "DDFPT", path=f"tableau-de-bord?classe={learner['class_name']}")
+            page.locator("section.lv-comp").first.wait_for()
+            learner_box = page.get_by_test_id("stSelectbox").filter(has_text="Apprenant")
+            next_button = page.get_by_role("button", name="Suivant →")
+
+            def next_learner():
+                before = learner_box.inner_text()
+                next_button.click()
+                page.wait_for_function(
+                    "([before]) => { const boxes = [...document.querySelectorAll(\"[data-testid='stSelectbox']\")];"
+                    " const box = boxes.find(b => b.innerText.includes('Apprenant'));"
+                    " return box && box.innerText !== before; }", arg=[before])
+                wait_for_app(page)
+                page.locator("section.lv-comp").first.wait_for()
+
+            next_learner()
+            figures["browser_ms:suivant"] = statistics.median(_timed(next_learner) for _ in range(clicks))
+
+            extra = []
+            for _ in range(sessions - 1):
+                other = browser.new_context(viewport={"width": 1280, "height": 900})
+                other_page = other.new_page()
+                sign_in(other_page, server.url, "DDFPT",
+                        path=f"tableau-de-bord?classe={learner['class_name']}&apprenant={learner['label']}")
+                other_page.locator("section.lv-comp").first.wait_for()
+                extra.append(other)
+            figures[f"memory_mb:{sessions} sessions"] = server.peak_memory_kib() / 1024
+            for other in extra:
+                other.close()
+            browser.close()
+    finally:
+        server.stop()
+        trivial.stop()
+    return figures
+
+
+def _timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+# ---------------------------------------------------------------- report
+
+
+def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: bool, folder: Path) -> str:
+    results: dict[int, dict[str, float]] = {}
+    learners: dict[int, dict] = {}
+    for scale in scales:
+        path = database_for(scale, folder)
+        db = connect(path)
+        learners[scale] = fullest_learner(db)
+        db.close()
+        figures = measure_data_and_grid(path, repeat)
+        figures.update(measure_apptest(path, repeat))
+        if browser:
+            figures.update(measure_browser(path, clicks, sessions))
+        results[scale] = figures
+    return format_table(results, learners)
+
+
+LABELS = {
+    "data_ms": ("1. données du tableau de bord (requêtes + mise en forme)", "ms"),
+    "grid_ms": ("2. rendu HTML de la grille", "ms"),
+    "grid_kb": ("2. taille HTML de la grille", "Ko"),
+    "apptest_ms": ("3–4. AppTest", "ms"),
+    "browser_ms": ("5. Chromium", "ms"),
+    "memory_mb": ("6. mémoire crête du serveur", "Mo"),
+}
+
+
+def format_table(results: dict[int, dict[str, float]], learners: dict[int, dict]) -> str:
+    scales = sorted(results)
+    first = scales[0]
+    lines = []
+    for scale in scales:
+        info = learners[scale]
+        lines.append(f"Échelle {scale} : apprenant le plus fourni {info['label']} ({info['class_name']}), "
+                     f"{info['evaluations']} évaluations.")
+    header = ["mesure", *[f"échelle {s}" for s in scales]]
+    if len(scales) > 1:
+        header.append(f"échelle {scales[-1]} / {first}")
+    header.append("rapport au plancher")
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    floors = {"apptest_ms": "apptest_ms:empty", "browser_ms": "browser_ms:rerun trivial"}
+    for key in results[first]:
+        kind, _, detail = key.partition(":")
+        label, unit = LABELS[kind]
+        name = f"{label} — {detail}" if detail else label
+        cells = [f"{results[s][key]:.1f} {unit}" for s in scales]
+        if len(scales) > 1:
+            cells.append(f"{results[scales[-1]][key] / results[first][key]:.2f}")
+        floor_key = floors.get(kind)
+        if floor_key and key != floor_key:
+            ratios = [results[s][key] / results[s][floor_key] for s in scales]
+            cells.append(" / ".join(f"{r:.2f}×" for r in ratios))
+        else:
+            cells.append("")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def add_command(commands) -> None:
+    parser = commands.add_parser("bench", help="mesurer la vitesse des pages (échelles 1 et 10)")
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--repeat", type=int, default=7, help="répétitions par mesure (médiane)")
+    parser.add_argument("--clicks", type=int, default=20, help="clics « Suivant → » dans Chromium")
+    parser.add_argument("--sessions", type=int, default=10, help="sessions de navigateur pour la mémoire")
+    parser.add_argument("--no-browser", action="store_true", help="sans les mesures dans Chromium")
+    parser.add_argument("--workdir", help="dossier des bases de mesure (par défaut un dossier temporaire)")
+    parser.set_defaults(handler=_cmd_bench)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.workdir:
+        folder = Path(args.workdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, folder))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="livret-bench-") as tmp:
+        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, Path(tmp)))
+    return 0

@@ -1,0 +1,20 @@
+"""The benchmark command keeps working: a CI-sized run (scale 1, few repetitions). No timing asserted."""
+
+import pytest
+
+from livret import bench
+
+pytestmark = pytest.mark.browser
+
+
+def test_ci_sized_benchmark_prints_every_figure(tmp_path, demo_template):
+    import shutil
+
+    shutil.copy(demo_template, tmp_path / "demo-scale1.db")
+    table = bench.run([1], repeat=1, clicks=2, sessions=2, browser=True, folder=tmp_path)
+    for label in ("données du tableau de bord", "rendu HTML de la grille — chronologique",
+                  "taille HTML de la grille — chronologique", "AppTest — tableau de bord",
+                  "AppTest — dialogue BI", "AppTest — notation", "AppTest — bilans de compétences",
+                  "Chromium — suivant", "Chromium — rerun trivial", "mémoire crête du serveur"):
+        assert label in table
+    assert "132 évaluations" in table
