@@ -7,25 +7,44 @@ from livret.codes import ROLES
 
 st.set_page_config(page_title="Livret", page_icon=":material/menu_book:", layout="wide")
 
+
+def _every_address_shows(page_function, title: str, icon: str, url_path: str) -> list:
+    """The same page at every address, so a shared link still opens the right page once signed in."""
+    pages = [st.Page(page_function, title=title, icon=icon, url_path=url_path, default=True)]
+    pages += [st.Page(page_function, title=spec.title, url_path=spec.url_path) for spec in navigation.PAGES]
+    return pages
+
+
+def _opening_page(first) -> st.Page:
+    """The root address opens the role's first page at its own address: Streamlit serves its default page
+    only at the root, so /tableau-de-bord (a shared link, a reload) would otherwise be « Page not found »."""
+    def open_first_page() -> None:
+        st.switch_page(first, query_params=st.query_params.to_dict())
+
+    return st.Page(open_first_page, title="Livret", url_path="ouverture", default=True, visibility="hidden")
+
+
 user = ui.current_user()
 if user is None:
-    # Every page address shows the sign-in form, so a shared link still works after signing in.
-    pages = [st.Page(ui.sign_in_page, title="Connexion", icon=":material/login:", url_path="connexion", default=True)]
-    pages += [
-        st.Page(ui.sign_in_page, title=spec.title, url_path=spec.url_path)
-        for spec in navigation.PAGES
-    ]
+    pages = _every_address_shows(ui.sign_in_page, "Connexion", ":material/login:", "connexion")
     st.navigation(pages, position="hidden").run()
 else:
-    pages = [
-        st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
-        for spec in navigation.pages_for(user.role)
-    ]
-    current = st.navigation(pages)
+    changing_password = ui.must_change_password(user)
+    if changing_password:
+        pages = _every_address_shows(ui.forced_password_page, "Mot de passe", ":material/password:", "mot-de-passe")
+        current = st.navigation(pages, position="hidden")
+    else:
+        pages = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+                 for spec in navigation.pages_for(user.role)]
+        current = st.navigation([_opening_page(pages[0]), *pages])
     with st.sidebar:
-        st.markdown(f"**{user.name}**  \n{ROLES[user.role]}")
+        st.markdown(f"**{ui.markdown_text(user.name)}**  \n{ROLES[user.role]}")
+        may_change = not changing_password and ui.can_change_password(user)
+        if may_change and st.button("Changer mon mot de passe", icon=":material/password:"):
+            ui.password_dialog(user)
         if st.button("Se déconnecter", icon=":material/logout:"):
             ui.sign_out()
-            st.rerun()
+        ui.write_session_cookie()
+    ui.show_notice()
     ui.show_banner()
     current.run()

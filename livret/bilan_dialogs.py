@@ -1,21 +1,257 @@
-"""Dialogs of the bilan opened from the dashboard (SPEC B1, B2): a UI-helpers module (Streamlit).
+"""Dialogs of the bilan opened from the dashboard (SPEC B1, B2), and the bilan views they share with
+the page « Bilans de compétences »: a UI-helpers module (Streamlit). Every write goes through
+livret.bilans, which checks the user; after a write the app reruns so the dashboard redraws.
 
 Contract used by pages/tableau_de_bord.py:
 - positioning_dialog(db, user, learner_id, competency_id): « Niveaux d'acquisition de la compétence »
 - bilan_dialog(db, user, learner_id): « Bilan de NOM Prénom »
-Both are @st.dialog functions, called when the « ? » of a competency or the « BI » button is clicked.
+Both open a st.dialog; call them when the « ? » of a competency or the « BI » button is clicked.
 """
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import streamlit as st
 
+from livret import bilan_document, bilans, radar
+from livret.codes import ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
+from livret.errors import LivretError
 
-@st.dialog("Niveaux d'acquisition de la compétence")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")
+
+MINUS = "\u2212"
+OBJECTIVE_WORDS = {"intermediate": "intermédiaire", "terminal": "terminal"}
+
+
+def md(text: str) -> str:
+    """Text shown literally inside Markdown (names and titles come from files and users)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def choice_key(positioning: bilans.Positioning) -> str:
+    """Widget key of a choice of the positioning dialog (its CSS class is st-key-<key>)."""
+    if positioning.level is None:
+        return "position_choice_ne"
+    return f"position_choice_{positioning.level}_{positioning.objective}"
+
+
+def choice_label(positioning: bilans.Positioning) -> str:
+    """Visible and accessible name of a choice: « ++ · terminal », « NE »."""
+    if positioning.level is None:
+        return "NE"
+    # Minus signs: a button label is Markdown, which turns « -- » into a dash even when escaped.
+    return f"{positioning.short.replace('-', MINUS)} · {OBJECTIVE_WORDS[positioning.objective]}"
+
+
+def _choice_css(current: bilans.Positioning | None) -> str:
+    rules = []
+    for level in ACQUISITION_LEVELS:
+        full, half = f".st-key-position_choice_{level.level}_terminal", f".st-key-position_choice_{level.level}_intermediate"
+        text = "#ffffff" if level.level in (1, 4) else "#111111"
+        rules.append(f"{full} button {{ background: {level.colour}; border: 2px solid {level.colour}; color: {text}; }}")
+        rules.append(f"{half} button {{ background: linear-gradient(90deg, {level.colour} 50%, #ffffff 50%); "
+                     f"border: 2px solid {level.colour}; color: #111111; }}")
+        rules.append(f"{half} button p {{ background: rgba(255,255,255,0.85); padding: 0 0.3rem; border-radius: 3px; }}")
+    rules.append(".st-key-position_choice_ne button { background: #ffffff; border: 2px dashed #9e9e9e; color: #444; }")
+    if current is not None:
+        rules.append(f".st-key-{choice_key(current)} button {{ outline: 3px solid #111111; outline-offset: 2px; }}")
+    rules.append("[class*='st-key-position_choice_'] button { border-radius: 2px; min-height: 2.4rem; }")
+    rules.append("[class*='st-key-position_choice_'] button:hover { filter: brightness(0.92); }")
+    return "<style>" + "\n".join(rules) + "</style>"
+
+
+@st.dialog("Niveaux d'acquisition de la compétence", width="medium")
 def positioning_dialog(db, user, learner_id: int, competency_id: int) -> None:
-    st.write("Positionnement en cours de réalisation.")
+    """SPEC B1: 4 levels × objectifs intermédiaires / terminaux, « Compétence non évaluée », « Fermer».
+    A click writes the draft positioning at once and reruns the app (which closes the dialog)."""
+    try:
+        competencies = bilans.learner_competencies(db, user, learner_id)
+        draft = bilans.read_draft(db, user, learner_id)
+    except LivretError as error:
+        st.error(str(error))
+        return
+    match = competencies[competencies["competency_id"] == competency_id]
+    if match.empty:
+        st.error("Cette compétence n'appartient pas au diplôme de l'apprenant.")
+        return
+    competency = match.iloc[0]
+    current = draft.positionings.get(competency_id)
+    st.markdown(f"**{md(competency['code'])} - {md(competency['title'])}**")
+    st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
+    st.html(_choice_css(current))
+
+    widths = [2.4, 1.4, 1.4]
+    header = st.columns(widths, vertical_alignment="bottom")
+    for column, objective in zip(header[1:], OBJECTIVES):
+        column.markdown(f"**{OBJECTIVES[objective]}**")
+    chosen = None
+    for level in ACQUISITION_LEVELS:
+        row = st.columns(widths, vertical_alignment="center")
+        row[0].markdown(level.label)
+        for column, objective in zip(row[1:], OBJECTIVES):
+            positioning = bilans.Positioning(level.level, objective)
+            if column.button(choice_label(positioning), key=choice_key(positioning), width="stretch",
+                             help=positioning.label):
+                chosen = positioning
+    row = st.columns(widths, vertical_alignment="center")
+    row[0].markdown(NOT_EVALUATED_LABEL)
+    if row[1].button(choice_label(bilans.NOT_EVALUATED), key=choice_key(bilans.NOT_EVALUATED), width="stretch",
+                     help=NOT_EVALUATED_LABEL):
+        chosen = bilans.NOT_EVALUATED
+    if chosen is not None:
+        try:
+            bilans.save_draft_positioning(db, user, learner_id, competency_id, chosen)
+        except LivretError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+    if st.button("Fermer", key="position_close"):
+        st.rerun()
 
 
-@st.dialog("Bilan")
+# ---------------------------------------------------------------- views shared with the bilans page
+
+
+def show_positioning_tables(history: pd.DataFrame, *, unit_column: str | None = None) -> None:
+    """« Bilan des compétences » (one column per bilan, newest first) and the unit view."""
+    st.html(f"<style>{bilan_document.BILAN_CSS}</style>" + bilan_document.legend_html()
+            + bilan_document.history_table_html(history))
+    st.markdown("**Par unité**")
+    st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
+            + bilan_document.unit_view_html(bilans.unit_view(history, unit_column)))
+
+
+def _rows(frame: pd.DataFrame) -> tuple:
+    """A small frame as a hashable cache key (plain Python values, NA as None)."""
+    values = frame.astype(object).where(frame.notna(), None)
+    return (tuple(frame.columns), tuple(map(tuple, values.itertuples(index=False))))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _radar_spec(axes_rows: tuple, point_rows: tuple) -> dict:
+    # Building and validating the Altair layers takes a tenth of a second: done once per content.
+    axes = pd.DataFrame(list(axes_rows[1]), columns=list(axes_rows[0]))
+    points = pd.DataFrame(list(point_rows[1]), columns=list(point_rows[0]))
+    return radar.radar_chart(axes, points).to_dict()
+
+
+def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
+    """The radar of the newest two bilans of a history, with a reading key."""
+    points = radar.radar_data(axes, history)
+    if points.empty:
+        st.info("Aucun bilan à représenter pour le moment.")
+        return
+    st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
+            + bilan_document.radar_legend_html(radar.legend_items(points)))
+    st.vega_lite_chart(spec=_radar_spec(_rows(axes), _rows(points)), width="content",
+                       alt="Diagramme radar des deux derniers bilans, une branche par compétence")
+    st.caption(md(bilan_document.RADAR_KEY.replace("-", MINUS)))  # « -- » must not become a dash
+
+
+# ---------------------------------------------------------------- bilan dialog (B2)
+
+
+def _keys(learner_id: int, draft_id: int | None) -> dict[str, str]:
+    # The draft's id is part of the keys: a confirmed draft's widgets are never reused for the next one.
+    suffix = f"{learner_id}_{draft_id or 'new'}"
+    return {name: f"bilan_{name}_{suffix}" for name in ("constats", "conseils", "confirming", "word")}
+
+
+def _save_texts(db, user, learner_id: int, draft_id: int | None) -> None:
+    keys = _keys(learner_id, draft_id)
+    try:
+        bilans.save_draft_texts(db, user, learner_id, constats=st.session_state.get(keys["constats"]),
+                                conseils=st.session_state.get(keys["conseils"]), draft_id=draft_id)
+    except LivretError as error:
+        st.session_state["bilan_dialog_error"] = str(error)
+
+
+def _bilan_dialog_body(db, user, learner_id: int) -> None:
+    try:
+        draft = bilans.read_draft(db, user, learner_id)
+        history = bilans.bilan_history(db, user, learner_id, include_draft=True)
+        axes = bilans.radar_axes_of(db, user, learner_id)
+    except LivretError as error:
+        st.error(str(error))
+        return
+    keys = _keys(learner_id, draft.bilan_id)
+    error = st.session_state.pop("bilan_dialog_error", None)
+    if error:
+        st.error(error)
+    for name, label in (("constats", "Constats"), ("conseils", "Conseils")):
+        st.text_area(label, value=getattr(draft, name), key=keys[name], on_change=_save_texts,
+                     args=(db, user, learner_id, draft.bilan_id), placeholder=label)
+    st.caption("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant.")
+    st.subheader("Bilan des compétences")
+    missing = len(history[(history["status"] == "draft")]) - len(draft.positionings)
+    if missing > 0:
+        st.caption(f"{missing} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
+    show_positioning_tables(history)
+    st.subheader("Diagramme radar")
+    show_radar(axes, history)
+
+    close_column, confirm_column = st.columns(2)
+    if close_column.button("Fermer", key="bilan_close", width="stretch"):
+        st.rerun()
+    if confirm_column.button("Confirmer le bilan", key="bilan_confirm", type="primary", width="stretch"):
+        st.session_state[keys["confirming"]] = True
+    if not st.session_state.get(keys["confirming"]):
+        return
+    with st.form(f"bilan_confirmation_{learner_id}", border=True):
+        word = st.text_input(f"Pour créer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
+                             key=keys["word"])
+        submitted = st.form_submit_button("Créer le bilan", type="primary")
+    if submitted:
+        try:
+            bilans.confirm_bilan(db, user, learner_id, word, constats=st.session_state.get(keys["constats"]),
+                                 conseils=st.session_state.get(keys["conseils"]), draft_id=draft.bilan_id)
+        except LivretError as refusal:
+            st.error(str(refusal))
+            return
+        st.rerun()
+
+
 def bilan_dialog(db, user, learner_id: int) -> None:
-    st.write("Bilan en cours de réalisation.")
+    """SPEC B2: « Bilan de NOM Prénom ». The dialog's title is set when it opens, so it names the learner."""
+    try:
+        name = bilans.learner_name(db, user, learner_id)
+    except LivretError as error:
+        st.error(str(error))
+        return
+    for key in [k for k in st.session_state if str(k).startswith(f"bilan_confirming_{learner_id}_")]:
+        del st.session_state[key]  # each opening starts at the review, not at the typed word
+    st.dialog(f"Bilan de {md(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id)
+
+
+# ---------------------------------------------------------------- printing (B4)
+
+PRINT_CSS = """
+<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  [data-testid="stStatusWidget"], [data-testid="stSidebarCollapsedControl"], [data-testid="stBottom"],
+  .stButton, .stDownloadButton, .stFormSubmitButton, [data-testid="stForm"], [data-testid="stSelectbox"],
+  [data-testid="stAlert"], [data-testid="stExpander"], .no-print, [class*="st-key-bilans_screen_"] {
+    display: none !important;
+  }
+  [data-testid="stMain"], [data-testid="stAppViewContainer"], .stApp { overflow: visible !important; }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+  .stVegaLiteChart, .bilan-table, .unit-view { break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+</style>
+"""
+
+
+def apply_print_layout() -> None:
+    """A print of the page shows the bilan only, without Streamlit's sidebar, header and buttons."""
+    st.html(PRINT_CSS)
+
+
+def open_print_dialog() -> None:
+    """Open the browser's print dialog once (the script is ours; it carries no user text). The counter
+    makes each request a new element, so a second click prints again."""
+    count = st.session_state["bilans_print_count"] = st.session_state.get("bilans_print_count", 0) + 1
+    st.html(f"<script>/* {count} */ window.print();</script>", unsafe_allow_javascript=True)

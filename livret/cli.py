@@ -1,4 +1,4 @@
-"""Command line: python -m livret COMMAND. Each command registers its sub-parser here."""
+"""Command line: python -m livret COMMAND."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from livret import demo
+from livret import bench, demo, import_cli, user_cli
 from livret.db import db_path
 from livret.errors import LivretError
 
@@ -44,14 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     demo_cmd.add_argument("--scale", type=int, default=1, help="N fois l'établissement de démonstration")
     demo_cmd.set_defaults(handler=_cmd_demo)
-
-    for register in EXTRA_COMMANDS:
-        register(commands)
+    user_cli.register(commands)
+    import_cli.register(commands)
+    bench.add_command(commands)
     return parser
-
-
-# Modules that add commands (import, user, bench) append a function(subparsers) here.
-EXTRA_COMMANDS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:

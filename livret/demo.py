@@ -19,6 +19,9 @@ YEAR_END = date(2026, 6, 19)
 COUNCILS = (datetime(2025, 12, 12, 18, 0), datetime(2026, 3, 27, 18, 0))
 PLACEMENTS = (date(2025, 11, 28), date(2026, 5, 22))
 COMPANY_COMPETENCIES = ("C1", "C2", "C4", "C5", "C7", "C10", "C12", "C13")
+# Competencies a class only starts working on later in the year (its progression), so earlier
+# bilans leave them « non évaluée » and learners' profiles of evaluated competencies differ.
+LATE_COMPETENCIES = {"2MELEC": (("C8", "C9", "C13"), date(2026, 4, 1)), "1MELEC": (("C8",), date(2026, 1, 5))}
 
 # (name, learners, school evaluations, complexity weights D/Int/B at the start and end of the year)
 CLASSES = (
@@ -150,12 +153,13 @@ class _Builder:
                 for index in classes:
                     db.execute("INSERT INTO teacher_classes(user_id, class_id) VALUES (?, ?)",
                                [cur.lastrowid, class_ids[index]])
-            for index, (_, size, evaluations, mix) in enumerate(CLASSES):
+            for index, (name, size, evaluations, mix) in enumerate(CLASSES):
                 author = next(t for t, (_, _, cls) in zip(teacher_ids, TEACHERS) if cls[0] == index)
-                self.build_class(class_ids[index], size, evaluations, mix, author)
+                self.build_class(class_ids[index], size, evaluations, mix, author, name)
 
-    def build_class(self, class_id: int, size: int, evaluation_count: int, mix, author: int) -> None:
+    def build_class(self, class_id: int, size: int, evaluation_count: int, mix, author: int, base_name: str) -> None:
         db, rng = self.db, self.rng
+        late, late_from = LATE_COMPETENCIES.get(base_name, ((), YEAR_START))
         learners = []  # (id, profile, ability, absence)
         names: set[tuple[str, str]] = set()
         while len(names) < size:
@@ -188,7 +192,8 @@ class _Builder:
             progress = (day - YEAR_START).days / (YEAR_END - YEAR_START).days
             weights = [a + (b - a) * progress for a, b in zip(*mix)]
             complexity = rng.choices(("D", "Int", "B"), weights=weights)[0]
-            chosen = rng.sample(codes, rng.choice((1, 1, 2, 2, 3)))
+            available = [c for c in codes if day >= late_from or c not in late]
+            chosen = rng.sample(available, rng.choice((1, 1, 2, 2, 3)))
             criteria = []
             for code in sorted(chosen, key=codes.index):
                 crits = self.criteria_by_competency[code]
@@ -201,7 +206,8 @@ class _Builder:
             evaluations.append((eval_id, modified, criteria, complexity, progress, None))
         for learner_id, *_ in learners:
             for number, day in enumerate(PLACEMENTS, start=1):
-                chosen = rng.sample(COMPANY_COMPETENCIES, 5)
+                allowed = [c for c in COMPANY_COMPETENCIES if day >= late_from or c not in late]
+                chosen = rng.sample(allowed, 5)
                 criteria = []
                 for code in sorted(chosen, key=codes.index):
                     crits = self.criteria_by_competency[code]
@@ -281,10 +287,12 @@ class _Builder:
                      _stamp(council - timedelta(hours=2)), _stamp(council)],
                 )
                 objective = "terminal" if (terminal and number == 1) else "intermediate"
+                # Teachers ask more evidence of an often-absent learner before positioning them.
+                evidence_needed = 7 if profile == "absent" else 3
                 rows = []
                 for code, competency_id in self.competency_ids.items():
                     values = scores.get(code)
-                    if not values or len(values) < 2:
+                    if len(values or ()) < evidence_needed:  # too little evidence to position
                         rows.append((cur.lastrowid, competency_id, None, None))
                         continue
                     mean = sum(values) / len(values)

@@ -235,6 +235,28 @@ def m002_learner_version_triggers(db: sqlite_utils.Database) -> None:
     _run_statements(db, VERSION_TRIGGERS)
 
 
+AUTH_SESSIONS = """
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('local', 'demo')),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
+    CHECK (must_change_password IN (0, 1));
+ALTER TABLE users ADD COLUMN last_login_at TEXT;
+"""
+
+
+@migrations()
+def m003_auth_sessions(db: sqlite_utils.Database) -> None:
+    # Sign-ins that survive a browser reload: only a hash of the cookie's random token is stored.
+    _run_statements(db, AUTH_SESSIONS)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

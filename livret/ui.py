@@ -1,20 +1,37 @@
-"""The only module of livret/ that talks to Streamlit: database handle, signed-in user, sign-in page.
+"""The only module of livret/ that talks to Streamlit about the database and who is signed in:
+database handle, signed-in user, sign-in page (OpenID Connect, demo or local accounts), sign-out.
 
-Pages call these helpers and the service functions; they hold no SQL and no rule."""
+A local or demo sign-in survives a browser reload: a random token is kept in a cookie
+(SameSite=Strict, never in the URL) and only its hash is stored in the database, where signing out,
+disabling the account or resetting its password closes it. Pages call these helpers and the service
+functions; they hold no SQL and no rule."""
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 import threading
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
-from livret import accounts, demo, schema
+from livret import accounts, auth, demo, schema
 from livret.db import db_path, thread_db
 from livret.errors import LivretError
 from livret.permissions import User, load_user
 
 _creation_lock = threading.Lock()
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+
+USER_KEY = "user_id"
+TOKEN_KEY = "auth_token"
+PENDING_COOKIE_KEY = "auth_cookie_pending"  # token written into the browser's cookie on the next run
+CLEAR_COOKIE_KEY = "auth_cookie_clear"
+OIDC_MATCH_KEY = "auth_oidc_match"  # (e-mail, user id) once the identity has been matched
+OIDC_REFUSAL_KEY = "auth_oidc_refusal"
+NOTICE_KEY = "auth_notice"
 
 
 @st.cache_resource(show_spinner="Préparation de la base de démonstration…")
@@ -27,51 +44,280 @@ def _ensure_database(path: str) -> str:
     return path
 
 
+def _leave_legacy_page_mode() -> None:
+    """Until some session of the server process has called st.navigation, Streamlit runs the first
+    request in its older multipage mode, where a pages/*.py script named by the URL runs directly,
+    without app.py: no role decides the navigation and a temporary password is not enforced. Such a run
+    is restarted through app.py (when app.py itself is running, its st.navigation takes over)."""
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    if not _running_inside_app_script():
+        st.rerun()
+
+
+def _running_inside_app_script() -> bool:
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_filename.endswith("app.py") and Path(frame.f_code.co_filename).resolve() == APP_SCRIPT:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def database():
     """This thread's connection to the app database (created and migrated on first use)."""
+    _leave_legacy_page_mode()
     path = _ensure_database(str(db_path()))
     return thread_db(path)
 
 
-def current_user() -> User | None:
-    user_id = st.session_state.get("user_id")
-    if user_id is None:
+# ---------------------------------------------------------------- sign-in mode
+
+
+def oidc_configured() -> bool:
+    """OpenID Connect is used when an [auth] section is present in .streamlit/secrets.toml."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
+def _oidc_provider() -> str | None:
+    """None for a provider configured directly in [auth], else the name of its [auth.NAME] section."""
+    section = st.secrets["auth"]
+    if "client_id" in section:
         return None
-    user = load_user(database(), user_id)
-    if user is None:  # account disabled or removed meanwhile
-        st.session_state.pop("user_id", None)
+    named = [key for key, value in section.items() if hasattr(value, "keys")]
+    return named[0] if named else None
+
+
+def sign_in_mode(db) -> str:
+    if oidc_configured():
+        return "oidc"
+    if accounts.demo_mode_enabled(db):
+        return "demo"
+    return "local"
+
+
+# ---------------------------------------------------------------- who is signed in
+
+
+def _forget() -> None:
+    for key in (USER_KEY, TOKEN_KEY, PENDING_COOKIE_KEY, OIDC_MATCH_KEY):
+        st.session_state.pop(key, None)
+
+
+def _oidc_user(db) -> User | None:
+    if not st.user.is_logged_in:
+        return None
+    email = st.user.get("email")
+    match = st.session_state.get(OIDC_MATCH_KEY)
+    if match and match[0] == email:
+        user = load_user(db, match[1])
+        if user is None:
+            st.session_state[OIDC_REFUSAL_KEY] = auth.DISABLED
+            st.session_state.pop(OIDC_MATCH_KEY, None)
+        return user
+    try:
+        user = auth.oidc_account(db, email, st.user.get("email_verified"))
+    except LivretError as error:
+        st.session_state[OIDC_REFUSAL_KEY] = str(error)
+        return None
+    st.session_state[OIDC_MATCH_KEY] = (email, user.id)
+    st.session_state.pop(OIDC_REFUSAL_KEY, None)
     return user
 
 
+def current_user() -> User | None:
+    """The signed-in, active account, checked again on every run (a closed session or a disabled
+    account signs out at once)."""
+    db = database()
+    if oidc_configured():
+        return _oidc_user(db)
+    user_id = st.session_state.get(USER_KEY)
+    token = st.session_state.get(TOKEN_KEY)
+    if user_id is None:
+        token = st.context.cookies.get(auth.SESSION_COOKIE)
+        user = auth.session_user(db, token) if token else None
+        if user is not None:  # a reload or a new tab: the cookie's session is still open
+            st.session_state[USER_KEY] = user.id
+            st.session_state[TOKEN_KEY] = token
+        return user
+    user = auth.session_user(db, token) if token else load_user(db, user_id)
+    if user is None or user.id != user_id:
+        _forget()
+        return None
+    return user
+
+
+def _establish(db, user: User, kind: str) -> None:
+    token = auth.open_session(db, user, kind)
+    st.session_state[USER_KEY] = user.id
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[PENDING_COOKIE_KEY] = token
+    st.session_state.pop(CLEAR_COOKIE_KEY, None)
+    st.rerun()
+
+
+def _cookie_script(value: str, max_age: int) -> str:
+    cookie = json.dumps(f"{auth.SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict")
+    return f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+
+
+def write_session_cookie() -> None:
+    """After a sign-in, hand the session token to the browser (once; it is not kept in the page)."""
+    token = st.session_state.pop(PENDING_COOKIE_KEY, None)
+    if token:
+        st.html(_cookie_script(token, int(auth.SESSION_LIFETIME.total_seconds())), unsafe_allow_javascript=True)
+
+
 def sign_out() -> None:
-    st.session_state.pop("user_id", None)
+    """Close the session (everywhere this browser holds it) and show the sign-in form again."""
+    if oidc_configured():
+        st.session_state.pop(OIDC_MATCH_KEY, None)
+        st.session_state.pop(OIDC_REFUSAL_KEY, None)
+        st.logout()
+        return
+    auth.close_session(database(), st.session_state.get(TOKEN_KEY))
+    _forget()
+    st.session_state[CLEAR_COOKIE_KEY] = True
+    st.rerun()
+
+
+def must_change_password(user: User) -> bool:
+    """A temporary password (set by the administrator) is replaced before anything else; local accounts only."""
+    return sign_in_mode(database()) == "local" and auth.must_change_password(database(), user)
+
+
+def can_change_password(user: User) -> bool:
+    return sign_in_mode(database()) == "local" and auth.has_password(database(), user)
+
+
+# ---------------------------------------------------------------- sign-in page
 
 
 def sign_in_page() -> None:
     db = database()
+    if st.session_state.pop(CLEAR_COOKIE_KEY, None):
+        st.html(_cookie_script("", 0), unsafe_allow_javascript=True)
     st.title("Livret — Connexion")
-    if not accounts.demo_mode_enabled(db):
-        st.error("Aucun mode de connexion n'est configuré sur cette instance.")
+    mode = sign_in_mode(db)
+    if mode == "oidc":
+        _oidc_sign_in()
+    elif mode == "demo":
+        _demo_sign_in(db)
+    else:
+        _local_sign_in(db)
+
+
+def _oidc_sign_in() -> None:
+    if st.user.is_logged_in:
+        st.error(markdown_text(st.session_state.get(OIDC_REFUSAL_KEY) or "Ce compte n'a pas accès à Livret."))
+        if st.button("Se déconnecter", icon=":material/logout:"):
+            sign_out()
         return
+    st.write("Connectez-vous avec le compte que l'établissement vous a donné.")
+    if st.button("Se connecter avec le compte de l'établissement", type="primary", icon=":material/login:"):
+        st.login(_oidc_provider())
+
+
+def _demo_sign_in(db) -> None:
+    if accounts.database_kind(db) != "demo":
+        st.warning("Mode démonstration activé par LIVRET_DEMO=1 sur une base qui n'est pas une base de "
+                   "démonstration : tout le monde peut se connecter sans mot de passe.")
     st.info("**Démonstration** — choisissez un compte de l'établissement fictif ; aucun mot de passe n'est demandé.")
     options = accounts.demo_accounts(db)
     labels = dict(zip(options["id"], options["label"]))
     with st.form("demo_sign_in"):
         choice = st.selectbox("Compte de démonstration", list(labels), format_func=labels.get)
-        if st.form_submit_button("Se connecter", type="primary"):
-            try:
-                user = accounts.demo_sign_in(db, int(choice))
-            except LivretError as error:
-                st.error(str(error))
-                return
-            st.session_state["user_id"] = user.id
-            st.rerun()
+        submitted = st.form_submit_button("Se connecter", type="primary")
+    if submitted:
+        try:
+            user = accounts.demo_sign_in(db, int(choice))
+        except LivretError as error:
+            show_error(error)
+            return
+        _establish(db, user, "demo")
+
+
+def _local_sign_in(db) -> None:
+    with st.form("local_sign_in"):
+        email = st.text_input("Adresse e-mail", autocomplete="username")
+        password = st.text_input("Mot de passe", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Se connecter", type="primary")
+    if submitted:
+        try:
+            user = auth.authenticate(db, email, password)
+        except LivretError as error:
+            show_error(error)
+            return
+        _establish(db, user, "local")
+    if not db.execute("SELECT 1 FROM users WHERE password_hash IS NOT NULL AND active = 1 LIMIT 1").fetchone():
+        st.info("Aucun compte n'a encore de mot de passe. Créez le premier compte administrateur en ligne de "
+                "commande : `python -m livret user add --role admin --email … --name \"NOM Prénom\"`.")
+    else:
+        st.caption("Mot de passe oublié : l'administrateur de Livret de l'établissement peut le réinitialiser.")
+
+
+# ---------------------------------------------------------------- password change
+
+
+def _password_form(user: User, key: str) -> bool:
+    with st.form(key):
+        current = st.text_input("Mot de passe actuel", type="password", autocomplete="current-password")
+        new = st.text_input("Nouveau mot de passe", type="password", autocomplete="new-password",
+                            help=f"Au moins {auth.PASSWORD_MIN_LENGTH} caractères.")
+        confirmation = st.text_input("Confirmez le nouveau mot de passe", type="password",
+                                     autocomplete="new-password")
+        submitted = st.form_submit_button("Enregistrer le mot de passe", type="primary")
+    if not submitted:
+        return False
+    try:
+        auth.change_password(database(), user, current, new, confirmation,
+                             keep_token=st.session_state.get(TOKEN_KEY))
+    except LivretError as error:
+        show_error(error)
+        return False
+    st.session_state[NOTICE_KEY] = "Votre mot de passe a été changé."
+    return True
+
+
+@st.dialog("Changer mon mot de passe")
+def password_dialog(user: User) -> None:
+    if _password_form(user, "password_change"):
+        st.rerun()
+
+
+def forced_password_page() -> None:
+    """Shown instead of every page until a temporary password has been replaced."""
+    user = current_user()
+    st.title("Choisissez votre mot de passe")
+    st.info("Votre mot de passe est provisoire : choisissez-en un nouveau pour continuer.")
+    if _password_form(user, "password_first"):
+        st.rerun()
+
+
+def show_notice() -> None:
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.toast(notice, icon=":material/check_circle:")
 
 
 def show_banner() -> None:
-    if accounts.demo_mode_enabled(database()):
+    db = database()
+    if sign_in_mode(db) != "demo":
+        return
+    if accounts.database_kind(db) == "demo":
         st.warning("**Démonstration** : établissement fictif, données générées.", icon=":material/science:")
+    else:
+        st.warning("**Démonstration** activée par LIVRET_DEMO=1 sur une base réelle : tout le monde peut se "
+                   "connecter sans mot de passe.", icon=":material/science:")
+
+
+def markdown_text(text: str) -> str:
+    """Text from a user, shown literally inside Markdown: no emphasis, link, image, HTML, colour or LaTeX
+    comes from it (ordinary punctuation stays as it is, so French messages read unchanged)."""
+    return re.sub(r"([\\`*_{}\[\]#|<>~$])", r"\\\1", text)
 
 
 def show_error(error: LivretError) -> None:
-    st.error(str(error))
+    """A refusal's French message, shown as plain text (it may quote what the user typed or a file held)."""
+    st.error(markdown_text(str(error)))

@@ -49,7 +49,7 @@ def pick_learner(db, user: User, *, stepper: bool = True) -> int | None:
     ids_by_label = dict(zip(learners["full_name"], learners["id"]))
     labels = list(ids_by_label)
     if st.session_state.get(LEARNER_KEY) not in labels:
-        st.session_state.pop(LEARNER_KEY, None)  # a learner of another class: start at the first one
+        st.session_state[LEARNER_KEY] = labels[0]  # a learner of another class: start at the first one
     if stepper:
         previous_column.button("← Précédent", on_click=_step, args=(labels, -1), width="stretch")
         next_column.button("Suivant →", on_click=_step, args=(labels, 1), width="stretch")

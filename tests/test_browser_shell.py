@@ -7,7 +7,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_teacher_signs_in_and_sees_navigation(server, page):
-    sign_in(page, server.url, "Enseignant — LEFEBVRE Marc")
+    sign_in(page, server.url, "Enseignant — LEFEBVRE Marc", path="accueil")
     expect(page.get_by_role("heading", name="Livret de compétences")).to_be_visible()
     expect(page.get_by_test_id("stSidebar").get_by_text("LEFEBVRE Marc")).to_be_visible()
     expect(page.get_by_text("Démonstration").first).to_be_visible()

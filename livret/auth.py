@@ -1,0 +1,286 @@
+"""Sign-in (SPEC A2): local accounts with argon2 password hashes and a lockout, sessions that survive a
+browser reload, and the matching of an OpenID Connect identity to a Livret account.
+
+Nothing here talks to Streamlit: livret/ui.py carries the session token in a cookie and calls these."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from livret.db import transaction
+from livret.errors import PermissionDenied, ValidationError
+from livret.permissions import User, load_user, require_user
+
+PASSWORD_MIN_LENGTH = 10
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_IDLE = timedelta(hours=12)
+SESSION_LIFETIME = timedelta(days=14)
+SESSION_TOUCH = timedelta(minutes=5)  # last_seen_at is rewritten at most this often
+SESSION_COOKIE = "livret_session"
+
+BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
+DISABLED = "Ce compte est désactivé. Adressez-vous à l'administrateur de Livret de l'établissement."
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended cost (about 0.1 s per hash)
+_dummy_hash: str | None = None
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountLocked(PermissionDenied):
+    pass
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def stamp(moment: datetime) -> str:
+    """UTC time as stored in the database: fixed width, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- sign-in modes
+
+
+def database_kind(db: sqlite_utils.Database) -> str:
+    row = db.execute("SELECT value FROM settings WHERE key = 'database_kind'").fetchone()
+    return row[0] if row else "school"
+
+
+def demo_mode_enabled(db: sqlite_utils.Database) -> bool:
+    """Demo sign-in (no password) is on for a demo database unless LIVRET_DEMO=0, and on any other
+    database only when LIVRET_DEMO=1."""
+    setting = os.environ.get("LIVRET_DEMO", "").strip()
+    if setting in ("0", "1"):
+        return setting == "1"
+    return database_kind(db) == "demo"
+
+
+def audit_account(db: sqlite_utils.Database, actor: User | None, action: str, user_id: int,
+                  before: dict | None, after: dict | None) -> None:
+    """One line of audit_log for a change to an account (never a password or a hash)."""
+    db.execute(
+        "INSERT INTO audit_log(at, user_id, user_name, action, entity, entity_id, before, after) "
+        "VALUES (?, ?, ?, ?, 'user', ?, ?, ?)",
+        [stamp(utcnow()), actor.id if actor else None, actor.name if actor else "Ligne de commande", action,
+         user_id, json.dumps(before, ensure_ascii=False) if before is not None else None,
+         json.dumps(after, ensure_ascii=False) if after is not None else None],
+    )
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_new_password(password: str, confirmation: str | None = None) -> None:
+    """The rules a new password must follow, with the French message of the first one broken."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise ValidationError(f"Le mot de passe doit compter au moins {PASSWORD_MIN_LENGTH} caractères.")
+    if password.strip() != password:
+        raise ValidationError("Le mot de passe ne peut pas commencer ni finir par une espace.")
+    if confirmation is not None and confirmation != password:
+        raise ValidationError("Les deux mots de passe saisis ne sont pas identiques.")
+
+
+def temporary_password() -> str:
+    """A random password an administrator hands over; it must be changed at the first sign-in."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    global _dummy_hash
+    if password_hash is None:
+        # Same cost as a real check, so the answer time does not tell which e-mails have an account.
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash(secrets.token_hex(16))
+        password_hash = _dummy_hash
+        password = ""
+    try:
+        return _hasher.verify(password_hash, password) and password != ""
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _lock_message(locked_until: datetime, now: datetime) -> str:
+    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+    return (f"Trop d'essais infructueux : ce compte est bloqué pendant encore {minutes} minute"
+            f"{'s' if minutes > 1 else ''}. Réessayez plus tard ou demandez à l'administrateur de le débloquer.")
+
+
+def _register_failure(db: sqlite_utils.Database, user_id: int, now: datetime) -> datetime | None:
+    """Count one failed attempt; the fifth in a row locks the account. Returns the lock's end, if any."""
+    with transaction(db):
+        db.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", [user_id])
+        (failures,) = db.execute("SELECT failed_logins FROM users WHERE id = ?", [user_id]).fetchone()
+        if failures < MAX_FAILED_LOGINS:
+            return None
+        until = now + LOCKOUT
+        db.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", [stamp(until), user_id])
+        return until
+
+
+def authenticate(db: sqlite_utils.Database, email: str, password: str, now: datetime | None = None) -> User:
+    """The account of that e-mail and password, or a refusal (wrong pair, locked, disabled)."""
+    now = now or utcnow()
+    email = (email or "").strip()
+    row = db.execute(
+        "SELECT id, password_hash, active, locked_until FROM users WHERE email = ?", [email]
+    ).fetchone() if email else None
+    if row is None or row[1] is None:
+        _verify(None, password)
+        raise PermissionDenied(BAD_CREDENTIALS)
+    user_id, password_hash, active, locked_until = row
+    if locked_until and _parse(locked_until) > now:
+        raise AccountLocked(_lock_message(_parse(locked_until), now))
+    if not _verify(password_hash, password):
+        until = _register_failure(db, user_id, now)
+        if until is not None:
+            raise AccountLocked(_lock_message(until, now))
+        raise PermissionDenied(BAD_CREDENTIALS)
+    if not active:
+        raise PermissionDenied(DISABLED)
+    with transaction(db):
+        new_hash = hash_password(password) if _hasher.check_needs_rehash(password_hash) else password_hash
+        db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ?, password_hash = ? "
+                   "WHERE id = ?", [stamp(now), new_hash, user_id])
+    return load_user(db, user_id)
+
+
+def must_change_password(db: sqlite_utils.Database, user: User) -> bool:
+    row = db.execute("SELECT must_change_password FROM users WHERE id = ?", [user.id]).fetchone()
+    return bool(row and row[0])
+
+
+def has_password(db: sqlite_utils.Database, user: User) -> bool:
+    return has_password_id(db, user.id)
+
+
+def change_password(db: sqlite_utils.Database, user: User | None, current: str, new: str, confirmation: str,
+                    keep_token: str | None = None, now: datetime | None = None) -> None:
+    """The signed-in user changes their own password; their other sessions are closed."""
+    user = require_user(user)
+    now = now or utcnow()
+    row = db.execute("SELECT password_hash, locked_until FROM users WHERE id = ?", [user.id]).fetchone()
+    if row is None or row[0] is None:
+        raise PermissionDenied("Ce compte n'a pas de mot de passe Livret.")
+    if row[1] and _parse(row[1]) > now:
+        raise AccountLocked(_lock_message(_parse(row[1]), now))
+    if not _verify(row[0], current):
+        until = _register_failure(db, user.id, now)
+        if until is not None:
+            raise AccountLocked(_lock_message(until, now))
+        raise ValidationError("Le mot de passe actuel est incorrect.")
+    check_new_password(new, confirmation)
+    if new == current:
+        raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
+    new_hash = hash_password(new)
+    with transaction(db):
+        db.execute("UPDATE users SET password_hash = ?, must_change_password = 0, failed_logins = 0 WHERE id = ?",
+                   [new_hash, user.id])
+        keep = _token_hash(keep_token) if keep_token else ""
+        db.execute("DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", [user.id, keep])
+        audit_account(db, user, "password_change", user.id, None, None)
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def _token_hash(token: str) -> str:
+    # The token is 256 random bits: a fast hash is enough, and a stolen database yields no usable cookie.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(db: sqlite_utils.Database, user: User, kind: str, now: datetime | None = None) -> str:
+    """Record a new sign-in and return its token (to be kept by the browser, never stored in clear)."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    with transaction(db):
+        db.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?",
+                   [stamp(now), stamp(now - SESSION_IDLE)])
+        db.execute(
+            "INSERT INTO sessions(token_hash, user_id, kind, created_at, last_seen_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [_token_hash(token), user.id, kind, stamp(now), stamp(now), stamp(now + SESSION_LIFETIME)],
+        )
+    return token
+
+
+def session_user(db: sqlite_utils.Database, token: str | None, now: datetime | None = None) -> User | None:
+    """The active account a session token belongs to, if the session is still open and not expired."""
+    if not isinstance(token, str) or not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    row = db.execute("SELECT user_id, kind, last_seen_at, expires_at FROM sessions WHERE token_hash = ?",
+                     [_token_hash(token)]).fetchone()
+    if row is None:
+        return None
+    user_id, kind, last_seen, expires = row
+    if _parse(expires) <= now or _parse(last_seen) <= now - SESSION_IDLE:
+        return None
+    if kind == "demo" and not demo_mode_enabled(db):
+        return None
+    if kind == "local" and not has_password_id(db, user_id):
+        return None
+    user = load_user(db, user_id)
+    if user is not None and _parse(last_seen) <= now - SESSION_TOUCH:
+        with transaction(db):
+            db.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", [stamp(now), _token_hash(token)])
+    return user
+
+
+def has_password_id(db: sqlite_utils.Database, user_id: int) -> bool:
+    row = db.execute("SELECT password_hash IS NOT NULL FROM users WHERE id = ?", [user_id]).fetchone()
+    return bool(row and row[0])
+
+
+def close_session(db: sqlite_utils.Database, token: str | None) -> None:
+    if token:
+        with transaction(db):
+            db.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+
+
+def close_user_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """Sign an account out everywhere (its password was reset, or it was disabled)."""
+    with transaction(db):
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+
+
+# ---------------------------------------------------------------- OpenID Connect
+
+
+def oidc_account(db: sqlite_utils.Database, email: str | None, email_verified: object = None) -> User:
+    """The Livret account matching the e-mail the school's identity provider vouched for."""
+    email = (email or "").strip()
+    if not email:
+        raise PermissionDenied("Votre fournisseur d'identité n'a pas transmis d'adresse e-mail : "
+                               "Livret ne peut pas vous reconnaître.")
+    if email_verified is False or str(email_verified).lower() == "false":
+        raise PermissionDenied(f"L'adresse {email} n'est pas vérifiée par votre fournisseur d'identité.")
+    row = db.execute("SELECT id, active FROM users WHERE email = ?", [email]).fetchone()
+    if row is None:
+        raise PermissionDenied(f"Aucun compte Livret ne correspond à l'adresse {email}. "
+                               "Demandez à l'administrateur de Livret de l'établissement de vous en créer un.")
+    if not row[1]:
+        raise PermissionDenied(DISABLED)
+    with transaction(db):
+        db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [stamp(utcnow()), row[0]])
+    return load_user(db, row[0])

@@ -1,0 +1,643 @@
+"""Bilans intermédiaires de compétences (SPEC B1–B4).
+
+A learner has at most one draft bilan, written one positioning at a time from the dashboard. Confirming
+it with the word CONFIRMATION turns it, in one transaction, into a validated, dated, locked bilan. Only
+the DDFPT unlocks a validated bilan; an unlocked bilan can be edited and is locked again when
+re-confirmed. Creation, unlock, edits and re-lock are written to audit_log with before/after."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+import sqlite_utils
+
+from livret import bilan_document, radar
+from livret.codes import (
+    ACQUISITION_BY_LEVEL,
+    BILAN_STATUSES,
+    NOT_EVALUATED_LABEL,
+    OBJECTIVES,
+    positioning_short,
+)
+from livret.db import transaction
+from livret.errors import NotFound, PermissionDenied, ValidationError
+from livret.permissions import (
+    STAFF_ROLES,
+    User,
+    learner_class,
+    require_bilan_reader,
+    require_class,
+    require_learner_staff,
+    require_user,
+)
+from livret.school import learner_identity
+
+CONFIRMATION_WORD = "CONFIRMATION"
+AUDIT_ENTITY = "bilan"
+AUDIT_ACTIONS = {
+    "create": "Création du bilan",
+    "unlock": "Déverrouillage",
+    "edit": "Modification",
+    "relock": "Nouvelle confirmation (verrouillage)",
+}
+FIELD_LABELS = {"status": "Statut", "constats": "Constats", "conseils": "Conseils", "positionings": "Positionnements"}
+LOCKED_MESSAGE = "Ce bilan est verrouillé : seul le DDFPT peut le déverrouiller pour le modifier."
+
+
+@dataclass(frozen=True)
+class Positioning:
+    """One competency's place in a bilan: an acquisition level 1–4 against an objective, or NE."""
+
+    level: int | None = None
+    objective: str | None = None
+
+    def __post_init__(self):
+        if (self.level is None) != (self.objective is None):
+            raise ValidationError("Un positionnement demande à la fois un niveau et un type d'objectifs.")
+        if self.level is not None and (self.level not in ACQUISITION_BY_LEVEL or self.objective not in OBJECTIVES):
+            raise ValidationError("Ce niveau d'acquisition n'existe pas.")
+
+    @property
+    def evaluated(self) -> bool:
+        return self.level is not None
+
+    @property
+    def short(self) -> str:
+        return positioning_short(self.level)
+
+    @property
+    def label(self) -> str:
+        """« Compétence partiellement acquise — objectifs terminaux », or « Compétence non évaluée »."""
+        if self.level is None:
+            return NOT_EVALUATED_LABEL
+        return f"{ACQUISITION_BY_LEVEL[self.level].label} — {OBJECTIVES[self.objective].lower()}"
+
+    @property
+    def text(self) -> str:
+        """Short form used in the audit trail: « + (objectifs terminaux) » or « NE »."""
+        return self.short if self.level is None else f"{self.short} ({OBJECTIVES[self.objective].lower()})"
+
+    def to_json(self):
+        return None if self.level is None else [self.level, self.objective]
+
+
+NOT_EVALUATED = Positioning()
+
+# The 8 choices of the positioning dialog, strongest first, then NE (SPEC B1).
+CHOICES: tuple[Positioning, ...] = tuple(
+    Positioning(level, objective) for level in (4, 3, 2, 1) for objective in OBJECTIVES
+) + (NOT_EVALUATED,)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A learner's bilan in preparation. bilan_id is None while nothing has been saved yet;
+    positionings holds only the competencies already positioned (the others show « ? »)."""
+
+    learner_id: int
+    bilan_id: int | None
+    positionings: dict[int, Positioning] = field(default_factory=dict)
+    constats: str = ""
+    conseils: str = ""
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _format_date(stamp: str) -> str:
+    return datetime.strptime(stamp[:10], "%Y-%m-%d").strftime("%d/%m/%Y")
+
+
+def _clean_text(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+def check_confirmation(word: str | None) -> None:
+    """The typed word must be exactly CONFIRMATION (uppercase, nothing around it)."""
+    if not word:
+        raise ValidationError(f"Saisissez le mot {CONFIRMATION_WORD} pour confirmer le bilan.")
+    if word != CONFIRMATION_WORD:
+        raise ValidationError(
+            f"Bilan non confirmé : saisissez exactement {CONFIRMATION_WORD}, en lettres majuscules, sans espace."
+        )
+
+
+# ---------------------------------------------------------------- référentiel of a learner
+
+
+def _competencies(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
+    return pd.read_sql_query(
+        "SELECT c.id AS competency_id, c.code, c.title, c.position, u.code AS unit, u.id AS unit_id, "
+        "d.code AS domain, d.title AS domain_title, d.radar_order AS domain_order "
+        "FROM learners l JOIN classes cl ON cl.id = l.class_id "
+        "JOIN competencies c ON c.diploma = cl.diploma "
+        "JOIN units u ON u.id = c.unit_id JOIN domains d ON d.id = c.domain_id "
+        "WHERE l.id = ? ORDER BY c.position, c.id",
+        db.conn, params=[learner_id],
+    )
+
+
+def learner_competencies(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The competencies of the learner's diploma, in référentiel order, with unit and domain."""
+    require_bilan_reader(db, user, learner_id)
+    return _competencies(db, learner_id)
+
+
+def learner_name(db: sqlite_utils.Database, user: User | None, learner_id: int) -> str:
+    """« NOM Prénom » of a learner the user may read."""
+    require_bilan_reader(db, user, learner_id)
+    identity = learner_identity(db, learner_id)
+    return f"{identity['last_name']} {identity['first_name']}"
+
+
+# ---------------------------------------------------------------- draft (B1)
+
+
+def _draft_row(db, learner_id: int):
+    return db.execute(
+        "SELECT id, constats, conseils FROM bilans WHERE learner_id = ? AND status = 'draft'", [learner_id]
+    ).fetchone()
+
+
+def _ensure_draft(db, user: User, learner_id: int) -> int:
+    row = _draft_row(db, learner_id)
+    if row is not None:
+        return row[0]
+    now = _now()
+    cursor = db.execute(
+        "INSERT INTO bilans(learner_id, status, author_id, created_at, modified_at) VALUES (?, 'draft', ?, ?, ?)",
+        [learner_id, user.id, now, now],
+    )
+    return cursor.lastrowid
+
+
+def _positionings(db, bilan_id: int) -> dict[int, Positioning]:
+    rows = db.execute("SELECT competency_id, level, objective FROM positionings WHERE bilan_id = ?", [bilan_id])
+    return {competency_id: Positioning(level, objective) for competency_id, level, objective in rows}
+
+
+def read_draft(db: sqlite_utils.Database, user: User | None, learner_id: int) -> Draft:
+    """The learner's draft bilan (staff only): positionings chosen so far, Constats and Conseils."""
+    require_learner_staff(db, user, learner_id)
+    row = _draft_row(db, learner_id)
+    if row is None:
+        return Draft(learner_id, None)
+    return Draft(learner_id, row[0], _positionings(db, row[0]), row[1], row[2])
+
+
+def save_draft_positioning(
+    db: sqlite_utils.Database, user: User | None, learner_id: int, competency_id: int, positioning: Positioning
+) -> int:
+    """Write one positioning of the learner's draft at once (creating the draft if needed).
+    Returns the draft's id."""
+    require_learner_staff(db, user, learner_id)
+    if not isinstance(positioning, Positioning):
+        raise ValidationError("Ce niveau d'acquisition n'existe pas.")
+    if competency_id not in set(_competencies(db, learner_id)["competency_id"]):
+        raise NotFound("Cette compétence n'appartient pas au diplôme de l'apprenant.")
+    with transaction(db):
+        bilan_id = _ensure_draft(db, user, learner_id)
+        db.execute(
+            "INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(bilan_id, competency_id) DO UPDATE SET level = excluded.level, objective = excluded.objective",
+            [bilan_id, competency_id, positioning.level, positioning.objective],
+        )
+        db.execute("UPDATE bilans SET modified_at = ? WHERE id = ?", [_now(), bilan_id])
+    return bilan_id
+
+
+def save_draft_texts(
+    db: sqlite_utils.Database, user: User | None, learner_id: int, *, constats: str | None = None,
+    conseils: str | None = None, draft_id: int | None = None,
+) -> int | None:
+    """Keep Constats / Conseils typed in the bilan dialog in the draft, so closing it loses nothing.
+    draft_id is the draft the texts were typed into (None: there was none yet); if it has been
+    confirmed meanwhile, nothing is written. Returns the draft's id (None when nothing was typed)."""
+    require_learner_staff(db, user, learner_id)
+    with transaction(db):
+        row = _draft_row(db, learner_id)
+        if draft_id is not None and (row is None or row[0] != draft_id):
+            raise ValidationError("Ce brouillon vient d'être confirmé par ailleurs : rouvrez le bilan.")
+        if row is None and not _clean_text(constats) and not _clean_text(conseils):
+            return None  # nothing typed: no empty draft
+        bilan_id = _ensure_draft(db, user, learner_id)
+        if constats is not None:
+            db.execute("UPDATE bilans SET constats = ? WHERE id = ?", [_clean_text(constats), bilan_id])
+        if conseils is not None:
+            db.execute("UPDATE bilans SET conseils = ? WHERE id = ?", [_clean_text(conseils), bilan_id])
+        db.execute("UPDATE bilans SET modified_at = ? WHERE id = ?", [_now(), bilan_id])
+    return bilan_id
+
+
+# ---------------------------------------------------------------- audit
+
+
+def _snapshot(db, bilan_id: int) -> dict:
+    """What a bilan says, as stored in the audit log (competency codes, not ids)."""
+    status, constats, conseils = db.execute(
+        "SELECT status, constats, conseils FROM bilans WHERE id = ?", [bilan_id]).fetchone()
+    rows = db.execute(
+        "SELECT c.code, p.level, p.objective FROM positionings p JOIN competencies c ON c.id = p.competency_id "
+        "WHERE p.bilan_id = ? ORDER BY c.position", [bilan_id])
+    positionings = {code: Positioning(level, objective).to_json() for code, level, objective in rows}
+    return {"status": status, "constats": constats, "conseils": conseils, "positionings": positionings}
+
+
+def _changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only what differs between two snapshots (positionings compared competency by competency)."""
+    old, new = {}, {}
+    for key in ("status", "constats", "conseils"):
+        if before.get(key) != after.get(key):
+            old[key], new[key] = before.get(key), after.get(key)
+    old_pos, new_pos = before.get("positionings", {}), after.get("positionings", {})
+    changed = [code for code in new_pos if old_pos.get(code) != new_pos.get(code)]
+    if changed:
+        old["positionings"] = {code: old_pos.get(code) for code in changed}
+        new["positionings"] = {code: new_pos.get(code) for code in changed}
+    return old, new
+
+
+def _audit(db, user: User, action: str, bilan_id: int, learner_id: int, before: dict | None, after: dict | None):
+    db.execute(
+        "INSERT INTO audit_log(at, user_id, user_name, action, entity, entity_id, learner_id, before, after) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_now(), user.id, user.name, action, AUDIT_ENTITY, bilan_id, learner_id,
+         None if before is None else json.dumps(before, ensure_ascii=False),
+         None if after is None else json.dumps(after, ensure_ascii=False)],
+    )
+
+
+def _describe(values: str | None) -> str:
+    """An audit snapshot as a teacher reads it: « Conseils : … ; C1 : + (objectifs terminaux) »."""
+    if not values:
+        return ""
+    data = json.loads(values)
+    parts = []
+    if "status" in data:
+        parts.append(f"{FIELD_LABELS['status']} : {BILAN_STATUSES.get(data['status'], data['status'])}")
+    for key in ("constats", "conseils"):
+        if key in data:
+            parts.append(f"{FIELD_LABELS[key]} : « {data[key]} »" if data[key] else f"{FIELD_LABELS[key]} : (vide)")
+    positions = data.get("positionings") or {}
+    if positions:
+        texts = [f"{code} {Positioning(*(value or (None, None))).text}" for code, value in positions.items()]
+        parts.append(f"{FIELD_LABELS['positionings']} : " + ", ".join(texts))
+    return " ; ".join(parts)
+
+
+def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> pd.DataFrame:
+    """Every creation, unlock, edit and re-lock of a bilan, oldest first (staff only)."""
+    learner_id = _bilan_learner(db, bilan_id)
+    require_learner_staff(db, user, learner_id)
+    frame = pd.read_sql_query(
+        "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",
+        db.conn, params=[AUDIT_ENTITY, bilan_id],
+    )
+    frame["action_label"] = frame["action"].map(AUDIT_ACTIONS).fillna(frame["action"])
+    frame["when"] = frame["at"].map(lambda s: datetime.strptime(s, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y %H:%M"))
+    frame["before_text"] = frame["before"].map(_describe)
+    frame["after_text"] = frame["after"].map(_describe)
+    return frame
+
+
+# ---------------------------------------------------------------- confirm, unlock, edit (B2, B3)
+
+
+def _bilan_row(db, bilan_id: int):
+    row = db.execute("SELECT id, learner_id, status, validated_at FROM bilans WHERE id = ?", [bilan_id]).fetchone()
+    if row is None:
+        raise NotFound("Ce bilan n'existe pas.")
+    return row
+
+
+def _bilan_learner(db, bilan_id: int) -> int:
+    return _bilan_row(db, bilan_id)[1]
+
+
+def confirm_bilan(
+    db: sqlite_utils.Database, user: User | None, learner_id: int, word: str | None, *,
+    constats: str | None = None, conseils: str | None = None, draft_id: int | None = None,
+) -> int:
+    """Create the learner's validated bilan from the draft (SPEC B2), in one transaction: dated now,
+    locked, every competency not positioned stored as NE, the draft gone. Returns the bilan's id.
+
+    draft_id is the draft the user reviewed: if another session confirmed or replaced it meanwhile,
+    nothing is created."""
+    require_learner_staff(db, user, learner_id)
+    check_confirmation(word)
+    with transaction(db):
+        row = _draft_row(db, learner_id)
+        current = row[0] if row else None
+        if draft_id is not None and current != draft_id:
+            raise ValidationError("Ce brouillon vient d'être confirmé ou modifié par ailleurs : rouvrez le bilan.")
+        bilan_id = current if current is not None else _ensure_draft(db, user, learner_id)
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, NULL, NULL)",
+            [(bilan_id, int(c)) for c in _competencies(db, learner_id)["competency_id"]],
+        )
+        if constats is not None:
+            db.execute("UPDATE bilans SET constats = ? WHERE id = ?", [_clean_text(constats), bilan_id])
+        if conseils is not None:
+            db.execute("UPDATE bilans SET conseils = ? WHERE id = ?", [_clean_text(conseils), bilan_id])
+        now = _now()
+        db.execute(
+            "UPDATE bilans SET status = 'validated', validated_at = ?, modified_at = ?, author_id = ? WHERE id = ?",
+            [now, now, user.id, bilan_id],
+        )
+        _audit(db, user, "create", bilan_id, learner_id, None, _snapshot(db, bilan_id))
+    return bilan_id
+
+
+def unlock_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> None:
+    """Make a validated bilan editable again: the DDFPT only (SPEC B3)."""
+    user = require_user(user)
+    if user.role != "ddfpt":
+        raise PermissionDenied("Seul le DDFPT peut déverrouiller un bilan.")
+    _, learner_id, status, _ = _bilan_row(db, bilan_id)
+    require_learner_staff(db, user, learner_id)
+    if status == "draft":
+        raise NotFound("Ce bilan n'existe pas.")
+    if status == "unlocked":
+        raise ValidationError("Ce bilan est déjà déverrouillé.")
+    with transaction(db):
+        changed = db.execute(
+            "UPDATE bilans SET status = 'unlocked', modified_at = ? WHERE id = ? AND status = 'validated'",
+            [_now(), bilan_id]).rowcount
+        if changed != 1:
+            raise ValidationError("Ce bilan vient d'être modifié par ailleurs : rechargez la page.")
+        _audit(db, user, "unlock", bilan_id, learner_id, {"status": "validated"}, {"status": "unlocked"})
+
+
+def _require_unlocked(db, user: User | None, bilan_id: int) -> int:
+    _, learner_id, status, _ = _bilan_row(db, bilan_id)
+    require_learner_staff(db, user, learner_id)
+    if status == "draft":
+        raise NotFound("Ce bilan n'existe pas.")
+    if status != "unlocked":
+        raise PermissionDenied(LOCKED_MESSAGE)
+    return learner_id
+
+
+def edit_unlocked_bilan(
+    db: sqlite_utils.Database, user: User | None, bilan_id: int, *,
+    positionings: dict[int, Positioning] | None = None, constats: str | None = None, conseils: str | None = None,
+) -> bool:
+    """Change the positionings, Constats or Conseils of an unlocked bilan. A locked bilan is refused.
+    Returns whether anything changed (an edit that changes nothing leaves no audit entry)."""
+    learner_id = _require_unlocked(db, user, bilan_id)
+    known = set(int(c) for c in _competencies(db, learner_id)["competency_id"])
+    for competency_id, positioning in (positionings or {}).items():
+        if competency_id not in known:
+            raise NotFound("Cette compétence n'appartient pas au diplôme de l'apprenant.")
+        if not isinstance(positioning, Positioning):
+            raise ValidationError("Ce niveau d'acquisition n'existe pas.")
+    with transaction(db):
+        if db.execute("SELECT status FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0] != "unlocked":
+            raise PermissionDenied(LOCKED_MESSAGE)
+        before = _snapshot(db, bilan_id)
+        for competency_id, positioning in (positionings or {}).items():
+            db.execute(
+                "INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(bilan_id, competency_id) DO UPDATE SET level = excluded.level, "
+                "objective = excluded.objective",
+                [bilan_id, competency_id, positioning.level, positioning.objective],
+            )
+        if constats is not None:
+            db.execute("UPDATE bilans SET constats = ? WHERE id = ?", [_clean_text(constats), bilan_id])
+        if conseils is not None:
+            db.execute("UPDATE bilans SET conseils = ? WHERE id = ?", [_clean_text(conseils), bilan_id])
+        old, new = _changes(before, _snapshot(db, bilan_id))
+        if not new:
+            return False
+        db.execute("UPDATE bilans SET modified_at = ? WHERE id = ?", [_now(), bilan_id])
+        _audit(db, user, "edit", bilan_id, learner_id, old, new)
+    return True
+
+
+def reconfirm_bilan(
+    db: sqlite_utils.Database, user: User | None, bilan_id: int, word: str | None, *,
+    positionings: dict[int, Positioning] | None = None, constats: str | None = None, conseils: str | None = None,
+) -> None:
+    """Save the last edits of an unlocked bilan and lock it again, keeping its validation date."""
+    learner_id = _require_unlocked(db, user, bilan_id)
+    check_confirmation(word)
+    with transaction(db):
+        edit_unlocked_bilan(db, user, bilan_id, positionings=positionings, constats=constats, conseils=conseils)
+        db.execute("UPDATE bilans SET status = 'validated', modified_at = ? WHERE id = ?", [_now(), bilan_id])
+        _audit(db, user, "relock", bilan_id, learner_id, {"status": "unlocked"}, {"status": "validated"})
+
+
+# ---------------------------------------------------------------- reading bilans (B2, B4)
+
+
+def _visible_statuses(user: User) -> tuple[str, ...]:
+    # A learner sees a bilan only once it is validated: an unlocked bilan is being corrected.
+    return ("validated",) if user.role == "learner" else ("validated", "unlocked")
+
+
+def learner_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The learner's bilans the user may read, newest first (no drafts)."""
+    user = require_bilan_reader(db, user, learner_id)
+    statuses = _visible_statuses(user)
+    marks = ",".join("?" * len(statuses))
+    frame = pd.read_sql_query(
+        "SELECT b.id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
+        "coalesce(u.name, '') AS author_name FROM bilans b LEFT JOIN users u ON u.id = b.author_id "
+        f"WHERE b.learner_id = ? AND b.status IN ({marks}) ORDER BY b.validated_at DESC, b.id DESC",
+        db.conn, params=[learner_id, *statuses],
+    )
+    frame["status_label"] = frame["status"].map(BILAN_STATUSES)
+    frame["label"] = _column_labels(frame["validated_at"].tolist())
+    return frame
+
+
+def latest_validated_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> dict | None:
+    """The learner's most recent bilan (validated, or unlocked for staff), or None."""
+    frame = learner_bilans(db, user, learner_id)
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    return {"id": int(row["id"]), "status": row["status"], "validated_at": row["validated_at"],
+            "constats": row["constats"], "conseils": row["conseils"]}
+
+
+def class_bilans(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+    """Per learner of the class: number of bilans, date of the latest, whether one is unlocked or drafted."""
+    require_class(db, user, class_id)
+    frame = pd.read_sql_query(
+        "SELECT l.id AS learner_id, l.last_name || ' ' || l.first_name AS full_name, "
+        "sum(b.status IN ('validated', 'unlocked')) AS bilans, max(b.validated_at) AS latest, "
+        "sum(b.status = 'unlocked') AS unlocked, sum(b.status = 'draft') AS drafts "
+        "FROM learners l LEFT JOIN bilans b ON b.learner_id = l.id WHERE l.class_id = ? "
+        "GROUP BY l.id ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
+        db.conn, params=[class_id],
+    )
+    for column in ("bilans", "unlocked", "drafts"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    frame["latest_label"] = frame["latest"].map(lambda s: _format_date(s) if isinstance(s, str) else "")
+    return frame
+
+
+def bilan_detail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> dict:
+    """One bilan as the user may read it: status, date, Constats, Conseils, learner and author."""
+    user = require_user(user)
+    _, learner_id, status, _ = _bilan_row(db, bilan_id)
+    if user.role == "learner" and user.learner_id != learner_id:
+        raise PermissionDenied("Vous ne pouvez consulter que vos propres bilans.")
+    require_bilan_reader(db, user, learner_id)
+    if status not in _visible_statuses(user):
+        raise NotFound("Ce bilan n'existe pas.")
+    row = db.execute(
+        "SELECT b.id, b.learner_id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
+        "coalesce(u.name, '') FROM bilans b LEFT JOIN users u ON u.id = b.author_id WHERE b.id = ?", [bilan_id],
+    ).fetchone()
+    keys = ("id", "learner_id", "status", "validated_at", "modified_at", "constats", "conseils", "author_name")
+    detail = dict(zip(keys, row))
+    identity = learner_identity(db, learner_id)
+    detail.update(
+        status_label=BILAN_STATUSES[detail["status"]], date_label=_format_date(detail["validated_at"]),
+        learner_name=f"{identity['last_name']} {identity['first_name']}", class_name=identity["class_name"],
+        diploma=identity["diploma"], version=identity["version"],
+    )
+    return detail
+
+
+def bilan_positionings(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> dict[int, Positioning]:
+    """{competency_id: positioning} of a bilan the user may read."""
+    bilan_detail(db, user, bilan_id)
+    return _positionings(db, bilan_id)
+
+
+def learner_class_id(db: sqlite_utils.Database, user: User | None, learner_id: int) -> int:
+    """The class of a learner the user may read."""
+    require_bilan_reader(db, user, learner_id)
+    return learner_class(db, learner_id)
+
+
+def document_file_name(detail: dict) -> str:
+    """« bilan_EGREVE_Jean-Rene_2025-12-12.html »: ASCII only, so every browser and OS keeps it."""
+    plain = unicodedata.normalize("NFKD", detail["learner_name"]).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9-]+", "_", plain).strip("_") or "apprenant"
+    return f"bilan_{slug}_{detail['validated_at'][:10]}.html"
+
+
+def _column_labels(stamps: list[str]) -> list[str]:
+    """dd/mm/yyyy per bilan; the time is added when two bilans share a day, and a number when even
+    the second is shared, so every column of a table has its own label."""
+    days = [_format_date(s) for s in stamps]
+    labels = [f"{day} {stamp[11:16]}" if days.count(day) > 1 else day for day, stamp in zip(days, stamps)]
+    labels = [f"{day} {stamp[11:19]}" if labels.count(label) > 1 else label
+              for label, day, stamp in zip(labels, days, stamps)]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if labels.count(label) == 1 else f"{label} ({seen[label]})")
+    return unique
+
+
+def bilan_history(
+    db: sqlite_utils.Database, user: User | None, learner_id: int, *, upto_bilan_id: int | None = None,
+    include_draft: bool = False,
+) -> pd.DataFrame:
+    """Positionings of the learner's bilans in long form, one row per (bilan, competency), newest bilan
+    first: the draft (when asked, staff only, labelled with today's date « (à valider) »), then the
+    validated bilans — only up to upto_bilan_id when given. A competency without a positioning is NE."""
+    user = require_bilan_reader(db, user, learner_id)
+    if include_draft:
+        require_learner_staff(db, user, learner_id)
+    bilans = learner_bilans(db, user, learner_id)
+    if upto_bilan_id is not None:
+        if upto_bilan_id not in set(bilans["id"]):
+            raise NotFound("Ce bilan n'existe pas.")
+        index = bilans.index[bilans["id"] == upto_bilan_id][0]
+        bilans = bilans.loc[index:]
+    columns = [(int(r.id), r.label, r.status, r.validated_at) for r in bilans.itertuples()]
+    if include_draft:
+        row = _draft_row(db, learner_id)
+        today = datetime.now().strftime("%d/%m/%Y")
+        columns.insert(0, (row[0] if row else None, f"{today} (à valider)", "draft", None))
+    competencies = _competencies(db, learner_id)
+    records = []
+    for order, (bilan_id, label, status, validated_at) in enumerate(columns):
+        stored = _positionings(db, bilan_id) if bilan_id is not None else {}
+        for comp in competencies.itertuples():
+            positioning = stored.get(int(comp.competency_id), NOT_EVALUATED)
+            records.append({
+                "bilan_id": bilan_id, "column": label, "column_order": order, "status": status,
+                "validated_at": validated_at, "competency_id": int(comp.competency_id), "code": comp.code,
+                "title": comp.title, "position": comp.position, "unit": comp.unit, "domain": comp.domain,
+                "domain_title": comp.domain_title, "domain_order": comp.domain_order,
+                "level": positioning.level, "objective": positioning.objective, "short": positioning.short,
+            })
+    columns_out = ["bilan_id", "column", "column_order", "status", "validated_at", "competency_id", "code", "title",
+                   "position", "unit", "domain", "domain_title", "domain_order", "level", "objective", "short"]
+    frame = pd.DataFrame.from_records(records, columns=columns_out)
+    frame["level"] = frame["level"].astype("Int64")
+    return frame
+
+
+# ---------------------------------------------------------------- pure views of a history
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per competency (référentiel order), one column per bilan (newest first), short codes."""
+    if history.empty:
+        return pd.DataFrame()
+    order = history.drop_duplicates("column").sort_values("column_order")["column"].tolist()
+    table = history.pivot_table(index=["position", "code"], columns="column", values="short", aggfunc="first")
+    table = table.reset_index(level="position", drop=True)[order]
+    table.index.name = "Compétence"
+    table.columns.name = None
+    return table
+
+
+def unit_view(history: pd.DataFrame, column: str | None = None) -> dict[str, list[tuple[str, str, Positioning]]]:
+    """One bilan's positionings grouped by unit (U2 | U31 | U32): {unit: [(code, title, positioning)]}.
+    column defaults to the newest bilan of the history."""
+    if history.empty:
+        return {}
+    if column is None:
+        column = history.sort_values("column_order")["column"].iloc[0]
+    rows = history[history["column"] == column].sort_values("position")
+    units: dict[str, list[tuple[str, str, Positioning]]] = {}
+    for row in rows.itertuples():
+        level = None if pd.isna(row.level) else int(row.level)
+        units.setdefault(row.unit, []).append((row.code, row.title, Positioning(level, row.objective)))
+    return units
+
+
+# ---------------------------------------------------------------- the downloadable document (B4)
+
+
+def bilan_document_html(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
+    """The bilan as one standalone HTML file (prints cleanly, opens without the app)."""
+    detail = bilan_detail(db, user, bilan_id)
+    history = bilan_history(db, user, detail["learner_id"], upto_bilan_id=bilan_id)
+    audit = audit_trail(db, user, bilan_id) if is_staff(user) else None
+    return bilan_document.render_document(
+        detail=detail, history=history, units=unit_view(history),
+        radar_svg=_radar_svg(db, detail["learner_id"], history), audit=audit,
+    )
+
+
+def radar_axes_of(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The radar's axes for the learner's diploma (one per competency, grouped by domain)."""
+    return radar.radar_axes(learner_competencies(db, user, learner_id))
+
+
+def _radar_svg(db, learner_id: int, history: pd.DataFrame) -> str:
+    axes = radar.radar_axes(_competencies(db, learner_id))
+    return radar.radar_svg(axes, radar.radar_data(axes, history))
+
+
+def is_staff(user: User | None) -> bool:
+    """Whether the user works with bilans (and sees their audit trail), as opposed to a learner."""
+    return user is not None and user.role in STAFF_ROLES
+

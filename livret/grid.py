@@ -1,0 +1,294 @@
+"""The learner's grid as HTML (SPEC D4–D7): a pure function from DataFrames and display options.
+
+One block per competency: its header « C1 - title », the blue line of earlier positionings, then the
+criteria × evaluations grid (chronological: one column per evaluation; condensed: each criterion's
+results side by side). The markup only uses the classes of static/grid.css (plus colour classes
+generated here from livret.codes, so colours are defined once); every text is escaped.
+Cells carry data-level, data-context and data-complexity (SPEC Q5)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from livret.codes import (
+    ACQUISITION_BY_LEVEL,
+    ACQUISITION_LEVELS,
+    COMPANY_CODE,
+    COMPLEXITIES,
+    CONTEXTS,
+    NOT_EVALUATED_LABEL,
+    OBJECTIVES,
+    RESULT_BY_CODE,
+    RESULT_LEVELS,
+    column_code,
+    positioning_short,
+)
+
+COLUMN_CODES = (*COMPLEXITIES, COMPANY_CODE)
+STYLESHEET = Path(__file__).resolve().parent / "static" / "grid.css"
+POSITION_KEY = "position_{code}"
+BLOCK_KEY = "tdb_comp_{code}"
+
+
+@dataclass(frozen=True)
+class GridOptions:
+    """What the teacher chose above the grid. Hashable: it is part of the render cache key."""
+
+    condensed: bool = False  # condensé instead of chronologique
+    titles: bool = True  # criterion titles shown (« sans titres » when False)
+    compact: bool = False  # compact: only the blue lines of positionings
+    units: tuple[str, ...] = ()  # () = every unit (« Tout afficher »)
+    complexities: tuple[str, ...] = COLUMN_CODES  # column codes shown: D, Int, B, E
+
+
+@dataclass(frozen=True)
+class Block:
+    competency_id: int
+    code: str
+    label: str  # « C1 - Analyser les conditions de l'opération et son contexte »
+    html: str
+
+
+def key_class(key: str) -> str:
+    """The CSS class Streamlit gives an element with this key (its frontend's own rule)."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, format="ISO8601")
+
+
+def _french_date(value) -> str:
+    text = str(value)
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":  # ISO 8601, as stored
+        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    return pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+def latest_bilan_at(bilans: pd.DataFrame) -> pd.Timestamp | None:
+    """Validation moment of the learner's latest validated bilan, or None when there is none."""
+    dates = bilans["validated_at"].dropna()
+    return _timestamps(dates).max() if len(dates) else None
+
+
+def prepare_results(results: pd.DataFrame, bilans: pd.DataFrame, options: GridOptions) -> pd.DataFrame:
+    """The results kept by the complexity filter, in chronological order (last modification), each
+    with its column code, whether a validated bilan already took it into account, and its tooltip."""
+    frame = results.copy()
+    frame["code"] = [column_code(c, x) for c, x in zip(frame["complexity"], frame["context"])]
+    frame = frame[frame["code"].isin(options.complexities)]
+    frame["moment"] = _timestamps(frame["modified_at"])
+    frame = frame.sort_values(["moment", "evaluation_id"], kind="stable")
+    latest = latest_bilan_at(bilans)
+    frame["old"] = frame["moment"] <= latest if latest is not None else False
+    frame["tip"] = [
+        f"{title} — {_french_date(day)} — {RESULT_BY_CODE[result].label} — {CONTEXTS[context]}"
+        for title, day, result, context in zip(frame["title"], frame["eval_date"], frame["result"], frame["context"])
+    ]
+    return frame
+
+
+def _cell(row, content: str) -> str:
+    level = RESULT_BY_CODE[row.result]
+    shape = "lv-company" if row.context == "company" else "lv-school"
+    return (f'<span class="lv-cell {level.css} {shape}" data-level="{level.code}" data-context="{escape(row.context)}"'
+            f' data-complexity="{escape(row.code)}" role="img" title="{escape(row.tip)}">{escape(content)}</span>')
+
+
+def _positioning(row) -> str:
+    when = f"Bilan validé le {_french_date(row.validated_at)}"
+    if pd.isna(row.level):
+        return (f'<span class="lv-pos lv-ne" role="listitem" data-level="NE" title="{escape(when)} — '
+                f'{escape(NOT_EVALUATED_LABEL)}">NE</span>')
+    level = ACQUISITION_BY_LEVEL[int(row.level)]
+    objective = str(row.objective)
+    fill = "lv-full" if objective == "terminal" else "lv-half"
+    tip = f"{when} — {level.label} ({OBJECTIVES.get(objective, objective).lower()})"
+    return (f'<span class="lv-pos lv-acq-{level.level} {fill}" role="listitem" data-level="{level.level}"'
+            f' data-objective="{escape(objective)}" title="{escape(tip)}">{escape(level.short)}</span>')
+
+
+def _blue_line(code: str, positionings: list) -> str:
+    items = "".join(_positioning(row) for row in positionings)
+    return (f'<div class="lv-blue" role="list" aria-label="Positionnements des bilans de {escape(code)}">'
+            f'{items}</div>')
+
+
+def _criterion_header(criterion, titles: bool) -> str:
+    text = escape(criterion.criterion_text)
+    if titles:
+        return f'<th scope="row" class="lv-crit">{text}</th>'
+    return f'<th scope="row" class="lv-crit lv-num" title="{text}">{int(criterion.criterion_position)}</th>'
+
+
+def _line(tag: str) -> str:
+    return f'<{tag} class="lv-line" aria-hidden="true"></{tag}>'
+
+
+def _rows_by(frame: pd.DataFrame, key: str) -> dict:
+    """The frame's rows as plain tuples grouped by one column, in order (one pass: itertuples is costly)."""
+    groups: dict = {}
+    for row in frame.itertuples(index=False):
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
+def _chronological(criteria: list, results: list, has_bilan: bool, titles: bool) -> str:
+    columns = list({row.evaluation_id: row for row in results}.values())  # first row of each evaluation, in order
+    split = sum(1 for row in columns if row.old)
+    cells = {(row.evaluation_id, row.criterion_id): _cell(row, row.result) for row in results}
+
+    def with_line(items: list[str], tag: str) -> str:
+        if has_bilan:
+            items = [*items[:split], _line(tag), *items[split:]]
+        return "".join(items)
+
+    heads = [
+        f'<th scope="col" class="lv-h lv-h-{escape(row.code)}" title="{escape(row.title)} — '
+        f'{_french_date(row.eval_date)}">{escape(row.code)}</th>'
+        for row in columns
+    ]
+    opening = ['<td class="lv-e">' if row.code == COMPANY_CODE else "<td>" for row in columns]
+    corner = "Critères d'évaluation" if titles else "N°"
+    rows = [f'<thead><tr><th scope="col" class="lv-corner">{corner}</th>{with_line(heads, "th")}</tr></thead><tbody>']
+    for criterion in criteria:
+        tds = [f'{td}{cells.get((column.evaluation_id, criterion.criterion_id), "")}</td>'
+               for column, td in zip(columns, opening)]
+        rows.append(f"<tr>{_criterion_header(criterion, titles)}{with_line(tds, 'td')}</tr>")
+    rows.append("</tbody>")
+    mode = "lv-chrono" if titles else "lv-chrono lv-notitles"
+    return f'<div class="lv-scroll"><table class="lv-grid {mode}">{"".join(rows)}</table></div>'
+
+
+def _condensed(criteria: list, results: list, has_bilan: bool, titles: bool) -> str:
+    by_criterion: dict[int, list] = {}
+    for row in results:
+        by_criterion.setdefault(row.criterion_id, []).append(row)
+    rows = []
+    for criterion in criteria:
+        runs = by_criterion.get(criterion.criterion_id, [])
+        old = [_cell(row, row.code) for row in runs if row.old]
+        new = [_cell(row, row.code) for row in runs if not row.old]
+        line = _line("span") if has_bilan else ""
+        rows.append(f'<tr>{_criterion_header(criterion, titles)}<td><div class="lv-run">{"".join(old)}{line}'
+                    f'{"".join(new)}</div></td></tr>')
+    mode = "lv-condensed" if titles else "lv-condensed lv-notitles"
+    return f'<div class="lv-scroll"><table class="lv-grid {mode}"><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.DataFrame,
+                  options: GridOptions) -> list[Block]:
+    """One HTML block per competency of the chosen units, in référentiel order."""
+    kept = prepare_results(results, bilans, options)
+    has_bilan = latest_bilan_at(bilans) is not None
+    filtered = len(options.complexities) < len(COLUMN_CODES)
+    results_by_competency = _rows_by(kept, "competency_id")
+    positionings = _rows_by(bilans.dropna(subset=["competency_id"]), "competency_id")
+    frame = referentiel if not options.units else referentiel[referentiel["unit"].isin(options.units)]
+    blocks = []
+    for competency_id, rows in _rows_by(frame, "competency_id").items():
+        code, label = str(rows[0].competency), f"{rows[0].competency} - {rows[0].competency_title}"
+        criteria = [row for row in rows if not pd.isna(row.criterion_id)]
+        parts = [f'<section class="lv-comp" id="lv-{escape(code)}" data-competency="{escape(code)}">',
+                 f'<h3 class="lv-title" title="{escape(label)}">{escape(label)}</h3>',
+                 _blue_line(code, positionings.get(competency_id, []))]
+        if not options.compact:
+            own = results_by_competency.get(competency_id, [])
+            if not own:
+                parts.append('<p class="lv-none">Aucune évaluation de cette compétence'
+                             f'{" avec ces filtres" if filtered else ""}.</p>')
+            render = _condensed if options.condensed else _chronological
+            parts.append(render(criteria, own, has_bilan, options.titles))
+        parts.append("</section>")
+        blocks.append(Block(int(competency_id), code, label, "".join(parts)))
+    return blocks
+
+
+def render_grid(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.DataFrame,
+                options: GridOptions) -> str:
+    """The whole grid as one HTML string (used to measure it and in tests)."""
+    return "".join(block.html for block in render_blocks(referentiel, results, bilans, options))
+
+
+# ---------------------------------------------------------------- legend and styles
+
+
+def legend_html() -> str:
+    """What colours, shapes and lines mean."""
+    levels = "".join(
+        f'<li><span class="lv-cell {level.css} lv-school" aria-hidden="true">{level.code}</span>'
+        f"{escape(level.label)}</li>"
+        for level in RESULT_LEVELS
+    )
+    return (
+        '<div class="lv-legend" role="note" aria-label="Légende"><ul>'
+        f"{levels}</ul><ul>"
+        '<li><span class="lv-cell lv-swatch lv-school" aria-hidden="true"></span>Évaluation en établissement</li>'
+        '<li><span class="lv-cell lv-swatch lv-company" aria-hidden="true"></span>Bilan entreprise (E)</li>'
+        '<li><span class="lv-pos lv-acq-3 lv-half" aria-hidden="true">+</span>Objectifs intermédiaires</li>'
+        '<li><span class="lv-pos lv-acq-3 lv-full" aria-hidden="true">+</span>Objectifs terminaux</li>'
+        '<li><span class="lv-legend-line" aria-hidden="true"></span>'
+        "À gauche du trait noir : évaluations prises en compte dans le dernier bilan</li>"
+        "</ul></div>"
+    )
+
+
+def _text_colour(hex_colour: str) -> str:
+    red, green, blue = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return "#111" if luminance > 0.5 else "#fff"
+
+
+@cache
+def colour_rules() -> str:
+    """The level colour classes, generated from livret.codes so each colour is written once."""
+    rules = [f".lv-cell.{level.css}{{background:{level.colour};color:{_text_colour(level.colour)}}}"
+             for level in RESULT_LEVELS]
+    for level in ACQUISITION_LEVELS:
+        rules.append(f".lv-acq-{level.level}{{--lv-acq:{level.colour};--lv-acq-text:{_text_colour(level.colour)}}}")
+    return "".join(rules)
+
+
+@cache
+def stylesheet() -> str:
+    """The dashboard's whole stylesheet, as a <style> element."""
+    return f"<style>{STYLESHEET.read_text(encoding='utf-8')}{colour_rules()}</style>"
+
+
+def positioning_button_css(drafts: pd.DataFrame) -> dict[str, str]:
+    """Per competency code positioned in the draft, a <style> making its « ? » button look like a
+    positioning of the blue line (level colour, half or full). The button is a Streamlit element,
+    reachable only through the class Streamlit derives from its key."""
+    styles = {}
+    for row in drafts.itertuples():
+        code = str(row.competency)
+        # More specific than the stylesheet's rule for every « ? » button.
+        selector = (f".{key_class(BLOCK_KEY.format(code=code))} "
+                    f".{key_class(POSITION_KEY.format(code=code))} .stButton button")
+        if pd.isna(row.level):
+            rule = f"{selector}{{border:2px dashed #888;color:#555}}"
+        else:
+            level = ACQUISITION_BY_LEVEL[int(row.level)]
+            if row.objective == "terminal":
+                rule = (f"{selector}{{background:{level.colour};border-color:{level.colour};"
+                        f"color:{_text_colour(level.colour)}}}")
+            else:
+                rule = (f"{selector}{{background:linear-gradient(90deg,{level.colour} 50%,#fff 50%);"
+                        f"border-color:{level.colour};color:#111;padding-left:1.3rem}}")
+        styles[code] = f"<style>{rule}</style>"
+    return styles
+
+
+def draft_label(drafts: pd.DataFrame, competency_id: int) -> str:
+    """What the button at the end of a competency's blue line shows: « ? », or the draft's short code."""
+    row = drafts[drafts["competency_id"] == competency_id]
+    if row.empty:
+        return "?"
+    level = row.iloc[0]["level"]
+    return positioning_short(None if pd.isna(level) else int(level))

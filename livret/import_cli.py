@@ -1,0 +1,109 @@
+"""python -m livret import …: the imports of the « Import » page, for scripted set-up of a school.
+
+The command line runs as CLI_USER, an administrator that is not an account of the database:
+whoever can run it already holds the database file, so it may do what an administrator may. What it
+writes has no author (author_id NULL) and the audit log names it « Ligne de commande »."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from livret import importers, schema
+from livret.db import connect, db_path
+from livret.errors import FileRejected, ValidationError
+from livret.permissions import User
+
+CLI_USER = User(id=0, name="Ligne de commande", email="ligne-de-commande@localhost", role="admin")
+MAX_LISTED = 200  # rejected lines printed; the rest is counted
+
+
+def _open(args):
+    path = Path(args.db or db_path())
+    if not path.exists():
+        raise ValidationError(f"La base {path} n'existe pas : créez-la d'abord (python -m livret init).")
+    db = connect(path)
+    schema.migrate(db)
+    return db
+
+
+def _read(path: str) -> bytes:
+    file = Path(path)
+    if not file.is_file():
+        raise ValidationError(f"Le fichier {file} n'existe pas.")
+    return file.read_bytes()
+
+
+def _print_plan(plan: importers.ImportPlan) -> None:
+    for note in plan.notes:
+        print(note)
+    print(("Importé : " if plan.applied else "") + plan.summary())
+    if plan.rejected:
+        print("Lignes rejetées et ignorées :")
+        _print_problems(plan.rejected, sys.stdout)
+
+
+def _print_problems(problems, stream) -> None:
+    for problem in problems[:MAX_LISTED]:
+        print(f"  {importers.problem_text(problem)}", file=stream)
+    if len(problems) > MAX_LISTED:
+        print(f"  … et {len(problems) - MAX_LISTED} autres.", file=stream)
+
+
+def _run(action, partial_possible: bool = True) -> int:
+    try:
+        plan = action()
+    except FileRejected as rejected:
+        print("Import refusé, rien n'a été modifié :", file=sys.stderr)
+        _print_problems(rejected.problems, sys.stderr)
+        if partial_possible and any(isinstance(p, importers.Rejection) for p in rejected.problems):
+            print("Corrigez ces lignes, ou ajoutez --partial pour n'importer que les lignes valides.", file=sys.stderr)
+        return 1
+    _print_plan(plan)
+    return 0
+
+
+def _cmd_learners(args) -> int:
+    db = _open(args)
+    data = _read(args.file)
+    return _run(lambda: importers.import_learners(db, CLI_USER, data, Path(args.file).name, diploma=args.diploma,
+                                                  school_year=args.school_year, partial=args.partial))
+
+
+def _cmd_results(args) -> int:
+    db = _open(args)
+    data = _read(args.file)
+    return _run(lambda: importers.import_results(db, CLI_USER, data, Path(args.file).name, partial=args.partial))
+
+
+def _cmd_referentiel(args) -> int:
+    db = _open(args)
+    source = Path(args.source)
+    if not source.exists():
+        raise ValidationError(f"{source} n'existe pas (attendu un dossier ou une archive ZIP).")
+    return _run(lambda: importers.import_referentiel(db, CLI_USER, importers.read_referentiel_folder(source)),
+                partial_possible=False)
+
+
+def register(commands) -> None:
+    command = commands.add_parser(
+        "import", help="importer apprenants, résultats ou référentiel (en tant qu'administrateur)")
+    kinds = command.add_subparsers(dest="import_kind", required=True)
+    partial_help = "n'importer que les lignes valides si certaines sont rejetées"
+
+    learners = kinds.add_parser("learners", help="classes et apprenants (CSV ou XLSX : Nom, Prénom, Classe…)")
+    learners.add_argument("file", metavar="FICHIER")
+    learners.add_argument("--diploma", default=importers.DEFAULT_DIPLOMA,
+                          help=f"diplôme des classes créées (par défaut {importers.DEFAULT_DIPLOMA})")
+    learners.add_argument("--school-year", help="année scolaire des classes créées (par défaut l'année en cours)")
+    learners.add_argument("--partial", action="store_true", help=partial_help)
+    learners.set_defaults(handler=_cmd_learners)
+
+    results = kinds.add_parser("results", help="résultats d'évaluations, une ligne par apprenant et critère")
+    results.add_argument("file", metavar="FICHIER")
+    results.add_argument("--partial", action="store_true", help=partial_help)
+    results.set_defaults(handler=_cmd_results)
+
+    ref = kinds.add_parser("referentiel", help="référentiel d'un diplôme (dossier des cinq CSV ou archive ZIP)")
+    ref.add_argument("source", metavar="DOSSIER_OU_ZIP")
+    ref.set_defaults(handler=_cmd_referentiel)

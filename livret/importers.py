@@ -1,0 +1,1030 @@
+"""Imports (SPEC E3): classes and learners, evaluation results in long format, a référentiel.
+
+Each import has a preview (what would be added, updated, left unchanged, rejected) and an apply.
+The apply computes the plan again inside its own transaction, so what it writes is exactly what the
+checks accepted at that moment, even if another session wrote in between; a refused import writes
+nothing. Rows are matched on their identity, so importing the same file twice changes nothing.
+
+Files come as bytes, as uploaded: CSV (`;`, `,` or tab; UTF-8 with or without BOM, UTF-16 with
+BOM, else Windows-1252) or XLSX (first sheet). Cells are stored as the text they hold: a cell such
+as `=HYPERLINK(...)` is never evaluated here and is disarmed by livret.spreadsheet on export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+import sqlite_utils
+
+from livret import referentiel
+from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_CODES
+from livret.db import bump_data_version, transaction
+from livret.errors import FileProblem, FileRejected, ValidationError
+from livret.permissions import User, require_role
+from livret.spreadsheet import french_csv
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_LABEL = "10 Mo"
+MAX_DATA_ROWS = 200_000
+HEADER_SEARCH_ROWS = 10  # school exports sometimes put a title line or two above the header
+IMPORT_ROLES = ("ddfpt", "admin")
+DEFAULT_DIPLOMA = "BACPRO-MELEC"
+
+ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
+
+# entity: (singular, plural, feminine)
+ENTITIES = {
+    "class": ("classe", "classes", True),
+    "learner": ("apprenant", "apprenants", False),
+    "account": ("compte apprenant", "comptes apprenants", False),
+    "evaluation": ("évaluation", "évaluations", True),
+    "result": ("résultat", "résultats", False),
+    "diploma": ("diplôme", "diplômes", False),
+    "unit": ("unité", "unités", True),
+    "domain": ("domaine", "domaines", False),
+    "competency": ("compétence", "compétences", True),
+    "criterion": ("critère", "critères", False),
+}
+
+
+def action_label(entity: str, action: str, plural: bool = False) -> str:
+    """« ajoutée », « mis à jour », « inchangées »… agreed with the entity's gender and number."""
+    feminine = ENTITIES[entity][2]
+    stem = {ADDED: "ajouté", UPDATED: "mis", UNCHANGED: "inchangé"}[action]
+    if feminine:
+        stem += "e"
+    if plural and not stem.endswith("s"):
+        stem += "s"
+    return stem + " à jour" if action == UPDATED else stem
+
+
+# ---------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class Rejection(FileProblem):
+    """A rejected line, with the line's content so the report lets the user find and fix it."""
+
+    content: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    line: int
+    entity: str
+    action: str
+    label: str
+    detail: str = ""
+
+
+@dataclass
+class ImportPlan:
+    """What an import does: the changes, the rejected lines, and the writes that carry it out."""
+
+    kind: str  # "learners", "results", "referentiel"
+    file_name: str
+    lines: int = 0
+    changes: list[Change] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ops: dict = field(default_factory=dict)
+    applied: bool = False
+
+    def count(self, entity: str, action: str) -> int:
+        return self.counts.get((entity, action), 0)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter((c.entity, c.action) for c in self.changes)
+
+    def action_counts(self) -> dict[str, int]:
+        """How many elements of any kind are added, updated, unchanged."""
+        found = Counter(c.action for c in self.changes)
+        return {action: found.get(action, 0) for action in (ADDED, UPDATED, UNCHANGED)}
+
+    @property
+    def rejected_lines(self) -> int:
+        return len({r.line for r in self.rejected})
+
+    @property
+    def has_writes(self) -> bool:
+        return any(c.action != UNCHANGED for c in self.changes)
+
+    def summary(self) -> str:
+        """One French sentence: « 24 apprenants ajoutés, 1 classe ajoutée ; 2 lignes rejetées. »"""
+        parts = []
+        counts = self.counts
+        for entity in ENTITIES:
+            for action in (ADDED, UPDATED, UNCHANGED):
+                n = counts.get((entity, action), 0)
+                if n:
+                    singular, plural, _ = ENTITIES[entity]
+                    count = f"{n:,}".replace(",", "\u202f")
+                    parts.append(f"{count} {plural if n > 1 else singular} {action_label(entity, action, n > 1)}")
+        text = ", ".join(parts) if parts else "aucune donnée à importer"
+        n = self.rejected_lines
+        if n:
+            text += f" ; {n} ligne{'s' if n > 1 else ''} rejetée{'s' if n > 1 else ''}"
+        return text[0].upper() + text[1:] + "."
+
+    def changes_frame(self, include_unchanged: bool = False) -> pd.DataFrame:
+        rows = [
+            (c.line, ENTITIES[c.entity][0].capitalize(), action_label(c.entity, c.action), c.label, c.detail)
+            for c in self.changes if include_unchanged or c.action != UNCHANGED
+        ]
+        return pd.DataFrame(rows, columns=["Ligne", "Élément", "Action", "Nom", "Détail"])
+
+    def rejected_frame(self) -> pd.DataFrame:
+        return problems_frame(self.rejected)
+
+
+def problem_text(problem: FileProblem) -> str:
+    """« fichier, ligne 4, colonne « Date » : motif », without a line number for a whole-file problem."""
+    if problem.line:
+        return str(problem)
+    return f"{problem.file} : {problem.reason}"
+
+
+def problems_frame(problems: Sequence[FileProblem]) -> pd.DataFrame:
+    rows = [(p.line, p.column, p.reason, getattr(p, "content", "")) for p in problems]
+    return pd.DataFrame(rows, columns=["Ligne", "Colonne", "Motif", "Contenu de la ligne"])
+
+
+def rejection_report(problems: Sequence[FileProblem]) -> bytes:
+    """« Télécharger le rapport »: the rejected lines as a French CSV, every text cell formula-safe."""
+    return french_csv(
+        ["Fichier", "Ligne", "Colonne", "Motif", "Contenu de la ligne"],
+        [(p.file, p.line, p.column, p.reason, getattr(p, "content", "")) for p in problems],
+    )
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _key(text: str) -> str:
+    """Header or name key: no accents, no case, letters and digits only (« Né(e) le » → « neele »)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).casefold()
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _name_key(value: str) -> str:
+    return _clean(value).casefold()
+
+
+def _loose_key(value: str) -> str:
+    """Accent- and punctuation-insensitive name key: SIECLE exports « LEFEVRE » for « Lefèvre »."""
+    return _key(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # French name shown in messages
+    aliases: frozenset[str]
+    required: bool = True
+
+
+@dataclass
+class Table:
+    name: str
+    header: list[str]
+    columns: dict[str, int]  # field → index
+    rows: list[tuple[int, list[str]]]
+    notes: list[str]
+
+    def cell(self, cells: list[str], name: str) -> str:
+        index = self.columns.get(name)
+        if index is None or index >= len(cells):
+            return ""
+        return cells[index].strip()
+
+    def content(self, cells: list[str]) -> str:
+        return " ; ".join(c.strip() for c in cells)
+
+
+def _reject_file(name: str, reason: str, line: int = 0, column: str = "") -> FileRejected:
+    return FileRejected([FileProblem(name, line, column, reason)])
+
+
+def _check_size(data: bytes, name: str) -> None:
+    if len(data) > MAX_FILE_BYTES:
+        size = f"{len(data) / 1024 / 1024:.1f}".replace(".", ",")
+        raise _reject_file(name, f"le fichier pèse {size} Mo, au-delà de la limite de {MAX_FILE_LABEL} ; "
+                                 "découpez-le en plusieurs fichiers")
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise _reject_file(name, "le fichier est vide")
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The text of a CSV file in UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1252."""
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+    except UnicodeDecodeError as error:
+        raise _reject_file(name, f"encodage invalide (octet {error.start + 1} illisible) ; "
+                                 "enregistrez le fichier en CSV UTF-8") from None
+    if b"\x00" in data:
+        raise _reject_file(name, "encodage non reconnu (octets nuls : UTF-16 sans marque ou fichier binaire) ; "
+                                 "enregistrez le fichier en CSV UTF-8 ou Windows-1252")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _reject_file(name, "encodage non reconnu (ni UTF-8 ni Windows-1252) ; "
+                                 "enregistrez le fichier en CSV UTF-8", line) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    head = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()]
+    scores = {d: sum(line.count(d) for line in head) for d in (";", ",", "\t")}
+    best = max(scores, key=lambda d: (scores[d], d == ";"))
+    return best if scores[best] else ";"
+
+
+def _csv_rows(text: str, name: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    rows, start = [], 1
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                rows.append((start, cells))
+                if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+                    raise _reject_file(name, f"le fichier compte plus de {MAX_DATA_ROWS:,} lignes".replace(",", " "))
+            start = reader.line_num + 1
+    except csv.Error:
+        raise _reject_file(name, "ligne illisible : un guillemet ouvrant n'est pas refermé", start) from None
+    return rows
+
+
+def _xlsx_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(data: bytes, name: str) -> tuple[list[tuple[int, list[str]]], str]:
+    import openpyxl
+
+    try:
+        # Not data_only: a formula cell is read as the formula's text, never as a computed value.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:
+        raise _reject_file(name, "classeur XLSX illisible ou endommagé") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_xlsx_cell(v) for v in values]
+            if any(c.strip() for c in cells):
+                rows.append((number, cells))
+                if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+                    raise _reject_file(name, f"le classeur compte plus de {MAX_DATA_ROWS:,} lignes".replace(",", " "))
+        return rows, sheet.title
+    finally:
+        workbook.close()
+
+
+# UTF-8 accents read once as Windows-1252 and saved again: « Ã© » for « é », « Ã¨ » for « è »…
+_MOJIBAKE = re.compile("Ã[\u00a0-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a\u20ac\u2122]")
+
+
+def _spreadsheet_rows(data: bytes, name: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """Non-empty rows (line number, cells) of a CSV or XLSX file, and notes for the preview."""
+    _check_size(data, name)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _reject_file(name, "ancien format Excel (.xls) : enregistrez le fichier au format XLSX ou CSV")
+    if data.startswith(b"%PDF"):
+        raise _reject_file(name, "c'est un fichier PDF : exportez la liste au format CSV ou XLSX")
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            members = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            raise _reject_file(name, "archive endommagée : ni CSV ni XLSX lisible") from None
+        if "content.xml" in members:
+            raise _reject_file(name, "format OpenDocument (.ods) : enregistrez le fichier au format XLSX ou CSV")
+        if "xl/workbook.xml" not in members:
+            raise _reject_file(name, "archive ZIP qui n'est pas un classeur XLSX")
+        rows, sheet = _xlsx_rows(data, name)
+        return rows, [f"Feuille lue : « {sheet} »."]
+    text, notes = _repair_double_encoding(decode_text(data, name))
+    return _csv_rows(text, name), notes
+
+
+def _repair_double_encoding(text: str) -> tuple[str, list[str]]:
+    """Undo a UTF-8 file read once as Windows-1252 and saved again, when it is certainly that."""
+    garbled = _MOJIBAKE.search(text)
+    if not garbled:
+        return text, []
+    try:
+        repaired = text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return text, [f"Attention : « {garbled.group()} » à la place d'une lettre accentuée laisse penser que le "
+                      "fichier a été mal converti ; vérifiez les noms dans l'aperçu avant d'importer."]
+    return repaired, [f"Le fichier avait été converti deux fois (« {garbled.group()} » pour « "
+                      f"{garbled.group().encode('cp1252').decode('utf-8')} ») : ses accents ont été rétablis."]
+
+
+def read_table(data: bytes, name: str, spec: dict[str, Column]) -> Table:
+    """Find the header (in the first rows) and map its columns to the fields of spec.
+
+    Raises FileRejected, nothing being written, for an unreadable, empty or header-only file and
+    for a missing or ambiguous column."""
+    rows, notes = _spreadsheet_rows(data, name)
+    if not rows:
+        raise _reject_file(name, "le fichier est vide")
+    by_key = {alias: fname for fname, column in spec.items() for alias in column.aliases}
+    required = {f for f, c in spec.items() if c.required}
+    for index, (line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapped = {by_key.get(_key(c)) for c in cells} - {None}
+        if required <= mapped:
+            header_index, header_line, header = index, line, cells
+            break
+    else:
+        line, cells = rows[0]
+        mapped = {by_key.get(_key(c)) for c in cells}
+        missing = [spec[f].label for f in spec if f in required and f not in mapped]
+        found = ", ".join(f"« {c.strip()} »" for c in cells if c.strip())
+        raise FileRejected([
+            FileProblem(name, line, label, f"colonne obligatoire absente (colonnes trouvées : {found})")
+            for label in missing
+        ])
+    columns: dict[str, int] = {}
+    problems, ignored = [], []
+    for index, title in enumerate(header):
+        fname = by_key.get(_key(title))
+        if fname is None:
+            if title.strip():
+                ignored.append(title.strip())
+        elif fname in columns:
+            problems.append(FileProblem(name, header_line, title.strip(),
+                                        f"deux colonnes correspondent à « {spec[fname].label} » "
+                                        f"(« {header[columns[fname]].strip()} » et « {title.strip()} »)"))
+        else:
+            columns[fname] = index
+    if problems:
+        raise FileRejected(problems)
+    data_rows = rows[header_index + 1:]
+    if not data_rows:
+        raise _reject_file(name, "le fichier ne contient que la ligne d'en-tête, aucune donnée", header_line)
+    if ignored:
+        notes.append("Colonnes ignorées : " + ", ".join(f"« {c} »" for c in ignored) + ".")
+    return Table(name, header, columns, data_rows, notes)
+
+
+# ---------------------------------------------------------------- values
+
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_EMAIL = re.compile(r"^[^@\s;,<>\"']+@[^@\s;,<>\"']+\.[^@\s;,<>\"'.]+$")
+
+
+def parse_date(text: str) -> str | None:
+    """ISO date from « 05/09/2025 », « 5.9.2025 », « 2025-09-05 » (XLSX dates arrive as ISO)."""
+    text = text.strip()
+    match = _DMY.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = _ISO.match(text)
+        if not match:
+            return None
+        year, month, day = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def french_date(iso: str | None) -> str:
+    return "" if not iso else f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+
+
+def current_school_year(today: date | None = None) -> str:
+    """« 2026-2027 » from August on, else the year that started the September before."""
+    today = today or date.today()
+    start = today.year if today.month >= 8 else today.year - 1
+    return f"{start}-{start + 1}"
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _author_id(db: sqlite_utils.Database, user: User) -> int | None:
+    """The user's id when it is an account of this database (the CLI runs as no account)."""
+    return user.id if db.execute("SELECT 1 FROM users WHERE id = ?", [user.id]).fetchone() else None
+
+
+def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+    counts = {f"{e}.{a}": n for (e, a), n in sorted(plan.counts.items()) if a != UNCHANGED}
+    db.execute(
+        "INSERT INTO audit_log(at, user_id, user_name, action, entity, after) VALUES (?, ?, ?, 'import', ?, ?)",
+        [_now(), _author_id(db, user), user.name, plan.kind,
+         json.dumps({"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines},
+                    ensure_ascii=False)],
+    )
+
+
+def _finish(db: sqlite_utils.Database, user: User, plan: ImportPlan, partial: bool, write) -> ImportPlan:
+    """Inside the caller's transaction: refuse or write, then record."""
+    if plan.rejected and not partial:
+        raise FileRejected(list(plan.rejected))
+    if plan.has_writes:
+        write(db, user, plan)
+        _audit(db, user, plan)
+        bump_data_version(db)
+    plan.applied = True
+    return plan
+
+
+# ---------------------------------------------------------------- classes and learners
+
+LEARNER_COLUMNS = {
+    "last_name": Column("Nom", frozenset({"nom", "nomdefamille", "nomdusage", "nomeleve", "nomdeleleve",
+                                          "nomapprenant", "nomfamille", "nomdenaissance"})),
+    "first_name": Column("Prénom", frozenset({"prenom", "prenom1", "prenomeleve", "prenomdeleleve",
+                                              "prenomapprenant", "premierprenom", "prenoms"})),
+    "class_name": Column("Classe", frozenset({"classe", "division", "classeeleve", "div", "classes",
+                                              "divisionclasse", "libelleclasse", "codeclasse"})),
+    "email": Column("E-mail", frozenset({"email", "mail", "courriel", "adressemail", "adresseemail", "mel",
+                                         "adressecourriel", "emaileleve", "maileleve", "courrieleleve",
+                                         "adresseelectronique", "emailapprenant"}), required=False),
+    "birth_date": Column("Date de naissance", frozenset({"datedenaissance", "datenaissance", "naissance", "nele",
+                                                         "neele", "nee", "ne", "datenaiss", "datedenaiss"}),
+                         required=False),
+}
+
+
+def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str) -> ImportPlan:
+    plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
+    classes = {_name_key(name): (cid, name) for cid, name in db.execute("SELECT id, name FROM classes")}
+    learners: dict[int, dict[str, tuple]] = {}
+    loose: dict[int, dict[str, list[tuple]]] = {}
+    for row in db.execute("SELECT id, class_id, last_name, first_name, email, birth_date FROM learners"):
+        learners.setdefault(row[1], {})[_name_key(f"{row[2]} {row[3]}")] = row
+        loose.setdefault(row[1], {}).setdefault(_loose_key(f"{row[2]}{row[3]}"), []).append(row)
+    users_by_email = {email.casefold(): (uid, learner_id, name + (f" ({klass})" if klass else ""))
+                      for uid, email, learner_id, name, klass in db.execute(
+                          "SELECT u.id, u.email, u.learner_id, u.name, c.name FROM users u "
+                          "LEFT JOIN learners l ON l.id = u.learner_id LEFT JOIN classes c ON c.id = l.class_id")}
+    account_of = {learner_id: (uid, email) for uid, email, learner_id, _ in
+                  db.execute("SELECT id, email, learner_id, name FROM users WHERE learner_id IS NOT NULL")}
+
+    new_classes: dict[str, str] = {}
+    seen_learners: dict[tuple[str, str], int] = {}
+    seen_emails: dict[str, int] = {}
+    ops = plan.ops = {"classes": [], "learners": [], "updates": [], "accounts": [], "account_updates": []}
+    plan.ops["diploma"], plan.ops["school_year"] = diploma, school_year
+
+    for line, cells in table.rows:
+        value = {f: _clean(table.cell(cells, f)) for f in LEARNER_COLUMNS}
+        problems = []
+
+        def reject(fname: str, reason: str, _line=line, _cells=cells, _problems=problems) -> None:
+            _problems.append(Rejection(table.name, _line, LEARNER_COLUMNS[fname].label, reason, table.content(_cells)))
+
+        for fname in ("last_name", "first_name", "class_name"):
+            if not value[fname]:
+                reject(fname, "valeur obligatoire manquante")
+        email = value["email"]
+        if email and not _EMAIL.match(email):
+            reject("email", f"adresse e-mail « {email} » invalide")
+        birth = None
+        if value["birth_date"]:
+            birth = parse_date(value["birth_date"])
+            if birth is None:
+                reject("birth_date", f"date « {value['birth_date']} » invalide (format attendu jj/mm/aaaa)")
+        if not problems:
+            class_key = _name_key(value["class_name"])
+            identity = (class_key, _name_key(f"{value['last_name']} {value['first_name']}"))
+            if identity in seen_learners:
+                reject("last_name", f"apprenant en double dans le fichier (déjà ligne {seen_learners[identity]})")
+            if email and email.casefold() in seen_emails:
+                reject("email", f"adresse e-mail déjà donnée ligne {seen_emails[email.casefold()]}")
+        if problems:
+            plan.rejected.extend(problems)
+            continue
+
+        full_name = f"{value['last_name']} {value['first_name']}"
+        existing = None
+        class_id = None
+        if class_key in classes:
+            class_id, class_name = classes[class_key]
+            existing = learners.get(class_id, {}).get(identity[1])
+            if existing is None:
+                candidates = loose.get(class_id, {}).get(_loose_key(value["last_name"] + value["first_name"]), [])
+                existing = candidates[0] if len(candidates) == 1 else None
+        else:
+            class_name = new_classes.get(class_key)
+            if class_name is None:
+                class_name = new_classes[class_key] = value["class_name"]
+                ops["classes"].append((class_key, class_name))
+                plan.changes.append(Change(line, "class", ADDED, class_name,
+                                           f"diplôme {diploma}, année {school_year}"))
+        label = f"{class_name} — {full_name}"
+
+        # An e-mail already used by an account that is not this learner's would make the sign-in ambiguous.
+        owner = users_by_email.get(email.casefold()) if email else None
+        learner_id = existing[0] if existing else None
+        if owner and (learner_id is None or owner[1] != learner_id):
+            reject("email", f"adresse e-mail « {email} » déjà utilisée par le compte de {owner[2]}")
+            plan.rejected.extend(problems)
+            continue
+        seen_learners[identity] = line
+        if email:
+            seen_emails[email.casefold()] = line
+
+        if existing is None:
+            ops["learners"].append((class_key, class_id, value["last_name"], value["first_name"], email or None,
+                                    birth, line))
+            detail = ", ".join(x for x in (email, french_date(birth)) if x)
+            plan.changes.append(Change(line, "learner", ADDED, label, detail))
+            if email:
+                ops["accounts"].append(("new", len(ops["learners"]) - 1, full_name, email))
+                plan.changes.append(Change(line, "account", ADDED, label, email))
+            continue
+
+        learner_id, _, last, first, old_email, old_birth = existing
+        diffs = []
+        new_email = old_email
+        if email and email != old_email:
+            new_email = email
+            diffs.append(f"e-mail : {old_email or '(vide)'} → {email}")
+        new_birth = old_birth
+        if birth and birth != old_birth:
+            new_birth = birth
+            diffs.append(f"date de naissance : {french_date(old_birth) or '(vide)'} → {french_date(birth)}")
+        label = f"{class_name} — {last} {first}"
+        if diffs:
+            ops["updates"].append((learner_id, new_email, new_birth))
+            plan.changes.append(Change(line, "learner", UPDATED, label, " ; ".join(diffs)))
+        else:
+            plan.changes.append(Change(line, "learner", UNCHANGED, label))
+        account = account_of.get(learner_id)
+        if email and account is None:
+            ops["accounts"].append(("existing", learner_id, f"{last} {first}", email))
+            plan.changes.append(Change(line, "account", ADDED, label, email))
+        elif email and account and new_email != old_email and account[1].casefold() == (old_email or "").casefold():
+            # The account was made from the learner's e-mail: it follows the new address.
+            ops["account_updates"].append((account[0], email))
+            plan.changes.append(Change(line, "account", UPDATED, label, f"e-mail : {account[1]} → {email}"))
+    return plan
+
+
+def _write_learners(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+    ops = plan.ops
+    class_ids = {}
+    for class_key, name in ops["classes"]:
+        cur = db.execute("INSERT INTO classes(name, diploma, school_year) VALUES (?, ?, ?)",
+                         [name, ops["diploma"], ops["school_year"]])
+        class_ids[class_key] = cur.lastrowid
+    learner_ids = []
+    for class_key, class_id, last, first, email, birth, _ in ops["learners"]:
+        cur = db.execute("INSERT INTO learners(class_id, last_name, first_name, email, birth_date) "
+                         "VALUES (?, ?, ?, ?, ?)", [class_id or class_ids[class_key], last, first, email, birth])
+        learner_ids.append(cur.lastrowid)
+    db.conn.executemany("UPDATE learners SET email = ?, birth_date = ? WHERE id = ?",
+                        [(email, birth, lid) for lid, email, birth in ops["updates"]])
+    for kind, ref, name, email in ops["accounts"]:
+        learner_id = learner_ids[ref] if kind == "new" else ref
+        db.execute("INSERT INTO users(name, email, role, learner_id) VALUES (?, ?, 'learner', ?)",
+                   [name, email, learner_id])
+    db.conn.executemany("UPDATE users SET email = ? WHERE id = ?", [(e, uid) for uid, e in ops["account_updates"]])
+
+
+def diploma_options(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
+    """Diplomas a new class may belong to (code, title)."""
+    require_role(user, *IMPORT_ROLES)
+    return pd.read_sql_query("SELECT code, title FROM diplomas ORDER BY code = ? DESC, code", db.conn,
+                             params=[DEFAULT_DIPLOMA])
+
+
+def _check_diploma(db: sqlite_utils.Database, diploma: str) -> None:
+    if not db.execute("SELECT 1 FROM diplomas WHERE code = ?", [diploma]).fetchone():
+        raise ValidationError(f"Le diplôme « {diploma} » n'existe pas : importez d'abord son référentiel.")
+
+
+def preview_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+                     diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None) -> ImportPlan:
+    """What importing this list of classes and learners would do. Writes nothing."""
+    require_role(user, *IMPORT_ROLES)
+    _check_diploma(db, diploma)
+    table = read_table(data, file_name, LEARNER_COLUMNS)
+    return _learner_plan(db, table, diploma, school_year or current_school_year())
+
+
+def import_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+                    diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None,
+                    partial: bool = False) -> ImportPlan:
+    """Import classes and learners in one transaction. With rejected lines, refuses (nothing written)
+    unless partial is True, in which case only the valid lines are imported."""
+    user = require_role(user, *IMPORT_ROLES)
+    table = read_table(data, file_name, LEARNER_COLUMNS)
+    with transaction(db):
+        _check_diploma(db, diploma)
+        plan = _learner_plan(db, table, diploma, school_year or current_school_year())
+        return _finish(db, user, plan, partial, _write_learners)
+
+
+# ---------------------------------------------------------------- evaluation results (long format)
+
+RESULT_COLUMNS = {
+    "class_name": LEARNER_COLUMNS["class_name"],
+    "last_name": LEARNER_COLUMNS["last_name"],
+    "first_name": LEARNER_COLUMNS["first_name"],
+    "title": Column("Évaluation", frozenset({"evaluation", "titre", "intitule", "titreevaluation",
+                                             "titredelevaluation", "intituleevaluation", "nomevaluation",
+                                             "libelleevaluation", "evaluationtitre"})),
+    "date": Column("Date", frozenset({"date", "dateevaluation", "datedelevaluation", "dateeval"})),
+    "complexity": Column("Complexité", frozenset({"complexite", "niveaudecomplexite", "contexte",
+                                                  "complexiteoucontexte", "niveaucomplexite", "type"})),
+    "competency": Column("Compétence", frozenset({"competence", "codecompetence", "competences"})),
+    "criterion": Column("Critère", frozenset({"critere", "criteredevaluation", "codecritere", "numerocritere",
+                                              "criteres", "ncritere", "nocritere"})),
+    "result": Column("Résultat", frozenset({"resultat", "coderesultat", "niveaudereussite", "reussite",
+                                            "resultats", "code"})),
+}
+_COMPLEXITY_WORDS = {
+    "d": "D", "decouverte": "D", "int": "Int", "i": "Int", "intermediaire": "Int", "b": "B", "bac": "B",
+    "bacpro": "B", "niveaubacpro": "B", "e": COMPANY_CODE, "entreprise": COMPANY_CODE,
+    "bilanentreprise": COMPANY_CODE, "pfmp": COMPANY_CODE,
+}
+_CRITERION_CODE = re.compile(r"^\s*(C\d+)\s*[-./ ]\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
+    plan = ImportPlan("results", table.name, lines=len(table.rows), notes=list(table.notes))
+    classes = {_name_key(name): (cid, name, diploma)
+               for cid, name, diploma in db.execute("SELECT id, name, diploma FROM classes")}
+    wanted = {_name_key(table.cell(cells, "class_name")) for _, cells in table.rows}
+    class_ids = [classes[k][0] for k in wanted if k in classes]
+    marks = ",".join("?" * len(class_ids)) or "NULL"
+    learners: dict[int, dict[str, tuple[int, str]]] = {}
+    loose: dict[int, dict[str, list[tuple[int, str]]]] = {}
+    for lid, cid, last, first in db.execute(
+            f"SELECT id, class_id, last_name, first_name FROM learners WHERE class_id IN ({marks})", class_ids):
+        learners.setdefault(cid, {})[_name_key(f"{last} {first}")] = (lid, f"{last} {first}")
+        loose.setdefault(cid, {}).setdefault(_loose_key(last + first), []).append((lid, f"{last} {first}"))
+    competencies: dict[str, dict[str, tuple[int, str]]] = {}
+    criteria: dict[tuple[int, int], int] = {}
+    criteria_count: Counter = Counter()
+    for diploma, comp_id, code, position, crit_id in db.execute(
+            "SELECT c.diploma, c.id, c.code, cr.position, cr.id FROM competencies c "
+            "JOIN criteria cr ON cr.competency_id = c.id"):
+        competencies.setdefault(diploma, {})[code.casefold()] = (comp_id, code)
+        criteria[(comp_id, position)] = crit_id
+        criteria_count[comp_id] += 1
+    evaluations = {}
+    for eid, cid, lid, title, day, context, complexity in db.execute(
+            f"SELECT id, class_id, learner_id, title, eval_date, context, complexity FROM evaluations "
+            f"WHERE class_id IN ({marks})", class_ids):
+        evaluations[(cid, _clean(title), day, lid or 0)] = (eid, context, complexity)
+    eval_ids = [e[0] for e in evaluations.values()]
+    linked: set[tuple[int, int]] = set()
+    results: dict[tuple[int, int, int], str] = {}
+    for chunk in range(0, len(eval_ids), 500):
+        ids = eval_ids[chunk:chunk + 500]
+        qmarks = ",".join("?" * len(ids))
+        linked.update(db.execute(
+            f"SELECT evaluation_id, criterion_id FROM evaluation_criteria WHERE evaluation_id IN ({qmarks})", ids))
+        for eid, lid, crit, code in db.execute(
+                f"SELECT evaluation_id, learner_id, criterion_id, code FROM results WHERE evaluation_id IN ({qmarks})",
+                ids):
+            results[(eid, lid, crit)] = code
+
+    # Per evaluation identity: its first line, complexity, label, existing row, criteria and results to write.
+    planned: dict[tuple, dict] = {}
+    seen_results: dict[tuple, int] = {}
+    ops = plan.ops = {"evaluations": {}, "links": [], "results": [], "complexity": []}
+
+    for line, cells in table.rows:
+        value = {f: _clean(table.cell(cells, f)) for f in RESULT_COLUMNS}
+        problems = []
+
+        def reject(fname: str, reason: str, _line=line, _cells=cells, _problems=problems) -> None:
+            _problems.append(Rejection(table.name, _line, RESULT_COLUMNS[fname].label, reason, table.content(_cells)))
+
+        for fname in RESULT_COLUMNS:
+            if not value[fname] and not (fname == "competency" and _CRITERION_CODE.match(value["criterion"])):
+                reject(fname, "valeur obligatoire manquante")
+        if problems:
+            plan.rejected.extend(problems)
+            continue
+        klass = classes.get(_name_key(value["class_name"]))
+        learner = None
+        if klass is None:
+            reject("class_name", f"classe « {value['class_name']} » inconnue")
+        else:
+            name = f"{value['last_name']} {value['first_name']}"
+            learner = learners.get(klass[0], {}).get(_name_key(name))
+            if learner is None:
+                candidates = loose.get(klass[0], {}).get(_loose_key(value["last_name"] + value["first_name"]), [])
+                learner = candidates[0] if len(candidates) == 1 else None
+            if learner is None:
+                reject("last_name", f"apprenant « {name} » inconnu dans la classe {klass[1]}")
+        day = parse_date(value["date"])
+        if day is None:
+            reject("date", f"date « {value['date']} » invalide (format attendu jj/mm/aaaa)")
+        complexity = _COMPLEXITY_WORDS.get(_key(value["complexity"]))
+        if complexity is None:
+            reject("complexity", f"complexité « {value['complexity']} » inconnue "
+                                 f"(attendu {', '.join(COMPLEXITIES)} ou {COMPANY_CODE} pour un bilan entreprise)")
+        competency_text, criterion_text = value["competency"], value["criterion"]
+        code_form = _CRITERION_CODE.match(criterion_text)
+        if code_form:
+            if competency_text and competency_text.casefold() != code_form.group(1).casefold():
+                reject("criterion", f"le critère « {criterion_text} » n'appartient pas à la compétence "
+                                    f"« {competency_text} »")
+            competency_text, criterion_text = code_form.group(1), code_form.group(2)
+        criterion_id = None
+        if klass is not None:
+            competency = competencies.get(klass[2], {}).get(competency_text.casefold())
+            if competency is None:
+                reject("competency", f"compétence « {competency_text} » inconnue dans le référentiel {klass[2]}")
+            elif not criterion_text.isdigit():
+                reject("criterion", f"critère « {value['criterion']} » illisible (attendu un numéro, ex. 3, "
+                                    f"ou un code, ex. {competency[1]}-3)")
+            else:
+                criterion_id = criteria.get((competency[0], int(criterion_text)))
+                if criterion_id is None:
+                    count = criteria_count[competency[0]]
+                    reject("criterion", f"critère {competency[1]}-{int(criterion_text)} inconnu "
+                                        f"({competency[1]} compte {count} critère{'s' if count > 1 else ''})")
+        code = next((c for c in RESULT_CODES if c.casefold() == value["result"].casefold()), None)
+        if code is None:
+            reject("result", f"code « {value['result']} » inconnu (codes admis : {', '.join(RESULT_CODES)})")
+        if problems:
+            plan.rejected.extend(problems)
+            continue
+
+        class_id, class_name = klass[0], klass[1]
+        learner_id, learner_name = learner
+        company = complexity == COMPANY_CODE
+        title = value["title"]
+        key = (class_id, title, day, learner_id if company else 0)
+        entry = planned.get(key)
+        existing = evaluations.get(key)
+        if entry is None:
+            if existing and (existing[1] == "company") != company:
+                where = "entreprise" if existing[1] == "company" else "établissement"
+                reject("complexity", f"l'évaluation « {title} » du {french_date(day)} existe déjà "
+                                     f"en contexte {where}")
+                plan.rejected.extend(problems)
+                continue
+            entry = {"line": line, "complexity": complexity, "existing": existing, "new_criteria": set(),
+                     "results": 0,
+                     "label": f"{class_name} — {title} ({french_date(day)})"
+                              + (f" — {learner_name}" if company else "")}
+        elif entry["complexity"] != complexity:
+            reject("complexity", f"complexité « {complexity} » différente de celle de la ligne {entry['line']} "
+                                 f"(« {entry['complexity']} ») pour la même évaluation")
+            plan.rejected.extend(problems)
+            continue
+        result_key = (key, learner_id, criterion_id)
+        if result_key in seen_results:
+            reject("result", f"résultat en double pour cet apprenant et ce critère (déjà ligne "
+                             f"{seen_results[result_key]})")
+            plan.rejected.extend(problems)
+            continue
+        seen_results[result_key] = line
+        planned[key] = entry
+
+        label = f"{class_name} — {learner_name} — {title} — {competency[1]}-{int(criterion_text)}"
+        eid = existing[0] if existing else None
+        if (eid is None or (eid, criterion_id) not in linked) and criterion_id not in entry["new_criteria"]:
+            entry["new_criteria"].add(criterion_id)
+            ops["links"].append((key, criterion_id))
+        old = results.get((eid, learner_id, criterion_id)) if eid else None
+        if old is None:
+            ops["results"].append((key, learner_id, criterion_id, code))
+            plan.changes.append(Change(line, "result", ADDED, label, code))
+            entry["results"] += 1
+        elif old != code:
+            ops["results"].append((key, learner_id, criterion_id, code))
+            plan.changes.append(Change(line, "result", UPDATED, label, f"{old} → {code}"))
+            entry["results"] += 1
+        else:
+            plan.changes.append(Change(line, "result", UNCHANGED, label, code))
+
+    evaluation_changes = []
+    for key, entry in planned.items():
+        existing, complexity = entry["existing"], entry["complexity"]
+        parts = []
+        criteria_added, results_written = len(entry["new_criteria"]), entry["results"]
+        if criteria_added:
+            plural = "s" if criteria_added > 1 else ""
+            parts.append(f"{criteria_added} critère{plural} ajouté{plural}")
+        if results_written:
+            plural = "s" if results_written > 1 else ""
+            parts.append(f"{results_written} résultat{plural} à écrire")
+        if existing is None:
+            ops["evaluations"][key] = (None, complexity)
+            evaluation_changes.append(Change(entry["line"], "evaluation", ADDED, entry["label"],
+                                             " ; ".join([f"complexité {complexity}"] + parts)))
+            continue
+        old_complexity = existing[2] or COMPANY_CODE
+        if old_complexity != complexity:
+            parts.insert(0, f"complexité : {old_complexity} → {complexity}")
+            ops["complexity"].append((existing[0], complexity))
+        if parts:
+            ops["evaluations"][key] = (existing[0], complexity)
+            evaluation_changes.append(Change(entry["line"], "evaluation", UPDATED, entry["label"], " ; ".join(parts)))
+        else:
+            evaluation_changes.append(Change(entry["line"], "evaluation", UNCHANGED, entry["label"]))
+    plan.changes[:0] = evaluation_changes
+    return plan
+
+
+def _write_results(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+    ops, now, author = plan.ops, _now(), _author_id(db, user)
+    ids = {}
+    for key, (eid, complexity) in ops["evaluations"].items():
+        class_id, title, day, learner_id = key
+        if eid is None:
+            company = complexity == COMPANY_CODE
+            cur = db.execute(
+                "INSERT INTO evaluations(class_id, learner_id, title, eval_date, context, complexity, created_at, "
+                "modified_at, author_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [class_id, learner_id or None, title, day, "company" if company else "school",
+                 None if company else complexity, now, now, author])
+            eid = cur.lastrowid
+        ids[key] = eid
+    for eid, complexity in ops["complexity"]:
+        db.execute("UPDATE evaluations SET complexity = ? WHERE id = ?", [complexity, eid])
+    db.conn.executemany("INSERT OR IGNORE INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
+                        [(ids[key], crit) for key, crit in ops["links"]])
+    db.conn.executemany(
+        "INSERT INTO results(evaluation_id, learner_id, criterion_id, code) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(evaluation_id, learner_id, criterion_id) DO UPDATE SET code = excluded.code",
+        [(ids[key], learner_id, crit, code) for key, learner_id, crit, code in ops["results"]])
+    # Importing into an evaluation is editing it: its date for ordering is its last modification.
+    touched = [(now, eid) for key, eid in ids.items() if ops["evaluations"][key][0] is not None]
+    db.conn.executemany("UPDATE evaluations SET modified_at = ? WHERE id = ?", touched)
+
+
+def preview_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str) -> ImportPlan:
+    """What importing these results (one line per learner, evaluation and criterion) would do."""
+    require_role(user, *IMPORT_ROLES)
+    return _result_plan(db, read_table(data, file_name, RESULT_COLUMNS))
+
+
+def import_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+                   partial: bool = False) -> ImportPlan:
+    """Import evaluation results in one transaction; refuses on any rejected line unless partial."""
+    user = require_role(user, *IMPORT_ROLES)
+    table = read_table(data, file_name, RESULT_COLUMNS)
+    with transaction(db):
+        return _finish(db, user, _result_plan(db, table), partial, _write_results)
+
+
+# ---------------------------------------------------------------- référentiel
+
+
+def referentiel_files(uploads: Sequence[tuple[str, bytes]]) -> tuple[dict[str, str], list[str]]:
+    """The five CSV texts of a référentiel from uploaded CSV files or a ZIP of them, and notes."""
+    files: dict[str, str] = {}
+    notes: list[str] = []
+    total = 0
+
+    def add(name: str, data: bytes) -> None:
+        base = PurePosixPath(name.replace("\\", "/")).name
+        if base.lower() not in referentiel.FILES:
+            if base and not base.startswith("."):
+                notes.append(f"Fichier « {base} » ignoré (attendus : {', '.join(referentiel.FILES)}).")
+            return
+        # An empty member is reported by parse_referentiel with the file's name.
+        files[base.lower()] = decode_text(data, base) if data.strip() else ""
+
+    for name, data in uploads:
+        total += len(data)
+        if total > MAX_FILE_BYTES:
+            raise _reject_file(name, f"les fichiers dépassent ensemble la limite de {MAX_FILE_LABEL}")
+        if data.startswith(b"PK\x03\x04"):
+            try:
+                archive = zipfile.ZipFile(io.BytesIO(data))
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if sum(m.file_size for m in members) > MAX_FILE_BYTES:
+                    raise _reject_file(name, f"l'archive décompressée dépasse {MAX_FILE_LABEL}")
+                for member in members:
+                    add(member.filename, archive.read(member))
+            except (zipfile.BadZipFile, zipfile.LargeZipFile):
+                raise _reject_file(name, "archive ZIP endommagée ou illisible") from None
+        else:
+            add(name, data)
+    return files, notes
+
+
+def read_referentiel_folder(path: str | Path) -> list[tuple[str, bytes]]:
+    """Uploads from a folder holding the five files, or from a ZIP file (the CLI)."""
+    path = Path(path)
+    if path.is_dir():
+        return [(p.name, p.read_bytes()) for p in sorted(path.iterdir()) if p.is_file()]
+    return [(path.name, path.read_bytes())]
+
+
+_REFERENTIEL_PARTS = (
+    ("unit", "units", "units", ("code",), ("epreuve", "title", "coefficient")),
+    ("domain", "domains", "domains", ("code",), ("title", "radar_order")),
+)
+
+
+def _referentiel_plan(db: sqlite_utils.Database, ref: referentiel.Referentiel, name: str,
+                      notes: list[str]) -> ImportPlan:
+    plan = ImportPlan("referentiel", name, notes=notes)
+    plan.ops["referentiel"] = ref
+    code = ref.diploma["code"]
+    row = db.execute("SELECT title, version FROM diplomas WHERE code = ?", [code]).fetchone()
+    label = f"{code} — {ref.diploma['title']}"
+    if row is None:
+        plan.changes.append(Change(2, "diploma", ADDED, label))
+    elif (row[0], row[1]) != (ref.diploma["title"], ref.diploma["version"]):
+        plan.changes.append(Change(2, "diploma", UPDATED, label, f"version {row[1] or '—'} → "
+                                                                 f"{ref.diploma['version'] or '—'}"))
+    else:
+        plan.changes.append(Change(2, "diploma", UNCHANGED, label))
+
+    def compare(entity, items, existing, key_of, fields, label_of):
+        for line, item in enumerate(items, start=2):  # the file's line when it has no blank line
+            old = existing.get(key_of(item))
+            if old is None:
+                plan.changes.append(Change(line, entity, ADDED, label_of(item)))
+                continue
+            changed = [f for f in fields if old[f] != item[f]]
+            plan.changes.append(Change(line, entity, UPDATED if changed else UNCHANGED, label_of(item),
+                                       ", ".join(changed)))
+
+    units = {r["code"]: r for r in db.query("SELECT code, epreuve, title, coefficient FROM units WHERE diploma = ?",
+                                            [code])}
+    compare("unit", ref.units, units, lambda u: u["code"], ("epreuve", "title", "coefficient"),
+            lambda u: f"{u['code']} — {u['title']}")
+    domains = {r["code"]: r for r in db.query("SELECT code, title, radar_order FROM domains WHERE diploma = ?", [code])}
+    compare("domain", ref.domains, domains, lambda d: d["code"], ("title", "radar_order"),
+            lambda d: f"{d['code']} — {d['title']}")
+    competencies = {r["code"]: r for r in db.query(
+        "SELECT c.code, c.title, u.code AS unit, d.code AS domain, c.position, c.activities FROM competencies c "
+        "JOIN units u ON u.id = c.unit_id JOIN domains d ON d.id = c.domain_id WHERE c.diploma = ?", [code])}
+    compare("competency", ref.competencies, competencies, lambda c: c["code"],
+            ("title", "unit", "domain", "position", "activities"), lambda c: f"{c['code']} — {c['title']}")
+    criteria = {(r["competency"], r["position"]): r for r in db.query(
+        "SELECT c.code AS competency, cr.position, cr.text FROM criteria cr JOIN competencies c "
+        "ON c.id = cr.competency_id WHERE c.diploma = ?", [code])}
+    compare("criterion", ref.criteria, criteria, lambda c: (c["competency"], c["position"]), ("text",),
+            lambda c: f"{c['competency']}-{c['position']} — {c['text']}")
+    return plan
+
+
+def _parse_referentiel_uploads(uploads: Sequence[tuple[str, bytes]]) -> tuple[referentiel.Referentiel, list[str], str]:
+    files, notes = referentiel_files(uploads)
+    name = uploads[0][0] if len(uploads) == 1 else "référentiel"
+    return referentiel.parse_referentiel(files), notes, name
+
+
+def preview_referentiel(db: sqlite_utils.Database, user: User | None,
+                        uploads: Sequence[tuple[str, bytes]]) -> ImportPlan:
+    """What importing this référentiel (five CSV files, or a ZIP of them) would do. A référentiel
+    with any problem is refused as a whole: half a référentiel would be meaningless."""
+    require_role(user, *IMPORT_ROLES)
+    if not uploads:
+        raise ValidationError("Choisissez les cinq fichiers du référentiel, ou une archive ZIP qui les contient.")
+    ref, notes, name = _parse_referentiel_uploads(uploads)
+    return _referentiel_plan(db, ref, name, notes)
+
+
+def _write_referentiel(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+    referentiel.write_referentiel(db, plan.ops["referentiel"])
+
+
+def import_referentiel(db: sqlite_utils.Database, user: User | None,
+                       uploads: Sequence[tuple[str, bytes]]) -> ImportPlan:
+    """Insert or update a diploma's référentiel in one transaction (never deletes anything)."""
+    user = require_role(user, *IMPORT_ROLES)
+    if not uploads:
+        raise ValidationError("Choisissez les cinq fichiers du référentiel, ou une archive ZIP qui les contient.")
+    ref, notes, name = _parse_referentiel_uploads(uploads)
+    with transaction(db):
+        return _finish(db, user, _referentiel_plan(db, ref, name, notes), False, _write_referentiel)

@@ -1,0 +1,153 @@
+"""Bilans de compétences (SPEC B4): a learner's bilans, one shown in full, printable and downloadable.
+
+The DDFPT unlocks a bilan here; an unlocked bilan is edited here and locked again with CONFIRMATION.
+A learner signed in sees only this page, with only their own validated bilans."""
+
+import streamlit as st
+
+from livret import bilan_dialogs as views
+from livret import bilans, ui, ui_selection
+from livret.codes import NOT_EVALUATED_LABEL
+from livret.errors import LivretError
+
+FLASH_KEY = "bilans_flash"
+
+db = ui.database()
+user = ui.current_user()
+if user is None:  # the page is only reached signed in through app.py; never show anything otherwise
+    st.stop()
+staff = bilans.is_staff(user)
+
+
+def choice_text(positioning: bilans.Positioning) -> str:
+    return NOT_EVALUATED_LABEL + " (NE)" if positioning.level is None else f"{positioning.short} — {positioning.label}"
+
+
+def edit_form(detail: dict, competencies) -> None:
+    """Positionings, Constats and Conseils of an unlocked bilan, saved or re-confirmed."""
+    bilan_id = detail["id"]
+    stored = bilans.bilan_positionings(db, user, bilan_id)
+    with st.form(f"bilans_edit_{bilan_id}"):
+        st.markdown("**Positionnements**")
+        columns = st.columns(2)
+        chosen = {}
+        for index, comp in enumerate(competencies.itertuples()):
+            current = stored.get(int(comp.competency_id), bilans.NOT_EVALUATED)
+            chosen[int(comp.competency_id)] = columns[index % 2].selectbox(
+                f"{comp.code} - {comp.title}", bilans.CHOICES, index=bilans.CHOICES.index(current),
+                format_func=choice_text, key=f"bilans_edit_{bilan_id}_{comp.competency_id}")
+        constats = st.text_area("Constats", value=detail["constats"], key=f"bilans_edit_constats_{bilan_id}")
+        conseils = st.text_area("Conseils", value=detail["conseils"], key=f"bilans_edit_conseils_{bilan_id}")
+        word = st.text_input(f"Pour confirmer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
+                             key=f"bilans_edit_word_{bilan_id}")
+        save_column, confirm_column = st.columns(2)
+        save = save_column.form_submit_button("Enregistrer les modifications", width="stretch")
+        confirm = confirm_column.form_submit_button("Confirmer le bilan", type="primary", width="stretch")
+    try:
+        if save:
+            changed = bilans.edit_unlocked_bilan(db, user, bilan_id, positionings=chosen, constats=constats,
+                                                 conseils=conseils)
+            st.session_state[FLASH_KEY] = "Modifications enregistrées." if changed else "Aucune modification."
+            st.rerun()
+        if confirm:
+            bilans.reconfirm_bilan(db, user, bilan_id, word, positionings=chosen, constats=constats,
+                                   conseils=conseils)
+            st.session_state.pop(f"bilans_edit_word_{bilan_id}", None)
+            st.session_state[FLASH_KEY] = "Bilan confirmé : il est de nouveau verrouillé."
+            st.rerun()
+    except LivretError as error:
+        ui.show_error(error)
+
+
+st.title("Bilans de compétences")
+views.apply_print_layout()
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    st.success(flash)
+
+if staff:
+    with st.container(key="bilans_screen_selection"):
+        learner_id = ui_selection.pick_learner(db, user)
+        if learner_id is not None:
+            with st.expander("Bilans de la classe"):
+                try:
+                    overview = bilans.class_bilans(db, user, bilans.learner_class_id(db, user, learner_id))
+                except LivretError as error:
+                    ui.show_error(error)
+                else:
+                    st.dataframe(
+                        overview[["full_name", "bilans", "latest_label", "unlocked", "drafts"]].rename(columns={
+                            "full_name": "Apprenant", "bilans": "Bilans", "latest_label": "Dernier bilan",
+                            "unlocked": "Déverrouillés", "drafts": "Brouillon en cours"}),
+                        hide_index=True, width="stretch")
+else:
+    learner_id = user.learner_id
+if learner_id is None:
+    st.stop()
+
+try:
+    listing = bilans.learner_bilans(db, user, learner_id)
+    name = bilans.learner_name(db, user, learner_id)
+except LivretError as error:
+    ui.show_error(error)
+    st.stop()
+if listing.empty:
+    st.info(f"Aucun bilan validé pour {name} pour le moment.")
+    st.stop()
+
+labels = {int(r.id): f"Bilan du {r.label} — {r.status_label}" for r in listing.itertuples()}
+with st.container(key="bilans_screen_choice"):
+    bilan_id = st.selectbox(f"Bilans de {name}", list(labels), format_func=labels.get,
+                            key=f"bilans_choice_{learner_id}")
+
+try:
+    detail = bilans.bilan_detail(db, user, bilan_id)
+    history = bilans.bilan_history(db, user, learner_id, upto_bilan_id=bilan_id)
+    axes = bilans.radar_axes_of(db, user, learner_id)
+    document = bilans.bilan_document_html(db, user, bilan_id)
+    audit = bilans.audit_trail(db, user, bilan_id) if staff else None
+except LivretError as error:
+    ui.show_error(error)
+    st.stop()
+
+st.header(f"Bilan de {views.md(detail['learner_name'])} — {detail['date_label']}")
+st.caption(f"Classe {detail['class_name']} · {detail['status_label']}"
+           + (f" · validé par {detail['author_name']}" if detail["author_name"] and staff else ""))
+
+actions = st.container(horizontal=True, key="bilans_screen_actions")
+if actions.button("Imprimer", icon=":material/print:"):
+    views.open_print_dialog()
+actions.download_button(
+    "Télécharger le bilan (HTML)", data=document.encode("utf-8"), mime="text/html", icon=":material/download:",
+    file_name=bilans.document_file_name(detail), on_click="ignore")
+if user.role == "ddfpt" and detail["status"] == "validated":
+    if actions.button("Déverrouiller le bilan", icon=":material/lock_open:"):
+        try:
+            bilans.unlock_bilan(db, user, bilan_id)
+        except LivretError as error:
+            ui.show_error(error)
+        else:
+            st.session_state[FLASH_KEY] = "Bilan déverrouillé : il peut être modifié puis confirmé à nouveau."
+            st.rerun()
+
+if detail["status"] == "unlocked" and staff:
+    st.warning("Ce bilan est déverrouillé : modifiez-le, puis confirmez-le pour le verrouiller à nouveau.",
+               icon=":material/lock_open:")
+    edit_form(detail, bilans.learner_competencies(db, user, learner_id))
+
+st.subheader("Constats")
+st.text(detail["constats"] or "(non renseigné)")
+st.subheader("Conseils")
+st.text(detail["conseils"] or "(non renseigné)")
+st.subheader("Bilan des compétences")
+views.show_positioning_tables(history)
+st.subheader("Diagramme radar")
+views.show_radar(axes, history)
+if audit is not None:
+    st.subheader("Historique des modifications")
+    if audit.empty:
+        st.caption("Aucune entrée : ce bilan a été enregistré avant la tenue de l'historique.")
+    else:
+        st.table(audit[["when", "user_name", "action_label", "before_text", "after_text"]].rename(columns={
+            "when": "Date", "user_name": "Par", "action_label": "Action", "before_text": "Avant",
+            "after_text": "Après"}).set_index("Date"))

@@ -1,0 +1,204 @@
+"""Import (DDFPT, administrator): classes and learners, evaluation results, a référentiel (SPEC E3).
+
+Choose what to import and the file, read the preview (added, updated, unchanged, rejected), then
+« Importer ». The checks and the writes are in livret.importers; this page only shows them."""
+
+import html
+
+import streamlit as st
+
+from livret import importers, school, ui
+from livret.db import data_version
+from livret.errors import FileRejected, LivretError
+
+KINDS = {"learners": "Classes et apprenants", "results": "Résultats d'évaluations", "referentiel": "Référentiel"}
+HELP = {
+    "learners": "Colonnes attendues : **Nom**, **Prénom**, **Classe** ; facultatives : **E-mail**, **Date de "
+                "naissance** (jj/mm/aaaa). Les en-têtes des exports de la vie scolaire (SIECLE, Pronote…) sont "
+                "reconnus, les autres colonnes sont ignorées. Un apprenant est reconnu à sa classe, son nom et son "
+                "prénom : réimporter une liste ne crée pas de doublon. Une adresse e-mail crée le compte apprenant.",
+    "results": "Une ligne par apprenant, évaluation et critère : **Classe**, **Nom**, **Prénom**, **Évaluation**, "
+               "**Date** (jj/mm/aaaa), **Complexité** (D, Int, B, ou E pour un bilan entreprise), **Compétence** "
+               "(C1…), **Critère** (numéro, ex. 3, ou code, ex. C1-3), **Résultat** (NA, PR, RA, RT, NV, AB).",
+    "referentiel": "Les cinq fichiers CSV d'un référentiel (diploma.csv, units.csv, domains.csv, competencies.csv, "
+                   "criteria.csv, au format du dossier data/referentiel), ou une archive ZIP qui les contient. "
+                   "Un référentiel n'est importé qu'entier ; rien n'est jamais supprimé.",
+}
+MESSAGE_KEY = "import_message"
+PREVIEW_KEY = "import_preview"
+SHOWN_ROWS = 2_000
+TABLE_ROWS = 200  # rejected lines shown as a plain table (wrapped, readable) up to this many
+
+db = ui.database()
+user = ui.current_user()
+
+st.title("Import")
+done_message = st.session_state.pop(MESSAGE_KEY, None)
+
+try:
+    diplomas = importers.diploma_options(db, user)
+except LivretError as error:
+    ui.show_error(error)
+    st.stop()
+
+kind = st.radio("Données à importer", list(KINDS), format_func=KINDS.get, horizontal=True, key="import_kind")
+st.markdown(HELP[kind])
+
+options: dict = {}
+if kind == "learners":
+    diploma_column, year_column = st.columns(2)
+    titles = dict(zip(diplomas["code"], diplomas["title"]))
+    options["diploma"] = diploma_column.selectbox(
+        "Diplôme des classes créées", list(titles), format_func=lambda code: f"{code} — {titles[code]}",
+        key="import_diploma")
+    options["school_year"] = year_column.text_input(
+        "Année scolaire des classes créées", value=importers.current_school_year(), key="import_school_year").strip()
+
+size_help = f"Taille maximale : {importers.MAX_FILE_LABEL}. CSV séparé par « ; » ou « , », en UTF-8 ou Windows-1252."
+if kind == "referentiel":
+    uploads = st.file_uploader("Fichiers du référentiel (CSV ou ZIP)", type=["csv", "zip"], accept_multiple_files=True,
+                               key="import_files_referentiel", help=size_help, max_upload_size=100)
+    files = [(f.name, f.getvalue()) for f in uploads]
+    signature = (kind, data_version(db), tuple(f.file_id for f in uploads))
+else:
+    upload = st.file_uploader("Fichier CSV ou XLSX", type=["csv", "txt", "xlsx", "xls", "ods"],
+                              key=f"import_file_{kind}", help=size_help, max_upload_size=100)
+    files = [(upload.name, upload.getvalue())] if upload else []
+    signature = (kind, data_version(db), upload.file_id if upload else None, *options.values())
+
+
+def preview():
+    """The plan for the chosen file, or the error refusing it (kept while the file and options stay)."""
+    if not files:
+        return None
+    kept = st.session_state.get(PREVIEW_KEY)
+    if kept and kept[0] == signature:
+        return kept[1]
+    try:
+        if kind == "learners":
+            outcome = importers.preview_learners(db, user, files[0][1], files[0][0], **options)
+        elif kind == "results":
+            outcome = importers.preview_results(db, user, files[0][1], files[0][0])
+        else:
+            outcome = importers.preview_referentiel(db, user, files)
+    except LivretError as error:
+        outcome = error
+    st.session_state[PREVIEW_KEY] = (signature, outcome)
+    return outcome
+
+
+def apply(partial: bool) -> None:
+    if kind == "learners":
+        plan = importers.import_learners(db, user, files[0][1], files[0][0], partial=partial, **options)
+    elif kind == "results":
+        plan = importers.import_results(db, user, files[0][1], files[0][0], partial=partial)
+    else:
+        plan = importers.import_referentiel(db, user, files)
+    st.session_state.pop(PREVIEW_KEY, None)
+    st.session_state[MESSAGE_KEY] = "Import terminé. " + plan.summary()
+    st.rerun()
+
+
+def report_button(problems, key: str) -> None:
+    st.download_button("Télécharger le rapport", importers.rejection_report(problems),
+                       file_name="rapport_import.csv", mime="text/csv", icon=":material/download:", key=key)
+
+
+TABLE_STYLE = """<style>
+.import-rejected { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+.import-rejected th, .import-rejected td { border: 1px solid rgba(49, 51, 63, 0.15); padding: 0.3rem 0.5rem;
+  text-align: left; vertical-align: top; }
+.import-rejected th { background: rgba(49, 51, 63, 0.04); font-weight: 600; }
+.import-rejected td.content { font-family: monospace; font-size: 0.85rem; word-break: break-word; }
+</style>"""
+
+
+def rejected_table(frame) -> str:
+    """The rejected lines as a plain HTML table (wrapped, readable); every cell comes from the file: escaped."""
+    head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='{'content' if i == 3 else ''}'>{html.escape(str(v))}</td>"
+                         for i, v in enumerate(row)) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"{TABLE_STYLE}<table class='import-rejected'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def number(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def shown(frame):
+    if len(frame) > SHOWN_ROWS:
+        st.caption(f"{number(SHOWN_ROWS)} premières lignes affichées sur {number(len(frame))}.")
+        return frame.head(SHOWN_ROWS)
+    return frame
+
+
+if done_message:
+    st.success(done_message, icon=":material/check_circle:")
+outcome = preview()
+if isinstance(outcome, FileRejected):
+    st.error("Fichier refusé, rien n'a été importé :\n\n"
+             + "\n".join(f"- {ui.markdown_text(importers.problem_text(p))}" for p in outcome.problems),
+             icon=":material/error:")
+    report_button(outcome.problems, "import_report_file")
+elif isinstance(outcome, LivretError):
+    ui.show_error(outcome)
+elif outcome is not None:
+    plan = outcome
+    st.subheader("Aperçu")
+    for note in plan.notes:
+        st.caption(ui.markdown_text(note))
+    counts = plan.action_counts()
+    columns = st.columns(5)
+    columns[0].metric("Lignes lues", number(plan.lines) if plan.kind != "referentiel" else "—")
+    what = {"learners": "classes, apprenants et comptes", "results": "évaluations et résultats",
+            "referentiel": "diplôme, unités, domaines, compétences et critères"}[plan.kind]
+    columns[1].metric("Ajouts", number(counts[importers.ADDED]), help=f"Nombre d'éléments ajoutés : {what}.")
+    columns[2].metric("Mises à jour", number(counts[importers.UPDATED]), help=f"Nombre d'éléments modifiés : {what}.")
+    columns[3].metric("Inchangés", number(counts[importers.UNCHANGED]), help="Déjà à jour : rien ne sera écrit.")
+    columns[4].metric("Lignes rejetées", number(plan.rejected_lines))
+    st.write(plan.summary())
+    changes = plan.changes_frame()
+    if changes.empty and plan.changes:
+        st.info("Rien à importer : tout ce que contient ce fichier est déjà à jour.", icon=":material/info:")
+    elif not changes.empty:
+        st.dataframe(shown(changes), hide_index=True, width="stretch", key="import_changes",
+                     column_config={"Ligne": st.column_config.NumberColumn(width="small"),
+                                    "Élément": st.column_config.TextColumn(width="small"),
+                                    "Action": st.column_config.TextColumn(width="small")})
+    partial = False
+    if plan.rejected:
+        st.subheader("Lignes rejetées")
+        plural = "s" if plan.rejected_lines > 1 else ""
+        advice = ("ou importez seulement les lignes valides" if plan.has_writes
+                  else "aucune ligne n'est importable en l'état")
+        st.error(f"{plan.rejected_lines} ligne{plural} rejetée{plural} : corrigez le fichier et déposez-le à nouveau ; "
+                 f"{advice}.", icon=":material/error:")
+        rejected = plan.rejected_frame()
+        if len(rejected) <= TABLE_ROWS:
+            st.html(rejected_table(rejected))
+        else:
+            st.dataframe(shown(rejected), hide_index=True, width="stretch", key="import_rejected")
+        report_button(plan.rejected, "import_report_lines")
+        if plan.has_writes:
+            partial = st.checkbox("Importer seulement les lignes valides (les lignes rejetées seront ignorées)",
+                                  key="import_partial")
+    if st.button("Importer", type="primary", icon=":material/upload:", key="import_apply",
+                 disabled=not plan.has_writes or (bool(plan.rejected) and not partial)):
+        try:
+            apply(partial)
+        except LivretError as error:
+            st.session_state.pop(PREVIEW_KEY, None)
+            ui.show_error(error)
+
+if kind == "learners":
+    st.subheader("Classes de l'établissement")
+    classes = school.visible_classes(db, user)
+    if classes.empty:
+        st.info("Aucune classe pour le moment : importez la liste des apprenants.")
+    else:
+        st.dataframe(classes[["name", "diploma", "school_year", "learners"]], hide_index=True, width="stretch",
+                     column_config={"name": "Classe", "diploma": "Diplôme", "school_year": "Année scolaire",
+                                    "learners": "Apprenants"}, key="import_classes")

@@ -1,0 +1,229 @@
+"""Notation: a grade /20 from each learner's latest validated bilan and a weighting (SPEC N1–N7).
+
+Weightings being typed live in the session, per bilan, until « Enregistrer les notes » stores them;
+a saved weighting is what the grid shows when the bilan is opened again."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from livret import grading, school, ui
+from livret.errors import LivretError
+from livret.ui_selection import pick_learner
+
+OPEN = "notation_open"
+WEIGHTS = "notation_weights"  # {bilan id: {competency id: weight}}: the accepted weighting
+GRID = "notation_grid"  # {bilan id: (version, weights)}: what the grid was last built from
+GRID_NOTICE = "notation_grid_notice"  # (kind, text) shown once, after the rerun that produced it
+SAVE_NOTICE = "notation_save_notice"
+DUPLICATE = "notation_duplicate"
+WEIGHT_COLUMN = "Pondération (%)"
+
+db = ui.database()
+user = ui.current_user()
+
+
+def state(name: str) -> dict:
+    return st.session_state.setdefault(name, {})
+
+
+def set_weights(bilan_id: int, weights: dict[int, int]) -> None:
+    """Replace a bilan's weighting and rebuild its grid from it (a new grid key drops stale edits)."""
+    state(WEIGHTS)[bilan_id] = dict(weights)
+    version = state(GRID).get(bilan_id, (0, None))[0] + 1
+    state(GRID)[bilan_id] = (version, dict(weights))
+
+
+def notify(where: str, kind: str, text: str) -> None:
+    st.session_state[where] = (kind, text)
+
+
+def show_notice(where: str) -> None:
+    kind, text = st.session_state.pop(where, (None, None))
+    if kind == "error":
+        st.error(ui.markdown_text(text), icon=":material/block:")
+    elif kind == "success":
+        st.success(ui.markdown_text(text), icon=":material/check_circle:")
+
+
+def tick_key(bilan_id: int, other_bilan_id: int) -> str:
+    return f"notation_dup_{bilan_id}_{other_bilan_id}"
+
+
+def apply_model(bilan) -> None:
+    try:
+        set_weights(bilan.id, grading.model_weights(db, user, bilan))
+    except LivretError as error:
+        notify(GRID_NOTICE, "error", str(error))
+
+
+def tick_all(bilan_id: int, others, value: bool) -> None:
+    for other in others:
+        st.session_state[tick_key(bilan_id, other.id)] = value
+
+
+def save(bilan, others) -> None:
+    ticked = [other for other in others if st.session_state.get(tick_key(bilan.id, other.id))]
+    weights = state(WEIGHTS)[bilan.id]
+    try:
+        saved = grading.save_grades(db, user, weights, [bilan.id] + [other.id for other in ticked])
+    except LivretError as error:
+        notify(SAVE_NOTICE, "error", str(error))
+        return
+    for other in ticked:
+        set_weights(other.id, weights)
+        st.session_state[tick_key(bilan.id, other.id)] = False
+    plural = "s" if len(saved) > 1 else ""
+    listed = " ; ".join(f"{s.full_name} {str(s.grade).replace('.', ',')}" for s in saved[:5])
+    more = " ; …" if len(saved) > 5 else "."
+    notify(SAVE_NOTICE, "success", f"{len(saved)} note{plural} enregistrée{plural} : {listed}{more}")
+
+
+def set_step() -> None:
+    try:
+        grading.set_rounding_step(db, user, st.session_state["notation_step"])
+    except LivretError as error:
+        notify(GRID_NOTICE, "error", str(error))
+
+
+def rounding_control(step) -> None:
+    if user.is_ddfpt:
+        st.session_state["notation_step"] = str(step)  # the stored setting, even if changed elsewhere
+        st.selectbox("Pas d'arrondi de la note", grading.ROUNDING_STEPS, key="notation_step",
+                     on_change=set_step, width=220,
+                     format_func=lambda s: s.replace(".", ","),
+                     help="Réglage de l'établissement, pour tous les enseignants.")
+    else:
+        st.caption(f"Note arrondie au pas de {str(step).replace('.', ',')} (réglage du DDFPT).")
+
+
+def weights_grid(bilan) -> dict[int, int]:
+    """The grid of weights; an edit that breaks a rule is refused and the grid shows the last
+    accepted weighting again."""
+    if bilan.id not in state(WEIGHTS):
+        set_weights(bilan.id, grading.stored_weights(db, user, bilan) or grading.zero_weights(bilan))
+    version, base = state(GRID)[bilan.id]
+    if f"notation_grid_{bilan.id}_{version}" not in st.session_state and base != state(WEIGHTS)[bilan.id]:
+        # Back from another learner: the grid's edits were dropped with it, the accepted weights were not.
+        set_weights(bilan.id, state(WEIGHTS)[bilan.id])
+        version, base = state(GRID)[bilan.id]
+    frame = grading.weights_frame(bilan, base)
+    edited = st.data_editor(
+        frame, key=f"notation_grid_{bilan.id}_{version}", hide_index=True, num_rows="fixed",
+        disabled=[c for c in frame.columns if c != WEIGHT_COLUMN], height=38 + 35 * len(frame),
+        column_config={
+            "Unité": st.column_config.TextColumn(width=50),
+            "Compétence": st.column_config.TextColumn(width=340),
+            "Positionnement": st.column_config.TextColumn(width=110, help="NE : compétence non évaluée"),
+            "Objectifs": st.column_config.TextColumn(width=100),
+            "Valeur": st.column_config.TextColumn(width=55, help="v(niveau) dans le calcul de la note"),
+            WEIGHT_COLUMN: st.column_config.NumberColumn(
+                width=130, help="Pourcentage entier ; 0 pour une compétence NE", format="%g"),
+        },
+    )
+    try:
+        accepted = grading.check_weights(bilan, dict(zip(edited.index, edited[WEIGHT_COLUMN])))
+    except LivretError as error:
+        set_weights(bilan.id, state(WEIGHTS)[bilan.id])
+        notify(GRID_NOTICE, "error", f"Saisie refusée : {error}")
+        st.rerun()
+    state(WEIGHTS)[bilan.id] = accepted
+    return accepted
+
+
+def duplicate_list(bilan, weights, step, others) -> None:
+    st.markdown("**Dupliquer la pondération** — apprenants de la classe dont le dernier bilan évalue "
+                "les mêmes compétences :")
+    if not others:
+        st.info("Aucun autre apprenant de la classe n'a le même profil de compétences évaluées.")
+        return
+    complete = grading.remaining(weights) == 0
+    if not complete:
+        st.caption("Répartissez les 100 % pour voir la note proposée de chacun et la leur appliquer.")
+    with st.container(horizontal=True):
+        st.button("Tout cocher", on_click=tick_all, args=(bilan.id, others, True), disabled=not complete)
+        st.button("Tout décocher", on_click=tick_all, args=(bilan.id, others, False))
+    columns = st.columns(3)
+    for n, other in enumerate(others):
+        if complete:
+            grade = grading.format_grade(grading.exact_grade(other, weights), step)
+            label = f"{ui.markdown_text(other.full_name)} — {grade} / 20"
+        else:
+            label = ui.markdown_text(other.full_name)
+        columns[n % 3].checkbox(label, key=tick_key(bilan.id, other.id), disabled=not complete)
+
+
+def grading_section(learner_id: int) -> None:
+    bilan = grading.latest_validated_bilan(db, user, learner_id)
+    identity = school.learner_identity(db, learner_id)
+    if bilan is None:
+        name = ui.markdown_text(f"{identity['last_name']} {identity['first_name']}")
+        st.warning(f"{name} n'a encore aucun bilan validé : "
+                   "il n'y a rien à noter.", icon=":material/info:")
+        return
+    step = grading.rounding_step(db, user)
+    with st.container(border=True):
+        st.subheader(f"Notation du bilan du {bilan.bilan_date} — {ui.markdown_text(bilan.full_name)}")
+        current = grading.current_grade(db, user, bilan)
+        if current is not None:
+            versions = f" ({current.versions} versions, la dernière fait foi)" if current.versions > 1 else ""
+            st.caption(f"Note enregistrée : {current.grade_text} / 20, le {current.when} par {ui.markdown_text(current.author)}"
+                       f"{versions}.")
+        with st.container(horizontal=True):
+            st.button("Pondération modèle", icon=":material/balance:", on_click=apply_model, args=(bilan,),
+                      help="D'après les coefficients des unités, répartie sur les compétences évaluées dans ce bilan")
+            st.button("Remise à zéro", icon=":material/restart_alt:",
+                      on_click=set_weights, args=(bilan.id, grading.zero_weights(bilan)))
+            if st.button("Dupliquer la pondération", icon=":material/content_copy:"):
+                st.session_state[DUPLICATE] = not st.session_state.get(DUPLICATE, False)
+        weights = weights_grid(bilan)
+        show_notice(GRID_NOTICE)
+        left = grading.remaining(weights)
+        st.markdown(f"#### Reste à répartir : {left} %")
+        grade_column, formula_column = st.columns([1, 3])
+        if left == 0:
+            grade = grading.exact_grade(bilan, weights)
+            grade_column.metric("Note proposée", f"{grading.format_grade(grade, step)} / 20")
+            formula_column.markdown(f"**Calcul :** {grading.developed_formula(bilan, weights, step)}")
+        else:
+            grade_column.caption("La note est proposée dès que les 100 % sont répartis.")
+        formula_column.caption(grading.FORMULA)
+        with formula_column:
+            rounding_control(step)
+        others = grading.same_profile_bilans(db, user, bilan)
+        if st.session_state.get(DUPLICATE):
+            duplicate_list(bilan, weights, step, others)
+        ticked = sum(bool(st.session_state.get(tick_key(bilan.id, o.id))) for o in others)
+        label = "Enregistrer les notes" + (f" ({1 + ticked} apprenants)" if ticked else "")
+        st.button(label, type="primary", icon=":material/save:", on_click=save, args=(bilan, others),
+                  disabled=left != 0, key="notation_save")
+        show_notice(SAVE_NOTICE)
+
+
+def class_section(class_id: int) -> None:
+    table = grading.class_grades_table(db, user, class_id)
+    class_name = school.visible_classes(db, user).set_index("id").loc[class_id, "name"]
+    st.subheader(f"Notes enregistrées — {ui.markdown_text(class_name)}")
+    size = len(school.class_learners(db, user, class_id))
+    if table.empty:
+        st.caption("Aucune note enregistrée pour cette classe.")
+    else:
+        st.caption(f"{len(table)} apprenant{'s' if len(table) > 1 else ''} noté{'s' if len(table) > 1 else ''} "
+                   f"sur {size}.")
+        st.dataframe(table, hide_index=True)
+    st.download_button("Exporter CSV", data=grading.export_csv(db, user, class_id), icon=":material/download:",
+                       file_name=f"notes-{class_name}.csv", mime="text/csv", disabled=table.empty)
+
+
+st.title("Notation")
+try:
+    learner_id = pick_learner(db, user)
+    if learner_id is not None:
+        if st.button("Noter le dernier bilan des apprenants", icon=":material/grade:",
+                     type="secondary" if st.session_state.get(OPEN) else "primary"):
+            st.session_state[OPEN] = True
+        if st.session_state.get(OPEN):
+            grading_section(learner_id)
+        class_section(school.learner_identity(db, learner_id)["class_id"])
+except LivretError as error:
+    ui.show_error(error)

@@ -1,0 +1,185 @@
+"""Bilans in Chromium (SPEC B1–B4): positioning from the dashboard, confirmation, unlock and edit by the
+DDFPT, the learner's own view, the print layout and the downloaded document.
+
+Screenshots: /tmp/bilans-positioning-dialog.png, /tmp/bilans-dialog.png, /tmp/bilans-radar.png,
+/tmp/bilans-page.png, /tmp/bilans-print.png."""
+
+from datetime import date
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+from livret.db import connect
+
+from .conftest import sign_in, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+TEACHER = "Enseignant — LEFEBVRE Marc"  # 2MELEC and 1MELEC
+DDFPT = "DDFPT — DUBREUIL Claire"
+CLASS = "1MELEC"
+TODAY = date.today().strftime("%d/%m/%Y")
+
+
+def first_learner(db_path):
+    """The learner every page opens on for CLASS: (id, « NOM Prénom »)."""
+    db = connect(db_path)
+    row = db.execute(
+        "SELECT l.id, l.last_name || ' ' || l.first_name FROM learners l JOIN classes c ON c.id = l.class_id "
+        "WHERE c.name = ? ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id LIMIT 1", [CLASS],
+    ).fetchone()
+    db.close()
+    return row
+
+
+def stored(db_path, sql, params=()):
+    db = connect(db_path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def open_page(page, server, account, path):
+    # The very first request a fresh server answers is not routed by app.py: warm it on the sign-in page.
+    page.goto(server.url)
+    wait_for_app(page)
+    learner_name = first_learner(server.db_path)[1]
+    query = f"?classe={CLASS}&apprenant={quote(learner_name)}" if not account.startswith("Apprenant") else ""
+    sign_in(page, server.url, account, path=f"{path}{query}")
+
+
+def c1_button(page):
+    return page.locator(".st-key-position_C1").get_by_role("button").first
+
+
+def test_position_c1_on_the_dashboard_survives_a_reload(private_server, page):
+    learner_id, _ = first_learner(private_server.db_path)
+    open_page(page, private_server, TEACHER, "tableau-de-bord")
+    expect(c1_button(page)).to_have_text("?")
+    c1_button(page).click()
+    wait_for_app(page)
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Niveaux d'acquisition de la compétence")).to_be_visible()
+    expect(dialog.get_by_text("Compétence non évaluée")).to_be_visible()
+    expect(dialog.get_by_role("button", name="NE", exact=True)).to_be_visible()
+    expect(dialog.get_by_role("button", name="Fermer")).to_be_visible()
+    dialog.screenshot(path="/tmp/bilans-positioning-dialog.png")
+    dialog.get_by_role("button", name="+ · terminal", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(c1_button(page)).to_have_text("+")
+    assert stored(private_server.db_path,
+                  "SELECT p.level, p.objective FROM positionings p JOIN bilans b ON b.id = p.bilan_id "
+                  "JOIN competencies c ON c.id = p.competency_id WHERE b.learner_id = ? AND b.status = 'draft' "
+                  "AND c.code = 'C1'", [learner_id]) == [(3, "terminal")]
+    page.reload()
+    wait_for_app(page)
+    expect(c1_button(page)).to_have_text("+")
+
+
+def test_bilan_dialog_refuses_the_wrong_word_then_creates_the_bilan(private_server, page):
+    learner_id, name = first_learner(private_server.db_path)
+    count = "SELECT count(*) FROM bilans WHERE learner_id = ? AND status = 'validated'"
+    before = stored(private_server.db_path, count, [learner_id])[0][0]
+    open_page(page, private_server, TEACHER, "tableau-de-bord")
+    page.get_by_role("button", name="BI", exact=True).click()
+    wait_for_app(page)
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=f"Bilan de {name}")).to_be_visible()
+    expect(dialog.get_by_role("columnheader", name=f"{TODAY} (à valider)")).to_be_visible()
+    expect(dialog.locator(".vega-embed")).to_be_visible()
+    dialog.get_by_label("Conseils").fill("Relire les schémas avant chaque séance.")
+    dialog.get_by_role("button", name="Fermer").click()  # leaves without creating; what was typed is kept
+    wait_for_app(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert stored(private_server.db_path, count, [learner_id])[0][0] == before
+    page.get_by_role("button", name="BI", exact=True).click()
+    wait_for_app(page)
+    expect(dialog.get_by_label("Conseils")).to_have_value("Relire les schémas avant chaque séance.")
+    dialog.get_by_role("button", name="Confirmer le bilan").click()
+    wait_for_app(page)
+    page.set_viewport_size({"width": 1280, "height": 2600})  # the whole dialog in one picture
+    dialog.screenshot(path="/tmp/bilans-dialog.png")
+    dialog.locator(".vega-embed").screenshot(path="/tmp/bilans-radar.png")
+    word = dialog.get_by_label("Pour créer le bilan, saisissez CONFIRMATION en lettres majuscules")
+    word.fill("confirmation")
+    dialog.get_by_role("button", name="Créer le bilan").click()
+    wait_for_app(page)
+    expect(dialog.get_by_text("Bilan non confirmé : saisissez exactement CONFIRMATION")).to_be_visible()
+    assert stored(private_server.db_path, count, [learner_id])[0][0] == before
+    word.fill("CONFIRMATION")
+    dialog.get_by_role("button", name="Créer le bilan").click()
+    wait_for_app(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(c1_button(page)).to_have_text("?")  # the draft became the bilan
+    assert stored(private_server.db_path, count, [learner_id])[0][0] == before + 1
+    page.get_by_role("button", name="BI", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("dialog").get_by_role("columnheader", name=TODAY, exact=True)).to_be_visible()
+
+
+def test_teacher_sees_no_unlock_and_the_ddfpt_unlocks_edits_and_reconfirms(private_server, page):
+    learner_id, _ = first_learner(private_server.db_path)
+    open_page(page, private_server, TEACHER, "bilans")
+    expect(page.get_by_role("heading", name="Constats")).to_be_visible()
+    expect(page.get_by_role("button", name="Imprimer")).to_be_visible()
+    expect(page.get_by_role("button", name="Déverrouiller le bilan")).to_have_count(0)
+    page.get_by_role("button", name="Se déconnecter").click()
+    wait_for_app(page)
+
+    open_page(page, private_server, DDFPT, "bilans")
+    page.get_by_role("button", name="Déverrouiller le bilan").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Bilan déverrouillé")).to_be_visible()
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("Conseils").fill("Conseil revu par la DDFPT.")
+    form.get_by_label("Pour confirmer le bilan, saisissez CONFIRMATION").fill("CONFIRMATION")
+    form.get_by_role("button", name="Confirmer le bilan").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Bilan confirmé : il est de nouveau verrouillé.")).to_be_visible()
+    expect(page.get_by_test_id("stForm")).to_have_count(0)
+    expect(page.get_by_text("Conseil revu par la DDFPT.").first).to_be_visible()
+    audit = page.get_by_role("table").filter(has_text="Action")
+    for action in ("Déverrouillage", "Modification", "Nouvelle confirmation (verrouillage)"):
+        expect(audit.get_by_role("cell", name=action, exact=True)).to_be_visible()
+    page.screenshot(path="/tmp/bilans-page.png", full_page=True)
+    status, conseils = stored(private_server.db_path, "SELECT status, conseils FROM bilans WHERE learner_id = ? "
+                              "AND status <> 'draft' ORDER BY validated_at DESC LIMIT 1", [learner_id])[0]
+    assert (status, conseils) == ("validated", "Conseil revu par la DDFPT.")
+
+
+def test_learner_sees_only_their_bilans_prints_and_downloads(private_server, page, tmp_path):
+    learner_id, name = first_learner(private_server.db_path)
+    validated = stored(private_server.db_path, "SELECT count(*) FROM bilans WHERE learner_id = ? "
+                       "AND status = 'validated'", [learner_id])[0][0]
+    open_page(page, private_server, f"Apprenant — {name} ({CLASS})", "")
+    expect(page.get_by_role("heading", name="Bilans de compétences")).to_be_visible()
+    for other in ("Tableau de bord", "Accueil", "Notation"):  # the only page: no menu at all
+        expect(page.get_by_role("link", name=other)).to_have_count(0)
+    expect(page.get_by_role("combobox", name="Classe")).to_have_count(0)
+    expect(page.get_by_role("button", name="Déverrouiller le bilan")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Historique des modifications")).to_have_count(0)
+    page.get_by_role("combobox", name=f"Bilans de {name}").click()
+    expect(page.get_by_role("option")).to_have_count(validated)
+    page.keyboard.press("Escape")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Télécharger le bilan (HTML)").click()
+    path = tmp_path / "bilan.html"
+    download_info.value.save_as(path)
+    document = path.read_text(encoding="utf-8")
+    assert name in document and "Bilan des compétences" in document
+    assert 'data-objective="terminal"><b>+</b></span>' in document  # the C1 positioning chosen on the dashboard
+    assert "Conseil revu par la DDFPT." in document
+
+    page.evaluate("() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }")
+    page.get_by_role("button", name="Imprimer").click()
+    wait_for_app(page)
+    page.wait_for_function("() => window.printed === 1")  # the browser's print dialog was asked for
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_role("button", name="Imprimer")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Diagramme radar")).to_be_visible()
+    page.screenshot(path="/tmp/bilans-print.png", full_page=True)

@@ -1,0 +1,197 @@
+"""The dashboard's queries, access checks and caches (livret/dashboard.py), and the page's logic (AppTest)."""
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from livret import dashboard, grid
+from livret.db import connect, transaction
+from livret.errors import PermissionDenied
+
+from .conftest import ROOT, first_user
+
+PAGE = str(ROOT / "pages" / "tableau_de_bord.py")
+
+
+def fullest_learner(db) -> int:
+    return db.execute("SELECT learner_id FROM results GROUP BY learner_id "
+                      "ORDER BY count(DISTINCT evaluation_id) DESC, learner_id LIMIT 1").fetchone()[0]
+
+
+def staff_of(db, learner_id):
+    return first_user(db, "teacher", "id IN (SELECT user_id FROM teacher_classes WHERE class_id = "
+                                     "(SELECT class_id FROM learners WHERE id = ?))", [learner_id])
+
+
+def add_draft(db, learner_id, positionings):
+    """A draft bilan with {competency code: (level or None, objective or None)}."""
+    with transaction(db):
+        bilan_id = db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) "
+                              "VALUES (?, 'draft', '2026-05-01 10:00:00', '2026-05-01 10:00:00')",
+                              [learner_id]).lastrowid
+        for code, (level, objective) in positionings.items():
+            db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) "
+                       "SELECT ?, id, ?, ? FROM competencies WHERE code = ?", [bilan_id, level, objective, code])
+
+
+def test_learner_data_holds_the_referentiel_results_and_bilans(demo_db):
+    learner = fullest_learner(demo_db)
+    data = dashboard.learner_data(demo_db, staff_of(demo_db, learner), learner)
+    assert data.referentiel["competency"].nunique() == 13
+    assert data.referentiel["criterion_id"].notna().all()
+    stored = demo_db.execute("SELECT count(*) FROM results WHERE learner_id = ?", [learner]).fetchone()[0]
+    assert len(data.results) == stored
+    assert set(data.results["result"]) <= {"NA", "PR", "RA", "RT", "NV", "AB"}
+    assert data.bilans["bilan_id"].nunique() == 2 and (data.bilans["status"] == "validated").all()
+    assert data.drafts.empty
+
+
+def test_complexity_counts_are_the_learners_evaluations_by_code(demo_db):
+    learner = fullest_learner(demo_db)
+    data = dashboard.learner_data(demo_db, staff_of(demo_db, learner), learner)
+    counts = dashboard.complexity_counts(data.results)
+    expected = dict(demo_db.execute(
+        "SELECT CASE WHEN e.context = 'company' THEN 'E' ELSE e.complexity END, count(DISTINCT e.id) "
+        "FROM evaluations e JOIN results r ON r.evaluation_id = e.id WHERE r.learner_id = ? GROUP BY 1",
+        [learner]).fetchall())
+    assert counts == {code: expected.get(code, 0) for code in ("D", "Int", "B", "E")}
+    assert sum(counts.values()) == 132
+
+
+def test_only_staff_of_the_learners_class_read_the_dashboard(demo_db, roles):
+    learner = int(demo_db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY id LIMIT 1",
+                                  [roles["class_id"]]).fetchone()[0])
+    assert not dashboard.learner_data(demo_db, roles["teacher"], learner).results.empty
+    assert not dashboard.learner_data(demo_db, roles["ddfpt"], learner).results.empty
+    for who in ("other_teacher", "learner", "admin"):
+        with pytest.raises(PermissionDenied):
+            dashboard.learner_data(demo_db, roles[who], learner)
+        with pytest.raises(PermissionDenied):
+            dashboard.cached_blocks(demo_db, roles[who], learner, grid.GridOptions())
+        with pytest.raises(PermissionDenied):
+            dashboard.draft_positionings(demo_db, roles[who], learner)
+    with pytest.raises(PermissionDenied):
+        dashboard.learner_data(demo_db, None, learner)
+
+
+def test_draft_positionings_are_read_with_not_evaluated_as_null(demo_db):
+    learner = fullest_learner(demo_db)
+    add_draft(demo_db, learner, {"C1": (4, "terminal"), "C3": (None, None)})
+    drafts = dashboard.draft_positionings(demo_db, staff_of(demo_db, learner), learner)
+    assert list(drafts["competency"]) == ["C1", "C3"]
+    assert drafts.iloc[0]["level"] == 4 and drafts.iloc[0]["objective"] == "terminal"
+    assert pd.isna(drafts.iloc[1]["level"])
+    # A draft is not a validated bilan: it moves neither the blue line nor the black line.
+    data = dashboard.learner_data(demo_db, staff_of(demo_db, learner), learner)
+    assert data.bilans["bilan_id"].nunique() == 2
+
+
+def test_fullest_learner_chronological_grid_stays_small(demo_db):
+    learner = fullest_learner(demo_db)
+    data = dashboard.learner_data(demo_db, staff_of(demo_db, learner), learner)
+    sizes = {}
+    for name, options in {"chronologique": grid.GridOptions(), "condensé": grid.GridOptions(condensed=True),
+                          "compact": grid.GridOptions(compact=True)}.items():
+        html = grid.render_grid(data.referentiel, data.results, data.bilans, options)
+        sizes[name] = len(html.encode())
+    assert sizes["chronologique"] <= 300_000, sizes
+    assert sizes["compact"] < sizes["condensé"] < sizes["chronologique"]
+
+
+def test_cached_blocks_follow_the_learner_version(demo_db):
+    learner = fullest_learner(demo_db)
+    user = staff_of(demo_db, learner)
+    before = dashboard.cached_blocks(demo_db, user, learner, grid.GridOptions())
+    assert dashboard.cached_blocks(demo_db, user, learner, grid.GridOptions()) == before
+    evaluation, criterion = demo_db.execute(
+        "SELECT evaluation_id, criterion_id FROM results WHERE learner_id = ? AND code <> 'NV' LIMIT 1",
+        [learner]).fetchone()
+    with transaction(demo_db):
+        demo_db.execute("UPDATE results SET code = 'NV' WHERE evaluation_id = ? AND learner_id = ? "
+                        "AND criterion_id = ?", [evaluation, learner, criterion])
+    after = dashboard.cached_blocks(demo_db, user, learner, grid.GridOptions())
+    count = sum(b.html.count('data-level="NV"') for b in after)
+    assert count == sum(b.html.count('data-level="NV"') for b in before) + 1
+    add_draft(demo_db, learner, {"C2": (2, "intermediate")})
+    assert list(dashboard.cached_learner_data(demo_db, user, learner).drafts["competency"]) == ["C2"]
+
+
+def test_unit_filter_choices():
+    assert dashboard.chosen_units([dashboard.ALL_UNITS]) == ()
+    assert dashboard.chosen_units([]) == () and dashboard.chosen_units(None) == ()
+    assert dashboard.chosen_units(["U32", "U2"]) == ("U2", "U32")
+    # « Tout afficher » and single units exclude each other: the last click wins.
+    assert dashboard.exclusive_units([dashboard.ALL_UNITS, "U2"], [dashboard.ALL_UNITS]) == ["U2"]
+    assert dashboard.exclusive_units(["U2", "U31"], ["U2"]) == ["U2", "U31"]
+    assert dashboard.exclusive_units(["U2", dashboard.ALL_UNITS], ["U2"]) == [dashboard.ALL_UNITS]
+    assert dashboard.exclusive_units([], ["U2"]) == [dashboard.ALL_UNITS]
+
+
+# ---------------------------------------------------------------- the page (AppTest)
+
+
+def run_page(app_env, user_id) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["user_id"] = user_id
+    return at.run()
+
+
+def grid_html(at: AppTest) -> str:
+    """The HTML of the page, without the stylesheet."""
+    return "".join(h.proto.body for h in at.html if not h.proto.body.startswith("<style>"))
+
+
+def test_page_shows_selection_filters_grid_and_buttons(app_env):
+    db = connect(app_env)
+    teacher = first_user(db, "teacher")
+    at = run_page(app_env, teacher.id)
+    assert not at.exception
+    assert [s.label for s in at.selectbox] == ["Classe", "Apprenant", "Aller à la compétence"]
+    learner = db.execute("SELECT id FROM learners WHERE last_name || ' ' || first_name = ? AND class_id IN "
+                         "(SELECT class_id FROM teacher_classes WHERE user_id = ?)",
+                         [at.selectbox[1].value, teacher.id]).fetchone()[0]
+    counts = dashboard.complexity_counts(dashboard.learner_data(db, teacher, learner).results)
+    assert [t.label for t in at.toggle] == [f"{code} ({counts[code]})" for code in ("D", "Int", "B", "E")]
+    labels = [b.label for b in at.button]
+    assert labels.count("?") == 13 and "BI" in labels
+    assert at.button(key="position_C1").label == "?"
+    assert [p.label for p in at.segmented_control] == ["Affichage", "Titres", "Vue"]
+    html = grid_html(at)
+    assert "C1 - Analyser les conditions de l&#x27;opération et son contexte" in html
+    assert 'data-complexity="B"' in html or 'data-complexity="D"' in html
+
+
+def test_page_filters_and_modes_change_the_grid(app_env):
+    db = connect(app_env)
+    at = run_page(app_env, first_user(db, "ddfpt").id)
+    at.toggle(key="tdb_E").set_value(False).run()
+    assert 'data-complexity="E"' not in grid_html(at) and 'data-complexity="D"' in grid_html(at)
+    at.pills(key="tdb_unites").set_value(["U32"]).run()
+    assert [b.label for b in at.button if b.label == "?"] == ["?", "?"]  # C8 and C9
+    at.segmented_control(key="tdb_affichage").set_value("Condensé").run()
+    assert 'class="lv-grid lv-condensed"' in grid_html(at) and "lv-chrono" not in grid_html(at)
+    at.segmented_control(key="tdb_vue").set_value("Compact").run()
+    assert "<table" not in grid_html(at)
+    assert not at.exception
+
+
+def test_page_question_mark_shows_the_draft_positioning(app_env):
+    db = connect(app_env)
+    teacher = first_user(db, "teacher")
+    at = run_page(app_env, teacher.id)
+    learner = db.execute("SELECT id FROM learners WHERE last_name || ' ' || first_name = ?",
+                         [at.selectbox[1].value]).fetchone()[0]
+    add_draft(db, learner, {"C1": (3, "intermediate"), "C4": (None, None)})
+    at.run()
+    assert at.button(key="position_C1").label == "+"
+    assert at.button(key="position_C4").label == "NE"
+    assert at.button(key="position_C2").label == "?"
+    assert "st-key-position_C1 .stButton button" in grid_html(at)
+
+
+def test_page_refuses_a_learner_role(app_env):
+    db = connect(app_env)
+    at = run_page(app_env, first_user(db, "learner").id)
+    assert not at.exception
+    assert at.error or at.info
+    assert not [b for b in at.button if b.label == "?"]

@@ -1,0 +1,421 @@
+"""Entering evaluations and results (SPEC E2): rules, permissions, bad input, lock and audit, grid helpers."""
+
+import json
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from livret import entry, ui_entry_grid
+from livret.errors import PermissionDenied, ValidationError
+
+from .conftest import ROOT
+
+
+def criteria_of(db, *codes):
+    """Ids of the criteria of some competencies of the MELEC référentiel, in order."""
+    marks = ",".join("?" * len(codes))
+    return [r[0] for r in db.execute(
+        f"SELECT cr.id FROM criteria cr JOIN competencies c ON c.id = cr.competency_id "
+        f"WHERE c.diploma = 'BACPRO-MELEC' AND c.code IN ({marks}) ORDER BY c.position, cr.position", codes)]
+
+
+def learners_of(db, class_id):
+    return [r[0] for r in db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY last_name, first_name",
+                                     [class_id])]
+
+
+def snapshot(db):
+    """Everything a refused write must leave as it was."""
+    return (
+        db.execute("SELECT count(*), max(modified_at), group_concat(title) FROM evaluations").fetchone(),
+        db.execute("SELECT count(*), group_concat(code) FROM results").fetchone(),
+        db.execute("SELECT count(*) FROM evaluation_criteria").fetchone(),
+        db.execute("SELECT count(*) FROM audit_log").fetchone(),
+    )
+
+
+@pytest.fixture
+def new_eval(demo_db, roles):
+    """A fresh school evaluation of the teacher's class on the criteria of C4."""
+    return entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Câblage d'un coffret",
+                                   eval_date="2026-11-30", complexity="Int", criterion_ids=criteria_of(demo_db, "C4"))
+
+
+def locked_evaluation(db, class_id):
+    """A demo evaluation of the class already taken into account by the December bilans."""
+    return db.execute(
+        "SELECT e.id FROM evaluations e WHERE e.class_id = ? AND e.context = 'school' AND e.modified_at < '2025-12-01' "
+        "AND EXISTS (SELECT 1 FROM results r WHERE r.evaluation_id = e.id) ORDER BY e.modified_at DESC LIMIT 1",
+        [class_id]).fetchone()[0]
+
+
+# ---------------------------------------------------------------- creating
+
+
+def test_create_school_evaluation(demo_db, roles, new_eval):
+    row = demo_db.execute("SELECT class_id, learner_id, title, eval_date, context, complexity, created_at, modified_at, "
+                          "author_id FROM evaluations WHERE id = ?", [new_eval]).fetchone()
+    assert row[:6] == (roles["class_id"], None, "Câblage d'un coffret", "2026-11-30", "school", "Int")
+    assert row[6] == row[7] and row[8] == roles["teacher"].id
+    stored = {r[0] for r in demo_db.execute("SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?",
+                                            [new_eval])}
+    assert stored == set(criteria_of(demo_db, "C4"))
+    listing = entry.class_evaluations(demo_db, roles["teacher"], roles["class_id"])
+    assert listing.iloc[0]["id"] == new_eval and listing.iloc[0]["code"] == "Int"
+    assert listing.iloc[0]["results"] == 0
+
+
+def test_create_company_evaluation_concerns_one_learner(demo_db, roles):
+    learner = learners_of(demo_db, roles["class_id"])[3]
+    evaluation = entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Bilan PFMP 3",
+                                         eval_date="2026-06-01", complexity="E",
+                                         criterion_ids=criteria_of(demo_db, "C1"), learner_id=learner)
+    row = demo_db.execute("SELECT context, complexity, learner_id FROM evaluations WHERE id = ?", [evaluation]).fetchone()
+    assert row == ("company", None, learner)
+    table = entry.result_table(demo_db, roles["teacher"], evaluation)
+    assert list(table["learner_id"]) == [learner]
+    detail = entry.evaluation_detail(demo_db, roles["teacher"], evaluation)
+    assert detail["code"] == "E" and detail["learner_name"]
+
+
+def test_company_evaluation_needs_a_learner_of_the_class(demo_db, roles):
+    before = snapshot(demo_db)
+    with pytest.raises(ValidationError, match="choisissez lequel"):
+        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="PFMP", eval_date="2026-06-01",
+                                complexity="E", criterion_ids=criteria_of(demo_db, "C1"))
+    other_class_learner = demo_db.execute("SELECT id FROM learners WHERE class_id <> ? LIMIT 1",
+                                          [roles["class_id"]]).fetchone()[0]
+    with pytest.raises(ValidationError, match="pas dans la classe"):
+        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="PFMP", eval_date="2026-06-01",
+                                complexity="E", criterion_ids=criteria_of(demo_db, "C1"),
+                                learner_id=other_class_learner)
+    assert snapshot(demo_db) == before
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"title": "   "}, "Donnez un titre"),
+    ({"title": "x" * 201}, "trop long"),
+    ({"criterion_ids": []}, "au moins un critère"),
+    ({"eval_date": "02/03/2026"}, "Date invalide : « 02/03/2026 »"),
+    ({"eval_date": "2026-02-30"}, "Date invalide"),
+    ({"complexity": "X"}, "Niveau de complexité inconnu"),
+    ({"criterion_ids": [999_999]}, "Critère inconnu"),
+])
+def test_create_refuses_bad_input_and_changes_nothing(demo_db, roles, fields, message):
+    before = snapshot(demo_db)
+    arguments = {"title": "Essai", "eval_date": "2026-03-02", "complexity": "D",
+                 "criterion_ids": criteria_of(demo_db, "C2"), **fields}
+    with pytest.raises(ValidationError, match=message):
+        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], **arguments)
+    assert snapshot(demo_db) == before
+
+
+def test_same_title_and_date_twice_is_refused(demo_db, roles, new_eval):
+    before = snapshot(demo_db)
+    with pytest.raises(ValidationError, match="existe déjà"):
+        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Câblage d'un coffret",
+                                eval_date="2026-11-30", complexity="B", criterion_ids=criteria_of(demo_db, "C1"))
+    assert snapshot(demo_db) == before
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def _calls(db, evaluation, learner, criterion):
+    return {
+        "create": lambda u, c: entry.create_evaluation(db, u, c, title="T", eval_date="2026-01-05", complexity="D",
+                                                       criterion_ids=[criterion]),
+        "list": lambda u, c: entry.class_evaluations(db, u, c),
+        "criteria": lambda u, c: entry.class_criteria(db, u, c),
+        "detail": lambda u, c: entry.evaluation_detail(db, u, evaluation),
+        "table": lambda u, c: entry.result_table(db, u, evaluation),
+        "save": lambda u, c: entry.save_results(db, u, evaluation, {(learner, criterion): "RT"}),
+        "fill": lambda u, c: entry.fill_criterion(db, u, evaluation, criterion, "RA"),
+        "absent": lambda u, c: entry.mark_absent(db, u, evaluation, learner),
+        "update": lambda u, c: entry.update_evaluation(db, u, evaluation, title="Autre", eval_date="2026-01-05",
+                                                       complexity="D", criterion_ids=[criterion]),
+        "delete": lambda u, c: entry.delete_evaluation(db, u, evaluation, confirmed=True),
+    }
+
+
+@pytest.mark.parametrize("who", ["learner", "admin", "other_teacher"])
+@pytest.mark.parametrize("action", ["create", "list", "criteria", "detail", "table", "save", "fill", "absent",
+                                    "update", "delete"])
+def test_only_staff_of_the_class_may_enter(demo_db, roles, new_eval, who, action):
+    criterion = criteria_of(demo_db, "C4")[0]
+    learner = learners_of(demo_db, roles["class_id"])[0]
+    before = snapshot(demo_db)
+    with pytest.raises(PermissionDenied):
+        _calls(demo_db, new_eval, learner, criterion)[action](roles[who], roles["class_id"])
+    assert snapshot(demo_db) == before
+
+
+def test_ddfpt_may_enter_in_every_class(demo_db, roles, new_eval):
+    criterion = criteria_of(demo_db, "C4")[0]
+    learner = learners_of(demo_db, roles["class_id"])[0]
+    assert entry.save_results(demo_db, roles["ddfpt"], new_eval, {(learner, criterion): "RT"}) == 1
+    other_class = demo_db.execute("SELECT id FROM classes WHERE id <> ? LIMIT 1", [roles["class_id"]]).fetchone()[0]
+    assert entry.create_evaluation(demo_db, roles["ddfpt"], other_class, title="DDFPT", eval_date="2026-01-05",
+                                   complexity="B", criterion_ids=[criterion]) > 0
+
+
+# ---------------------------------------------------------------- results
+
+
+def test_save_results_writes_changes_and_touches_modified_at(demo_db, roles, new_eval):
+    c1, c2 = criteria_of(demo_db, "C4")[:2]
+    a, b = learners_of(demo_db, roles["class_id"])[:2]
+    demo_db.execute("UPDATE evaluations SET modified_at = '2026-01-01 08:00:00' WHERE id = ?", [new_eval])
+    version = demo_db.execute("SELECT version FROM learners WHERE id = ?", [a]).fetchone()[0]
+    assert entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT", (a, c2): "pr", (b, c1): "NA"}) == 3
+    assert entry.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (a, c2): "PR", (b, c1): "NA"}
+    modified = demo_db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [new_eval]).fetchone()[0]
+    assert modified > "2026-01-01 08:00:00"
+    assert demo_db.execute("SELECT version FROM learners WHERE id = ?", [a]).fetchone()[0] > version
+    table = entry.result_table(demo_db, roles["teacher"], new_eval)
+    assert table.loc[table["learner_id"] == a, c2].item() == "PR"
+    assert pd.isna(table.loc[table["learner_id"] == b, c2].item())
+    # Clearing a cell deletes its result.
+    assert entry.save_results(demo_db, roles["teacher"], new_eval, {(b, c1): None}) == 1
+    assert (b, c1) not in entry.evaluation_results(demo_db, roles["teacher"], new_eval)
+
+
+def test_saving_the_same_grid_again_writes_nothing(demo_db, roles, new_eval):
+    c1 = criteria_of(demo_db, "C4")[0]
+    a = learners_of(demo_db, roles["class_id"])[0]
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RA"})
+    demo_db.execute("UPDATE evaluations SET modified_at = '2026-01-01 08:00:00' WHERE id = ?", [new_eval])
+    before = snapshot(demo_db)
+    assert entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RA"}) == 0
+    assert entry.save_results(demo_db, roles["teacher"], new_eval, {}) == 0
+    assert snapshot(demo_db) == before
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("unknown_code", "Code de résultat inconnu : « XX »"),
+    ("other_class_learner", "pas dans la classe"),
+    ("criterion_not_assessed", "n'est pas évalué par cette évaluation"),
+])
+def test_save_results_refuses_bad_cells_and_changes_nothing(demo_db, roles, new_eval, bad, message):
+    c1 = criteria_of(demo_db, "C4")[0]
+    a = learners_of(demo_db, roles["class_id"])[0]
+    other = demo_db.execute("SELECT id FROM learners WHERE class_id <> ? LIMIT 1", [roles["class_id"]]).fetchone()[0]
+    changes = {(a, c1): "RT"}  # a valid cell too: the whole batch is refused
+    changes |= {
+        "unknown_code": {(learners_of(demo_db, roles["class_id"])[1], c1): "XX"},
+        "other_class_learner": {(other, c1): "RT"},
+        "criterion_not_assessed": {(a, criteria_of(demo_db, "C1")[0]): "RT"},
+    }[bad]
+    before = snapshot(demo_db)
+    with pytest.raises(ValidationError, match=message):
+        entry.save_results(demo_db, roles["teacher"], new_eval, changes)
+    assert snapshot(demo_db) == before
+
+
+def test_company_evaluation_refuses_another_learner(demo_db, roles):
+    evaluation, learner = demo_db.execute(
+        "SELECT id, learner_id FROM evaluations WHERE class_id = ? AND context = 'company' ORDER BY id DESC LIMIT 1",
+        [roles["class_id"]]).fetchone()
+    other = next(i for i in learners_of(demo_db, roles["class_id"]) if i != learner)
+    criterion = demo_db.execute("SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?",
+                                [evaluation]).fetchone()[0]
+    before = snapshot(demo_db)
+    with pytest.raises(ValidationError, match="autre apprenant"):
+        entry.save_results(demo_db, roles["teacher"], evaluation, {(other, criterion): "RT"}, confirm_locked=True)
+    assert snapshot(demo_db) == before
+
+
+def test_fill_criterion_and_mark_absent(demo_db, roles, new_eval):
+    c1, c2 = criteria_of(demo_db, "C4")[:2]
+    learners = learners_of(demo_db, roles["class_id"])
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(learners[0], c1): "NA"})
+    assert entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RT") == len(learners) - 1
+    results = entry.evaluation_results(demo_db, roles["teacher"], new_eval)
+    assert results[(learners[0], c1)] == "NA" and all(results[(i, c1)] == "RT" for i in learners[1:])
+    assert entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RA", only_empty=False) == len(learners)
+    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, learners[2]) == len(criteria_of(demo_db, "C4"))
+    results = entry.evaluation_results(demo_db, roles["teacher"], new_eval)
+    assert {results[(learners[2], c)] for c in criteria_of(demo_db, "C4")} == {"AB"}
+    assert results[(learners[1], c1)] == "RA" and (learners[1], c2) not in results
+    before = snapshot(demo_db)
+    with pytest.raises(ValidationError, match="Code de résultat inconnu"):
+        entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "ZZ")
+    assert snapshot(demo_db) == before
+
+
+# ---------------------------------------------------------------- evaluations already in a bilan
+
+
+def test_editing_results_of_an_evaluation_in_a_validated_bilan(demo_db, roles):
+    evaluation = locked_evaluation(demo_db, roles["class_id"])
+    assert entry.taken_into_account(demo_db, evaluation) == "2026-03-27 18:00:00"
+    (learner, criterion, code), = demo_db.execute(
+        "SELECT learner_id, criterion_id, code FROM results WHERE evaluation_id = ? AND code <> 'NV' LIMIT 1",
+        [evaluation]).fetchall()
+    new_code = "NV"
+    before = snapshot(demo_db)
+    with pytest.raises(entry.ConfirmationRequired, match="déjà prise en compte dans un bilan validé le 27/03/2026"):
+        entry.save_results(demo_db, roles["teacher"], evaluation, {(learner, criterion): new_code})
+    assert snapshot(demo_db) == before
+    assert entry.save_results(demo_db, roles["teacher"], evaluation, {(learner, criterion): new_code},
+                              confirm_locked=True) == 1
+    audit = entry.evaluation_audit(demo_db, roles["teacher"], evaluation)
+    assert list(audit["action"]) == ["evaluation.results"] and audit.iloc[0]["user_name"] == roles["teacher"].name
+    old, new = json.loads(audit.iloc[0]["before"]), json.loads(audit.iloc[0]["after"])
+    assert old["results"][0]["code"] == code and new["results"][0]["code"] == new_code
+    assert old["modified_at"] < "2025-12-01" < new["modified_at"]
+    # Modified after the bilan, it now sits right of the black line: no more confirmation needed.
+    assert entry.taken_into_account(demo_db, evaluation) is None
+
+
+def test_updating_an_evaluation_in_a_validated_bilan_needs_confirmation_and_is_audited(demo_db, roles):
+    evaluation = locked_evaluation(demo_db, roles["class_id"])
+    detail = entry.evaluation_detail(demo_db, roles["teacher"], evaluation)
+    ids = list(detail["criteria"]["id"])
+    arguments = {"title": detail["title"] + " (corrigé)", "eval_date": detail["eval_date"],
+                 "complexity": detail["complexity"], "criterion_ids": ids}
+    before = snapshot(demo_db)
+    with pytest.raises(entry.ConfirmationRequired):
+        entry.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments)
+    assert snapshot(demo_db) == before
+    assert entry.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments, confirm_locked=True)
+    audit = entry.evaluation_audit(demo_db, roles["teacher"], evaluation)
+    row = audit.iloc[-1]
+    assert row["action"] == "evaluation.update"
+    assert json.loads(row["before"])["title"] == detail["title"]
+    assert json.loads(row["after"])["title"] == detail["title"] + " (corrigé)"
+
+
+def test_update_evaluation_rules(demo_db, roles, new_eval):
+    teacher, c4 = roles["teacher"], criteria_of(demo_db, "C4")
+    learner = learners_of(demo_db, roles["class_id"])[0]
+    same = {"title": "Câblage d'un coffret", "eval_date": "2026-11-30", "complexity": "Int", "criterion_ids": c4}
+    demo_db.execute("UPDATE evaluations SET modified_at = '2026-01-01 08:00:00' WHERE id = ?", [new_eval])
+    assert entry.update_evaluation(demo_db, teacher, new_eval, **same) is False
+    assert demo_db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [new_eval]).fetchone()[0] == \
+        "2026-01-01 08:00:00"
+    assert entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "complexity": "B",
+                                                                   "criterion_ids": c4 + criteria_of(demo_db, "C5")})
+    row = demo_db.execute("SELECT complexity, modified_at FROM evaluations WHERE id = ?", [new_eval]).fetchone()
+    assert row[0] == "B" and row[1] > "2026-01-01 08:00:00"
+    entry.save_results(demo_db, teacher, new_eval, {(learner, c4[0]): "RT"})
+    before = snapshot(demo_db)
+    with pytest.raises(entry.ConfirmationRequired, match="supprime 1 résultat"):
+        entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "criterion_ids": c4[1:]})
+    with pytest.raises(ValidationError, match="contexte"):
+        entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "complexity": "E"})
+    with pytest.raises(ValidationError, match="Date invalide"):
+        entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "eval_date": "30/11/2026"})
+    assert snapshot(demo_db) == before
+    assert entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "criterion_ids": c4[1:]},
+                                   confirm_drop_results=True)
+    assert entry.evaluation_results(demo_db, teacher, new_eval) == {}
+
+
+def test_delete_evaluation_asks_confirmation_and_is_audited(demo_db, roles, new_eval):
+    c1 = criteria_of(demo_db, "C4")[0]
+    a = learners_of(demo_db, roles["class_id"])[0]
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "PR"})
+    before = snapshot(demo_db)
+    with pytest.raises(entry.ConfirmationRequired, match="Confirmez la suppression"):
+        entry.delete_evaluation(demo_db, roles["teacher"], new_eval)
+    assert snapshot(demo_db) == before
+    entry.delete_evaluation(demo_db, roles["teacher"], new_eval, confirmed=True)
+    assert demo_db.execute("SELECT count(*) FROM evaluations WHERE id = ?", [new_eval]).fetchone()[0] == 0
+    assert demo_db.execute("SELECT count(*) FROM results WHERE evaluation_id = ?", [new_eval]).fetchone()[0] == 0
+    audit = demo_db.execute("SELECT action, user_name, before FROM audit_log WHERE entity = 'evaluation' "
+                            "AND entity_id = ?", [new_eval]).fetchall()
+    assert audit[0][:2] == ("evaluation.delete", roles["teacher"].name)
+    assert json.loads(audit[0][2])["results"] == [{"learner_id": a, "criterion": "C4.1", "code": "PR"}]
+
+
+def test_deleting_an_evaluation_in_a_validated_bilan_needs_the_lock_confirmation(demo_db, roles):
+    evaluation = locked_evaluation(demo_db, roles["class_id"])
+    before = snapshot(demo_db)
+    with pytest.raises(entry.ConfirmationRequired, match="déjà prise en compte"):
+        entry.delete_evaluation(demo_db, roles["teacher"], evaluation, confirmed=True)
+    assert snapshot(demo_db) == before
+    entry.delete_evaluation(demo_db, roles["teacher"], evaluation, confirmed=True, confirm_locked=True)
+    assert demo_db.execute("SELECT count(*) FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- grid helpers
+
+
+def test_grid_frame_and_cells_round_trip(demo_db, roles, new_eval):
+    c1, c2 = criteria_of(demo_db, "C4")[:2]
+    a = learners_of(demo_db, roles["class_id"])[0]
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT"})
+    frame = ui_entry_grid.grid_frame(entry.result_table(demo_db, roles["teacher"], new_eval))
+    assert f"c{c1}" in frame.columns and frame.loc[0, f"c{c1}"] == "RT" and frame.loc[0, f"c{c2}"] is None
+    base = ui_entry_grid.cells_from_grid(frame)
+    assert base[(a, c1)] == "RT" and base[(a, c2)] is None
+    edited = frame.copy()
+    edited.loc[0, f"c{c2}"] = "NA"
+    edited.loc[1, f"c{c1}"] = "AB"
+    changes = ui_entry_grid.changed_cells(base, ui_entry_grid.cells_from_grid(edited))
+    assert changes == {(a, c2): "NA", (int(frame.loc[1, "learner_id"]), c1): "AB"}
+
+
+def test_grid_options_group_criteria_by_competency(demo_db, roles, new_eval):
+    detail = entry.evaluation_detail(demo_db, roles["teacher"], new_eval)
+    options = ui_entry_grid.grid_options(detail["criteria"], editable=False)
+    groups = [c for c in options["columnDefs"] if "children" in c]
+    assert [g["headerName"] for g in groups] == ["C4"]
+    assert [c["headerName"] for c in groups[0]["children"]] == list(detail["criteria"]["label"])
+    assert not any(c["editable"] for c in groups[0]["children"])
+    assert options["enterNavigatesVerticallyAfterEdit"] is True
+
+
+# ---------------------------------------------------------------- page
+
+
+def run_saisie(user_id):
+    at = AppTest.from_file(str(ROOT / "pages" / "saisie.py"), default_timeout=30)
+    at.session_state["user_id"] = user_id
+    return at.run()
+
+
+def test_page_creates_an_evaluation(app_env, roles):
+    at = run_saisie(roles["teacher"].id)
+    assert not at.exception
+    at.text_input(key="saisie_new_title").input("Mesures d'isolement")
+    at.radio(key="saisie_new_choice").set_value("B")
+    at.multiselect(key="saisie_new_competencies").select("C5").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Évaluation créée" in at.success[0].value
+    assert at.subheader[0].value == "Mesures d'isolement"
+    from livret.db import connect
+    db = connect(app_env)
+    row = db.execute("SELECT complexity, (SELECT count(*) FROM evaluation_criteria WHERE evaluation_id = e.id) "
+                     "FROM evaluations e WHERE title = ?", ["Mesures d'isolement"]).fetchone()
+    assert row == ("B", len(criteria_of(db, "C5")))
+
+
+def test_page_explains_a_refused_creation(app_env, roles):
+    from livret.db import connect
+    db = connect(app_env)
+    before = snapshot(db)
+    at = run_saisie(roles["teacher"].id)
+    at.multiselect(key="saisie_new_competencies").select("C5").run()
+    at.button[0].click().run()
+    assert at.error[0].value == "Donnez un titre à l'évaluation."
+    assert snapshot(db) == before
+
+
+def test_page_asks_confirmation_for_an_evaluation_in_a_bilan(app_env, roles):
+    from livret.db import connect
+    db = connect(app_env)
+    class_name = db.execute("SELECT name FROM classes WHERE id = ?", [roles["class_id"]]).fetchone()[0]
+    evaluation = locked_evaluation(db, roles["class_id"])
+    at = run_saisie(roles["teacher"].id)
+    at.selectbox(key="classe").set_value(class_name).run()
+    at.selectbox(key="saisie_evaluation").set_value(evaluation).run()
+    assert not at.exception
+    assert "déjà prise en compte dans le bilan validé le 27/03/2026" in at.warning[0].value
+    assert at.checkbox(key=f"saisie_lock_{evaluation}").label == entry.LOCK_CONFIRM_LABEL
+    assert at.button(key=f"saisie_delete_{evaluation}").disabled
+    at.checkbox(key=f"saisie_lock_{evaluation}").check().run()
+    assert not at.button(key=f"saisie_delete_{evaluation}").disabled

@@ -1,0 +1,400 @@
+"""Grades from a bilan and a weighting (SPEC N1–N7): the rules, without a browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from livret import grading
+from livret.errors import NotFound, PermissionDenied, ValidationError
+from livret.grading import CompetencyLine, GradingBilan
+
+# The MELEC référentiel: (code, unit) in référentiel order; units U2 3, U31 7, U32 2.
+MELEC = (("C1", "U2"), ("C2", "U31"), ("C3", "U2"), ("C4", "U31"), ("C5", "U31"), ("C6", "U31"),
+         ("C7", "U31"), ("C8", "U32"), ("C9", "U32"), ("C10", "U2"), ("C11", "U2"), ("C12", "U31"),
+         ("C13", "U31"))
+COEFFICIENTS = {"U2": 3, "U31": 7, "U32": 2}
+SIZES = {unit: sum(1 for _, u in MELEC if u == unit) for unit in COEFFICIENTS}
+LEVEL = {"++": 4, "+": 3, "-": 2, "--": 1, "NE": None}
+
+
+def make_bilan(levels: dict[str, str], objective: str = "intermediate") -> GradingBilan:
+    """A MELEC bilan with the given short codes (competencies not named are NE); id = position."""
+    lines = tuple(
+        CompetencyLine(id=n, code=code, title=f"Titre {code}", position=n, unit=unit,
+                       unit_coefficient=Fraction(COEFFICIENTS[unit]), unit_size=SIZES[unit],
+                       level=LEVEL[levels.get(code, "NE")],
+                       objective=objective if levels.get(code, "NE") != "NE" else None)
+        for n, (code, unit) in enumerate(MELEC, start=1)
+    )
+    return GradingBilan(1, 1, "DUPONT", "Léa", 1, "2MELEC", "2026-03-27 18:00:00", lines)
+
+
+def ids(bilan: GradingBilan, by_code: dict[str, object]) -> dict[int, object]:
+    return {line.id: by_code[line.code] for line in bilan.lines if line.code in by_code}
+
+
+EXAMPLE_LEVELS = {"C1": "++", "C3": "+", "C10": "-", "C11": "--"}
+EXAMPLE_WEIGHTS = {"C1": 40, "C3": 30, "C10": 20, "C11": 10}
+
+
+# ---------------------------------------------------------------- the grade (N3)
+
+
+def test_example_of_the_issue_gives_13_3():
+    bilan = make_bilan(EXAMPLE_LEVELS)
+    weights = ids(bilan, EXAMPLE_WEIGHTS)
+    exact = grading.exact_grade(bilan, weights)
+    assert exact == Fraction(40, 3)  # 20 × (40 + 20 + 20/3 + 0) / 100, exactly
+    assert grading.format_grade(exact, "0.1") == "13,3"
+    assert grading.developed_formula(bilan, weights, "0.1") == "20 × (40 + 20 + 6,67 + 0) / 100 = 13,3"
+
+
+@pytest.mark.parametrize("objective", ["intermediate", "terminal"])
+def test_objective_does_not_change_the_grade(objective):
+    bilan = make_bilan(EXAMPLE_LEVELS, objective)
+    assert grading.exact_grade(bilan, ids(bilan, EXAMPLE_WEIGHTS)) == Fraction(40, 3)
+
+
+def test_all_plus_plus_gives_20_and_all_minus_minus_gives_0():
+    top = make_bilan({code: "++" for code, _ in MELEC})
+    bottom = make_bilan({code: "--" for code, _ in MELEC})
+    model = grading.model_weighting(top.lines)
+    assert grading.exact_grade(top, model) == 20
+    assert grading.exact_grade(bottom, model) == 0
+    assert grading.format_grade(Fraction(20), "0.1") == "20,0"
+
+
+@pytest.mark.parametrize("short, expected", [("++", Fraction(20)), ("+", Fraction(40, 3)),
+                                             ("-", Fraction(20, 3)), ("--", Fraction(0))])
+def test_one_competency_at_100_percent(short, expected):
+    bilan = make_bilan({"C5": short, "C6": "++"})
+    assert grading.exact_grade(bilan, ids(bilan, {"C5": 100})) == expected
+
+
+def test_no_grade_until_the_total_is_exactly_100():
+    bilan = make_bilan(EXAMPLE_LEVELS)
+    partial = ids(bilan, {"C1": 40, "C3": 30, "C10": 20})
+    assert grading.proposed_grade(bilan, partial) is None
+    assert grading.remaining(grading.check_weights(bilan, partial)) == 10
+    with pytest.raises(ValidationError, match="reste à répartir : 10 %"):
+        grading.exact_grade(bilan, partial)
+
+
+@pytest.mark.parametrize("value, step, shown", [
+    (Fraction(1335, 100), "0.1", "13,4"),   # exactly half: up
+    (Fraction(1334, 100), "0.1", "13,3"),
+    (Fraction(40, 3), "0.25", "13,25"),
+    (Fraction(13125, 1000), "0.25", "13,25"),  # half of a quarter: up
+    (Fraction(40, 3), "0.5", "13,5"),
+    (Fraction(25, 2), "1", "13"),
+    (Fraction(40, 3), "1", "13"),
+    (Fraction(0), "0.1", "0,0"),
+])
+def test_rounding_is_half_up_to_the_step(value, step, shown):
+    assert grading.format_grade(value, step) == shown
+
+
+# ---------------------------------------------------------------- weights refused (N2)
+
+
+@pytest.mark.parametrize("weights, message", [
+    ({"C1": 60, "C3": 50}, "ne peut pas dépasser 100 % (total saisi : 110 %)"),
+    ({"C1": -5}, "C1 ne peut pas être négative"),
+    ({"C3": 12.5}, "C3 doit être un nombre entier de pour cent (12,5 % saisi)"),
+    ({"C3": "12,5"}, "C3 doit être un nombre entier"),
+    ({"C3": "abc"}, "C3 doit être un nombre entier"),
+    ({"C3": True}, "C3 doit être un nombre entier"),
+    ({"C2": 10}, "C2 n'est pas évaluée dans ce bilan (NE)"),
+])
+def test_bad_weights_are_refused_with_a_clear_message(weights, message):
+    bilan = make_bilan(EXAMPLE_LEVELS)
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        grading.check_weights(bilan, ids(bilan, weights))
+
+
+def test_acceptable_weights_are_cleaned():
+    bilan = make_bilan(EXAMPLE_LEVELS)
+    cleaned = grading.check_weights(bilan, ids(bilan, {"C1": 40.0, "C3": "30", "C10": None, "C11": float("nan")}))
+    assert cleaned == {**grading.zero_weights(bilan), 1: 40, 3: 30}
+    # What the grid gives back: numpy numbers, and pd.NA for a cleared cell.
+    cleaned = grading.check_weights(bilan, ids(bilan, {"C1": np.float64(40), "C3": np.int64(30), "C10": pd.NA}))
+    assert cleaned == {**grading.zero_weights(bilan), 1: 40, 3: 30} and all(type(v) is int for v in cleaned.values())
+    assert grading.check_weights(bilan, {line.id: 0 for line in bilan.lines if not line.evaluated})
+    with pytest.raises(ValidationError, match="pas dans le référentiel"):
+        grading.check_weights(bilan, {999: 10})
+
+
+def test_weights_text_lists_non_zero_weights_in_referentiel_order():
+    bilan = make_bilan(EXAMPLE_LEVELS)
+    weights = grading.check_weights(bilan, ids(bilan, {"C11": 10, "C1": 40, "C10": 20, "C3": 30}))
+    assert grading.weights_text(bilan, weights) == "C1 40 %, C3 30 %, C10 20 %, C11 10 %"
+
+
+# ---------------------------------------------------------------- model weighting (N5)
+
+
+def test_model_weighting_of_the_whole_referentiel():
+    bilan = make_bilan({code: "+" for code, _ in MELEC})
+    model = grading.model_weighting(bilan.lines)
+    by_code = {line.code: model[line.id] for line in bilan.lines}
+    # U2: 3/12 over 4 = 6.25 each; U31: 7/12 over 7 and U32: 2/12 over 2 = 8.33 each. The 4 points
+    # left go to the largest remainders (.33), ties to the first in référentiel order: C2 C4 C5 C6.
+    assert by_code == {"C1": 6, "C2": 9, "C3": 6, "C4": 9, "C5": 9, "C6": 9, "C7": 8, "C8": 8, "C9": 8,
+                       "C10": 6, "C11": 6, "C12": 8, "C13": 8}
+
+
+def test_model_weighting_keeps_relative_sizes_on_the_evaluated_competencies():
+    bilan = make_bilan(EXAMPLE_LEVELS)  # four U2 competencies, equal shares
+    model = grading.model_weighting(bilan.lines)
+    assert {line.code: model[line.id] for line in bilan.lines if model[line.id]} == {
+        "C1": 25, "C3": 25, "C10": 25, "C11": 25}
+    bilan = make_bilan({"C1": "+", "C2": "+", "C8": "-"})  # 1/16 : 1/12 : 1/12 = 27.27, 36.36, 36.36
+    model = grading.model_weighting(bilan.lines)  # the point left goes to a .36, the earlier one: C2
+    assert {line.code: model[line.id] for line in bilan.lines if model[line.id]} == {"C1": 27, "C2": 37, "C8": 36}
+
+
+def test_model_weighting_ties_go_to_the_earlier_competency():
+    bilan = make_bilan({"C2": "+", "C4": "+", "C5": "+"})  # 33.33 each: one point left
+    model = grading.model_weighting(bilan.lines)
+    assert [model[line.id] for line in bilan.lines if line.evaluated] == [34, 33, 33]
+    bilan = make_bilan({"C13": "+", "C12": "+", "C9": "+"})  # same shares: C9 comes first
+    model = grading.model_weighting(bilan.lines)
+    assert {line.code: model[line.id] for line in bilan.lines if line.evaluated} == {"C9": 34, "C12": 33, "C13": 33}
+
+
+def test_model_weighting_sums_to_100_for_every_subset_of_competencies():
+    codes = [code for code, _ in MELEC]
+    for size in range(1, len(codes) + 1):
+        for subset in itertools.combinations(codes, size):
+            bilan = make_bilan(dict.fromkeys(subset, "+"))
+            model = grading.model_weighting(bilan.lines)
+            assert sum(model.values()) == 100, subset
+            assert all(model[line.id] == 0 for line in bilan.lines if not line.evaluated), subset
+            assert all(value >= 0 and isinstance(value, int) for value in model.values())
+            exact = {line.id: Fraction(COEFFICIENTS[line.unit], SIZES[line.unit]) for line in bilan.lines
+                     if line.evaluated}
+            total = sum(exact.values())
+            # Largest remainder: each weight within one point of its exact share.
+            assert all(abs(model[cid] - 100 * share / total) < 1 for cid, share in exact.items()), subset
+
+
+def test_model_weighting_of_a_bilan_without_evaluated_competency_is_refused():
+    with pytest.raises(ValidationError, match="Aucune compétence n'est évaluée"):
+        grading.model_weighting(make_bilan({}).lines)
+
+
+# ---------------------------------------------------------------- the demo school
+
+
+def class_learner_ids(db, class_id):
+    return [r[0] for r in db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY last_name, first_name, id",
+                                     [class_id])]
+
+
+def set_not_evaluated(db, learner_id, codes):
+    """Make codes NE in the learner's latest validated bilan (to vary the demo's profiles)."""
+    bilan_id = db.execute("SELECT id FROM bilans WHERE learner_id = ? AND status = 'validated' "
+                          "ORDER BY validated_at DESC LIMIT 1", [learner_id]).fetchone()[0]
+    marks = ",".join("?" * len(codes))
+    db.execute(f"UPDATE positionings SET level = NULL, objective = NULL WHERE bilan_id = ? AND competency_id IN "
+               f"(SELECT id FROM competencies WHERE code IN ({marks}))", [bilan_id, *codes])
+    return bilan_id
+
+
+def test_latest_validated_bilan_of_a_demo_learner(demo_db, roles):
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan = grading.latest_validated_bilan(demo_db, roles["teacher"], learner_id)
+    assert bilan.learner_id == learner_id
+    assert bilan.validated_at.startswith("2026-03-27") and bilan.bilan_date == "27/03/2026"
+    assert [line.code for line in bilan.lines][:3] == ["C1", "C2", "C3"] and len(bilan.lines) == 13
+    # A draft newer than the validated bilan is not what is graded.
+    demo_db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) "
+                    "VALUES (?, 'draft', '2026-05-01 10:00:00', '2026-05-01 10:00:00')", [learner_id])
+    assert grading.latest_validated_bilan(demo_db, roles["teacher"], learner_id).id == bilan.id
+
+
+def test_learner_without_validated_bilan_has_nothing_to_grade(demo_db, roles):
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    demo_db.execute("UPDATE bilans SET status = 'unlocked' WHERE learner_id = ?", [learner_id])
+    assert grading.latest_validated_bilan(demo_db, roles["teacher"], learner_id) is None
+
+
+def test_same_profile_learners_of_the_class(demo_db, roles):
+    learners = class_learner_ids(demo_db, roles["class_id"])
+    set_not_evaluated(demo_db, learners[0], ["C1", "C2"])
+    set_not_evaluated(demo_db, learners[3], ["C1", "C2"])
+    set_not_evaluated(demo_db, learners[5], ["C2"])
+    teacher = roles["teacher"]
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learners[0])
+    matches = grading.same_profile_bilans(demo_db, teacher, bilan)
+    assert [b.learner_id for b in matches] == [learners[3]]
+    full = grading.latest_validated_bilan(demo_db, teacher, learners[1])
+    full_matches = {b.learner_id for b in grading.same_profile_bilans(demo_db, teacher, full)}
+    assert full_matches == set(learners) - {learners[0], learners[1], learners[3], learners[5]}
+
+
+def test_demo_class_learners_share_profiles_for_duplication(demo_db, roles):
+    """In the demo, duplicating from a learner finds other learners of the class."""
+    teacher = roles["teacher"]
+    bilans = grading.class_latest_bilans(demo_db, teacher, roles["class_id"])
+    assert len(bilans) == len(class_learner_ids(demo_db, roles["class_id"]))
+    assert len(grading.same_profile_bilans(demo_db, teacher, bilans[0])) >= 2
+
+
+def grade_with_model(db, user, learner_id):
+    bilan = grading.latest_validated_bilan(db, user, learner_id)
+    return bilan, grading.model_weights(db, user, bilan)
+
+
+def test_save_grades_stores_grade_weights_author_and_keeps_history(demo_db, roles):
+    teacher = roles["teacher"]
+    learners = class_learner_ids(demo_db, roles["class_id"])
+    bilan, model = grade_with_model(demo_db, teacher, learners[0])
+    others = grading.same_profile_bilans(demo_db, teacher, bilan)[:2]
+    saved = grading.save_grades(demo_db, teacher, model, [bilan.id] + [o.id for o in others])
+    assert [s.learner_id for s in saved] == [learners[0]] + [o.learner_id for o in others]
+    expected = grading.grade_decimal(grading.exact_grade(bilan, model), "0.1")
+    assert saved[0].grade == expected
+    row = demo_db.execute("SELECT grade, weights, rounding_step, author_id, created_at FROM grades WHERE id = ?",
+                          [saved[0].grade_id]).fetchone()
+    assert row[0] == float(expected) and row[2] == 0.1 and row[3] == teacher.id and row[4]
+    assert json.loads(row[1]) == {line.code: model[line.id] for line in bilan.lines if model[line.id]}
+    assert grading.stored_weights(demo_db, teacher, bilan) == model
+    # Graded again: the earlier grade stays, the latest is current.
+    other_weights = {**grading.zero_weights(bilan), bilan.lines[0].id: 100}
+    again = grading.save_grades(demo_db, teacher, other_weights, [bilan.id])
+    history = grading.grade_history(demo_db, teacher, learners[0])
+    assert list(history["id"]) == [again[0].grade_id, saved[0].grade_id]
+    assert grading.stored_weights(demo_db, teacher, bilan) == other_weights
+    current = grading.class_grades(demo_db, teacher, roles["class_id"])
+    assert current.set_index("learner_id").loc[learners[0], "grade"] == float(again[0].grade)
+    assert len(current) == 3
+    audit = demo_db.execute("SELECT count(*) FROM audit_log WHERE entity = 'grade'").fetchone()[0]
+    assert audit == 4
+
+
+def test_bad_weighting_saves_nothing(demo_db, roles):
+    teacher = roles["teacher"]
+    learners = class_learner_ids(demo_db, roles["class_id"])
+    bilan, model = grade_with_model(demo_db, teacher, learners[0])
+    ne = set_not_evaluated(demo_db, learners[1], ["C1"])
+    partial = {**model, bilan.lines[0].id: model[bilan.lines[0].id] - 1}
+    with pytest.raises(ValidationError, match="reste à répartir : 1 %"):
+        grading.save_grades(demo_db, teacher, partial, [bilan.id])
+    # One bilan of the batch refused (C1 is NE there): none of the batch is stored.
+    with pytest.raises(ValidationError, match="C1 n'est pas évaluée"):
+        grading.save_grades(demo_db, teacher, model, [bilan.id, ne])
+    with pytest.raises(ValidationError, match="Aucun apprenant"):
+        grading.save_grades(demo_db, teacher, model, [])
+    assert demo_db.execute("SELECT count(*) FROM grades").fetchone()[0] == 0
+
+
+def test_only_the_latest_validated_bilan_is_graded(demo_db, roles):
+    teacher = roles["teacher"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    older = demo_db.execute("SELECT id FROM bilans WHERE learner_id = ? ORDER BY validated_at LIMIT 1",
+                            [learner_id]).fetchone()[0]
+    bilan, model = grade_with_model(demo_db, teacher, learner_id)
+    assert older != bilan.id
+    with pytest.raises(ValidationError, match="n'est plus le dernier bilan validé"):
+        grading.save_grades(demo_db, teacher, {}, [older])
+    with pytest.raises(NotFound):
+        grading.save_grades(demo_db, teacher, model, [10**9])
+
+
+def test_permissions_on_every_service(demo_db, roles):
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan, model = grade_with_model(demo_db, roles["ddfpt"], learner_id)  # the DDFPT sees every class
+    for who in ("other_teacher", "learner", "admin"):
+        user = roles[who]
+        with pytest.raises(PermissionDenied):
+            grading.latest_validated_bilan(demo_db, user, learner_id)
+        with pytest.raises(PermissionDenied):
+            grading.same_profile_bilans(demo_db, user, bilan)
+        with pytest.raises(PermissionDenied):
+            grading.model_weights(demo_db, user, bilan)
+        with pytest.raises(PermissionDenied):
+            grading.save_grades(demo_db, user, model, [bilan.id])
+        with pytest.raises(PermissionDenied):
+            grading.export_csv(demo_db, user, roles["class_id"])
+        with pytest.raises(PermissionDenied):
+            grading.grade_history(demo_db, user, learner_id)
+    with pytest.raises(PermissionDenied):
+        grading.save_grades(demo_db, None, model, [bilan.id])
+    for who in ("learner", "admin"):
+        with pytest.raises(PermissionDenied):
+            grading.rounding_step(demo_db, roles[who])
+    assert demo_db.execute("SELECT count(*) FROM grades").fetchone()[0] == 0
+
+
+def test_rounding_step_is_a_ddfpt_setting(demo_db, roles):
+    assert grading.rounding_step(demo_db, roles["teacher"]) == Decimal("0.1")
+    with pytest.raises(PermissionDenied):
+        grading.set_rounding_step(demo_db, roles["teacher"], "0.5")
+    for bad in ("0.3", "abc", "", "0"):
+        with pytest.raises(ValidationError, match="0,1, 0,25, 0,5 ou 1"):
+            grading.set_rounding_step(demo_db, roles["ddfpt"], bad)
+    assert grading.rounding_step(demo_db, roles["teacher"]) == Decimal("0.1")
+    grading.set_rounding_step(demo_db, roles["ddfpt"], "0.25")
+    assert grading.rounding_step(demo_db, roles["teacher"]) == Decimal("0.25")
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan, model = grade_with_model(demo_db, roles["teacher"], learner_id)
+    saved = grading.save_grades(demo_db, roles["teacher"], model, [bilan.id])
+    assert saved[0].grade % Decimal("0.25") == 0
+    assert demo_db.execute("SELECT rounding_step FROM grades").fetchone()[0] == 0.25
+
+
+# ---------------------------------------------------------------- the CSV export (N7)
+
+
+def test_csv_export_in_the_french_spreadsheet_convention(demo_db, roles):
+    teacher = roles["teacher"]
+    learners = class_learner_ids(demo_db, roles["class_id"])
+    demo_db.execute("UPDATE learners SET last_name = 'LEFÈVRE-ÉGRÈVE', first_name = 'Maëlys' WHERE id = ?",
+                    [learners[0]])
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learners[0])
+    levels = {line.code: line.short for line in bilan.lines}
+    weights = {line.id: 0 for line in bilan.lines}
+    weights[bilan.lines[0].id], weights[bilan.lines[2].id] = 70, 30
+    grading.save_grades(demo_db, teacher, weights, [bilan.id])
+    data = grading.export_csv(demo_db, teacher, roles["class_id"])
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    lines = text.split("\r\n")
+    assert lines[0] == "Classe;Nom;Prénom;Date du bilan;Note sur 20;Pondération"
+    value = {"++": Fraction(1), "+": Fraction(2, 3), "-": Fraction(1, 3), "--": Fraction(0)}
+    exact = 20 * (70 * value[levels["C1"]] + 30 * value[levels["C3"]]) / 100
+    grade = grading.format_grade(exact, "0.1")
+    class_name = bilan.class_name
+    assert lines[1] == f"{class_name};LEFÈVRE-ÉGRÈVE;Maëlys;27/03/2026;{grade};C1 70 %, C3 30 %"
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(rows) == 2 and "," in rows[1][4] and "." not in rows[1][4]
+
+
+def test_csv_text_cells_are_formula_safe(demo_db, roles):
+    teacher = roles["teacher"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    demo_db.execute("UPDATE learners SET last_name = '=HYPERLINK(\"x\")' WHERE id = ?", [learner_id])
+    bilan, model = grade_with_model(demo_db, teacher, learner_id)
+    grading.save_grades(demo_db, teacher, model, [bilan.id])
+    rows = list(csv.reader(io.StringIO(grading.export_csv(demo_db, teacher, roles["class_id"]).decode("utf-8-sig")),
+                           delimiter=";"))
+    assert rows[1][1] == "'=HYPERLINK(\"x\")"
+
+
+def test_weights_frame_shows_each_weight_beside_its_positioning():
+    bilan = make_bilan(EXAMPLE_LEVELS, "terminal")
+    frame = grading.weights_frame(bilan, ids(bilan, EXAMPLE_WEIGHTS))
+    row = frame.loc[1]
+    assert (row["Compétence"], row["Positionnement"], row["Objectifs"], row["Valeur"], row["Pondération (%)"]) == (
+        "C1 - Titre C1", "++", "terminaux", "1", 40.0)
+    assert frame.loc[2, "Positionnement"] == "NE" and frame.loc[2, "Pondération (%)"] == 0

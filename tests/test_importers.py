@@ -1,0 +1,562 @@
+"""Imports (SPEC E3): every importer on good and broken files — counts, French messages with line
+numbers, nothing written by a refused import, and re-importing the same file changing nothing."""
+
+import csv
+import io
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from livret import importers, referentiel
+from livret.db import connect
+from livret.errors import FileRejected, PermissionDenied, ValidationError
+from livret.permissions import User
+from livret.spreadsheet import french_csv
+
+from .conftest import ROOT, first_user
+
+DATA = Path(__file__).parent / "data"
+ADMIN = User(id=0, name="Ligne de commande", email="cli@localhost", role="admin")
+TABLES = ("diplomas", "units", "domains", "competencies", "criteria", "classes", "learners", "users",
+          "evaluations", "evaluation_criteria", "results", "audit_log", "settings")
+
+
+def read(name: str) -> bytes:
+    return (DATA / name).read_bytes()
+
+
+def snapshot(db) -> dict:
+    return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
+
+
+def messages(problems) -> list[str]:
+    return [importers.problem_text(p) for p in problems]
+
+
+def learners_of(db, class_name):
+    return db.execute(
+        "SELECT l.last_name, l.first_name, l.email, l.birth_date FROM learners l JOIN classes c ON c.id = l.class_id "
+        "WHERE c.name = ? ORDER BY l.last_name", [class_name]).fetchall()
+
+
+@pytest.fixture
+def school(empty_db):
+    """A new school set up from its learner list."""
+    importers.import_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv")
+    return empty_db
+
+
+# ---------------------------------------------------------------- learners
+
+
+def test_new_school_from_its_learner_list(empty_db):
+    preview = importers.preview_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv",
+                                         school_year="2026-2027")
+    assert preview.summary() == "3 classes ajoutées, 30 apprenants ajoutés, 30 comptes apprenants ajoutés."
+    assert preview.notes == ["Colonnes ignorées : « Sexe »."]
+    assert empty_db.execute("SELECT count(*) FROM learners").fetchone()[0] == 0  # the preview writes nothing
+    frame = preview.changes_frame()
+    assert frame.iloc[0].tolist() == [2, "Classe", "ajoutée", "2MEL1", "diplôme BACPRO-MELEC, année 2026-2027"]
+    assert frame.iloc[1].tolist() == [2, "Apprenant", "ajouté", "2MEL1 — MARTIN Lucas",
+                                      "lucas.martin@eleve.lycee-volta.fr, 12/03/2010"]
+
+    plan = importers.import_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv",
+                                     school_year="2026-2027")
+    assert plan.applied and plan.summary() == preview.summary()
+    assert empty_db.execute("SELECT name, diploma, school_year, (SELECT count(*) FROM learners l "
+                            "WHERE l.class_id = c.id) FROM classes c ORDER BY name").fetchall() == [
+        ("1MEL1", "BACPRO-MELEC", "2026-2027", 10), ("2MEL1", "BACPRO-MELEC", "2026-2027", 12),
+        ("TMEL1", "BACPRO-MELEC", "2026-2027", 8)]
+    assert ("LEFÈVRE", "Léa", "lea.lefevre@eleve.lycee-volta.fr", "2010-01-30") in learners_of(empty_db, "2MEL1")
+    account = empty_db.execute(
+        "SELECT u.name, u.role, u.password_hash, u.active FROM users u JOIN learners l ON l.id = u.learner_id "
+        "WHERE u.email = 'lea.lefevre@eleve.lycee-volta.fr'").fetchone()
+    assert account == ("LEFÈVRE Léa", "learner", None, 1)
+    audit = empty_db.execute("SELECT user_id, user_name, action, entity, after FROM audit_log").fetchall()
+    assert len(audit) == 1 and audit[0][:4] == (None, "Ligne de commande", "import", "learners")
+    assert '"learner.added": 30' in audit[0][4]
+
+
+def test_reimporting_the_same_learners_changes_nothing(school):
+    before = snapshot(school)
+    plan = importers.import_learners(school, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv")
+    assert plan.summary() == "30 apprenants inchangés."
+    assert not plan.has_writes
+    assert snapshot(school) == before
+
+
+def test_siecle_export_in_windows_1252_with_a_title_line_matches_the_same_learners(school):
+    before = snapshot(school)
+    plan = importers.preview_learners(school, ADMIN, read("eleves_siecle_windows1252.csv"), "siecle.csv")
+    assert plan.summary() == "30 apprenants inchangés."
+    assert plan.notes == ["Colonnes ignorées : « INE », « REGIME »."]
+    assert plan.changes[0].line == 4  # two lines above the header: line numbers stay those of the file
+    importers.import_learners(school, ADMIN, read("eleves_siecle_windows1252.csv"), "siecle.csv")
+    assert snapshot(school) == before
+
+
+def test_windows_1252_accents_are_read(empty_db):
+    importers.import_learners(empty_db, ADMIN, read("eleves_siecle_windows1252.csv"), "siecle.csv")
+    assert ("ÉGRÈVE", "Zoé", None, "2008-11-05") in learners_of(empty_db, "1MEL1")
+    assert empty_db.execute("SELECT count(*) FROM users").fetchone()[0] == 0  # no e-mail, no account
+
+
+def test_comma_file_updates_only_what_changed(school):
+    plan = importers.preview_learners(school, ADMIN, read("eleves_virgule.csv"), "eleves_virgule.csv")
+    assert plan.summary() == ("1 apprenant ajouté, 2 apprenants mis à jour, 10 apprenants inchangés, "
+                              "1 compte apprenant ajouté, 2 comptes apprenants mis à jour.")
+    updated = [c for c in plan.changes if c.entity == "learner" and c.action == importers.UPDATED]
+    assert [(c.line, c.label, c.detail) for c in updated] == [
+        (2, "2MEL1 — MARTIN Lucas", "e-mail : lucas.martin@eleve.lycee-volta.fr → lucas.martin2@eleve.lycee-volta.fr"),
+        (3, "2MEL1 — BERNARD Emma",
+         "e-mail : emma.bernard@eleve.lycee-volta.fr → emma.bernard.pro@eleve.lycee-volta.fr")]
+    version = school.execute("SELECT version FROM learners WHERE last_name = 'DUBOIS'").fetchone()[0]
+    importers.import_learners(school, ADMIN, read("eleves_virgule.csv"), "eleves_virgule.csv")
+    # An empty cell never erases: the birth dates absent from this file are kept.
+    assert ("MARTIN", "Lucas", "lucas.martin2@eleve.lycee-volta.fr", "2010-03-12") in learners_of(school, "2MEL1")
+    assert school.execute("SELECT count(*) FROM users WHERE email = 'lucas.martin2@eleve.lycee-volta.fr' "
+                          "AND role = 'learner'").fetchone()[0] == 1  # the account follows its e-mail
+    assert school.execute("SELECT version FROM learners WHERE last_name = 'DUBOIS'").fetchone()[0] == version
+    assert importers.preview_learners(school, ADMIN, read("eleves_virgule.csv"), "x.csv").has_writes is False
+
+
+def test_xlsx_dates_and_a_formula_cell_stored_as_plain_text(empty_db):
+    plan = importers.import_learners(empty_db, ADMIN, read("eleves.xlsx"), "eleves.xlsx")
+    assert plan.notes == ["Feuille lue : « Élèves »."]
+    assert plan.summary() == "1 classe ajoutée, 6 apprenants ajoutés, 5 comptes apprenants ajoutés."
+    rows = learners_of(empty_db, "1MEL2")
+    assert ("LEROY", "Baptiste", "baptiste.leroy@eleve.lycee-volta.fr", "2009-02-14") in rows
+    assert ("PIRATE", '=HYPERLINK("http://evil.example/x","cliquez")', None, None) in rows
+
+
+@pytest.mark.parametrize("header", [
+    "NOM;PRENOM;CLASSE;MAIL;DATE DE NAISSANCE",
+    "Nom;Prénom;Classe;E-mail;Né(e) le",
+    "nom de famille;prénom 1;division;courriel;date naiss.",
+    "Nom élève\tPrénom élève\tClasse\tAdresse e-mail\tNaissance",
+])
+def test_header_variants_of_school_software(empty_db, header):
+    delimiter = "\t" if "\t" in header else ";"
+    text = header + "\r\n" + delimiter.join(["DUPONT", "Jean", "2MEL1", "jean.dupont@x.fr", "5/9/2010"]) + "\r\n"
+    importers.import_learners(empty_db, ADMIN, text.encode("utf-8"), "liste.csv")
+    assert learners_of(empty_db, "2MEL1") == [("DUPONT", "Jean", "jean.dupont@x.fr", "2010-09-05")]
+
+
+def test_utf16_with_bom_from_excel_unicode_text(empty_db):
+    text = "Nom\tPrénom\tClasse\r\nÉGRÈVE\tZoé\t1MEL1\r\n"
+    importers.import_learners(empty_db, ADMIN, text.encode("utf-16"), "unicode.txt")
+    assert learners_of(empty_db, "1MEL1") == [("ÉGRÈVE", "Zoé", None, None)]
+
+
+def test_accentless_export_matches_an_accented_learner(school):
+    text = "Nom;Prénom;Classe\r\nLEFEVRE;Lea;2mel1\r\n"
+    plan = importers.preview_learners(school, ADMIN, text.encode(), "sans_accents.csv")
+    assert plan.summary() == "1 apprenant inchangé."
+
+
+def test_rejected_lines_are_listed_with_line_column_and_reason(school):
+    before = snapshot(school)
+    with pytest.raises(FileRejected) as refused:
+        importers.import_learners(school, ADMIN, read("eleves_erreurs.csv"), "eleves_erreurs.csv")
+    assert messages(refused.value.problems) == [
+        "eleves_erreurs.csv, ligne 3, colonne « Nom » : valeur obligatoire manquante",
+        "eleves_erreurs.csv, ligne 4, colonne « Date de naissance » : date « 31/02/2009 » invalide "
+        "(format attendu jj/mm/aaaa)",
+        "eleves_erreurs.csv, ligne 5, colonne « E-mail » : adresse e-mail « ines.garcia@ » invalide",
+        "eleves_erreurs.csv, ligne 6, colonne « Nom » : apprenant en double dans le fichier (déjà ligne 2)",
+        "eleves_erreurs.csv, ligne 7, colonne « Classe » : valeur obligatoire manquante",
+        "eleves_erreurs.csv, ligne 8, colonne « E-mail » : adresse e-mail déjà donnée ligne 2",
+    ]
+    assert snapshot(school) == before
+
+
+def test_partial_import_applies_only_the_valid_lines(empty_db):
+    plan = importers.import_learners(empty_db, ADMIN, read("eleves_erreurs.csv"), "eleves_erreurs.csv",
+                                     partial=True)
+    assert plan.summary() == ("1 classe ajoutée, 2 apprenants ajoutés, 2 comptes apprenants ajoutés ; "
+                              "6 lignes rejetées.")
+    assert [r[:2] for r in learners_of(empty_db, "2MEL1")] == [("HOARAU", "Océane"), ("MARTIN", "Lucas")]
+
+
+def test_an_email_of_another_account_is_refused(school):
+    text = "Nom;Prénom;Classe;Mail\r\nNOUVEAU;Paul;1MEL1;lea.lefevre@eleve.lycee-volta.fr\r\n"
+    plan = importers.preview_learners(school, ADMIN, text.encode(), "x.csv")
+    assert messages(plan.rejected) == [
+        "x.csv, ligne 2, colonne « E-mail » : adresse e-mail « lea.lefevre@eleve.lycee-volta.fr » déjà utilisée "
+        "par le compte de LEFÈVRE Léa (2MEL1)"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("eleves_vide.csv", ["eleves_vide.csv : le fichier est vide"]),
+    ("eleves_entete_seule.csv",
+     ["eleves_entete_seule.csv, ligne 1 : le fichier ne contient que la ligne d'en-tête, aucune donnée"]),
+    ("eleves_colonne_manquante.csv",
+     ["eleves_colonne_manquante.csv, ligne 1, colonne « Prénom » : colonne obligatoire absente "
+      "(colonnes trouvées : « Nom », « Classe », « Mail »)"]),
+    ("eleves_utf16_sans_bom.csv",
+     ["eleves_utf16_sans_bom.csv : encodage non reconnu (octets nuls : UTF-16 sans marque ou fichier binaire) ; "
+      "enregistrez le fichier en CSV UTF-8 ou Windows-1252"]),
+])
+def test_broken_learner_files_are_refused_and_nothing_written(school, name, expected):
+    before = snapshot(school)
+    with pytest.raises(FileRejected) as preview:
+        importers.preview_learners(school, ADMIN, read(name), name)
+    assert messages(preview.value.problems) == expected
+    with pytest.raises(FileRejected):
+        importers.import_learners(school, ADMIN, read(name), name, partial=True)
+    assert snapshot(school) == before
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "ancien format Excel (.xls)"),
+    (b"%PDF-1.7\n...", "c'est un fichier PDF"),
+    (b"Nom;Pr\x81nom;Classe\nA;B;C\n", "encodage non reconnu (ni UTF-8 ni Windows-1252)"),
+    (b"Nom;Pr\xc3\xa9nom;Classe;Nom de famille\nA;B;C;D\n", "deux colonnes correspondent à « Nom »"),
+    (b"Nom;Prenom;Classe\n\"DUPONT;Jean;2MEL1\n" + b"x" * 200_000, "ligne illisible : un guillemet ouvrant n'est pas refermé"),
+])
+def test_other_unreadable_files(empty_db, data, reason):
+    with pytest.raises(FileRejected) as refused:
+        importers.preview_learners(empty_db, ADMIN, data, "f.csv")
+    assert reason in str(refused.value)
+
+
+def test_ods_file_is_explained(empty_db, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(FileRejected, match=r"format OpenDocument \(\.ods\)"):
+        importers.preview_learners(empty_db, ADMIN, buffer.getvalue(), "eleves.ods")
+
+
+def test_upload_size_is_capped(empty_db):
+    data = b"Nom;Prenom;Classe\r\n" + b"DUPONT;Jean;2MEL1\r\n" * (11 * 1024 * 1024 // 19)
+    with pytest.raises(FileRejected) as refused:
+        importers.preview_learners(empty_db, ADMIN, data, "enorme.csv")
+    assert messages(refused.value.problems) == [
+        "enorme.csv : le fichier pèse 11,0 Mo, au-delà de la limite de 10 Mo ; découpez-le en plusieurs fichiers"]
+
+
+def test_unknown_diploma_for_new_classes(empty_db):
+    with pytest.raises(ValidationError, match="Le diplôme « CAP-XYZ » n'existe pas"):
+        importers.import_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "e.csv", diploma="CAP-XYZ")
+    assert empty_db.execute("SELECT count(*) FROM classes").fetchone()[0] == 0
+
+
+def test_rejection_report_is_a_french_csv_with_formulas_disarmed(empty_db):
+    plan = importers.preview_learners(empty_db, ADMIN, read("eleves_erreurs.csv"), "eleves_erreurs.csv")
+    report = importers.rejection_report(plan.rejected)
+    assert report.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(report.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Fichier", "Ligne", "Colonne", "Motif", "Contenu de la ligne"]
+    assert rows[1] == ["eleves_erreurs.csv", "3", "Nom", "valeur obligatoire manquante",
+                       " ; Emma ; 2MEL1 ; 04/07/2010 ; "]
+    formula_line = next(r for r in rows if r[1] == "7")
+    assert formula_line[4] == "'=HYPERLINK(\"http://evil.example/x\",\"x\") ; Hacker ;  ;  ; "
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+# ---------------------------------------------------------------- results
+
+
+def test_results_in_long_format(school):
+    preview = importers.preview_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    assert preview.summary() == "5 évaluations ajoutées, 66 résultats ajoutés."
+    assert preview.changes[0].detail == "complexité D ; 3 critères ajoutés ; 36 résultats à écrire"
+    plan = importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    assert plan.summary() == preview.summary()
+    rows = school.execute(
+        "SELECT e.title, e.eval_date, e.context, e.complexity, e.learner_id IS NOT NULL, count(DISTINCT ec.criterion_id), "
+        "(SELECT count(*) FROM results r WHERE r.evaluation_id = e.id) FROM evaluations e "
+        "JOIN evaluation_criteria ec ON ec.evaluation_id = e.id GROUP BY e.id ORDER BY e.id").fetchall()
+    assert rows == [
+        ("Câblage d'un tableau n°1", "2026-09-15", "school", "D", 0, 3, 36),
+        ("Mesures et contrôles n°2", "2026-10-06", "school", "Int", 0, 2, 24),
+        ("Bilan entreprise PFMP 1", "2026-11-27", "company", None, 1, 2, 2),
+        ("Bilan entreprise PFMP 1", "2026-11-27", "company", None, 1, 2, 2),
+        ("Bilan entreprise PFMP 1", "2026-11-27", "company", None, 1, 2, 2),
+    ]
+    code = school.execute(
+        "SELECT r.code FROM results r JOIN learners l ON l.id = r.learner_id JOIN criteria cr ON cr.id = r.criterion_id "
+        "JOIN competencies c ON c.id = cr.competency_id JOIN evaluations e ON e.id = r.evaluation_id "
+        "WHERE l.last_name = 'BERNARD' AND c.code = 'C5' AND cr.position = 2 AND e.title LIKE 'Mesures%'").fetchone()
+    assert code == ("NA",)
+
+
+def test_reimporting_the_same_results_changes_nothing(school):
+    importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    before = snapshot(school)
+    plan = importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    assert plan.summary() == "5 évaluations inchangées, 66 résultats inchangés."
+    assert snapshot(school) == before  # neither modified_at nor any learner's version moved
+
+
+def test_a_changed_result_updates_and_touches_its_evaluation(school):
+    importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    school.execute("UPDATE evaluations SET modified_at = '2026-09-16 10:00:00'")
+    version = school.execute("SELECT version FROM learners WHERE last_name = 'MARTIN'").fetchone()[0]
+    one_line = ("Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+                "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;D;C4;C4-1;NA\r\n")
+    plan = importers.import_results(school, ADMIN, one_line.encode(), "corrige.csv")
+    assert plan.summary() == "1 évaluation mise à jour, 1 résultat mis à jour."
+    assert [(c.entity, c.detail) for c in plan.changes] == [("evaluation", "1 résultat à écrire"), ("result", "RT → NA")]
+    modified = school.execute("SELECT modified_at FROM evaluations WHERE title LIKE 'Câblage%'").fetchone()[0]
+    assert modified > "2026-09-16 10:00:00"
+    assert school.execute("SELECT version FROM learners WHERE last_name = 'MARTIN'").fetchone()[0] > version
+
+
+def test_complexity_of_an_evaluation(school):
+    importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    header = "Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+    contradiction = header + ("2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;Int;C4;1;RT\r\n"
+                              "2MEL1;BERNARD;Emma;Câblage d'un tableau n°1;15/09/2026;B;C4;1;RT\r\n")
+    plan = importers.preview_results(school, ADMIN, contradiction.encode(), "c.csv")
+    assert messages(plan.rejected) == [
+        "c.csv, ligne 3, colonne « Complexité » : complexité « B » différente de celle de la ligne 2 (« Int ») "
+        "pour la même évaluation"]
+    plan = importers.import_results(school, ADMIN, contradiction.encode(), "c.csv", partial=True)
+    assert plan.changes[0].detail == "complexité : D → Int"
+    assert school.execute("SELECT complexity FROM evaluations WHERE title LIKE 'Câblage%'").fetchone() == ("Int",)
+    company = header + "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;E;C4;1;RT\r\n"
+    plan = importers.preview_results(school, ADMIN, company.encode(), "c.csv")
+    assert plan.count("evaluation", importers.ADDED) == 1  # a company bilan is the learner's own evaluation
+
+
+def test_result_errors_listed_and_refused_without_writing(school):
+    before = snapshot(school)
+    with pytest.raises(FileRejected) as refused:
+        importers.import_results(school, ADMIN, read("resultats_erreurs.csv"), "resultats_erreurs.csv")
+    assert messages(refused.value.problems) == [
+        "resultats_erreurs.csv, ligne 3, colonne « Classe » : classe « 2MEL9 » inconnue",
+        "resultats_erreurs.csv, ligne 4, colonne « Nom » : apprenant « INCONNU Paul » inconnu dans la classe 2MEL1",
+        "resultats_erreurs.csv, ligne 5, colonne « Compétence » : compétence « C99 » inconnue dans le référentiel "
+        "BACPRO-MELEC",
+        "resultats_erreurs.csv, ligne 6, colonne « Critère » : critère C8-9 inconnu (C8 compte 5 critères)",
+        "resultats_erreurs.csv, ligne 7, colonne « Résultat » : code « XX » inconnu "
+        "(codes admis : NA, PR, RA, RT, NV, AB)",
+        "resultats_erreurs.csv, ligne 8, colonne « Date » : date « 2/13/2026 » invalide (format attendu jj/mm/aaaa)",
+        "resultats_erreurs.csv, ligne 9, colonne « Complexité » : complexité « Expert » inconnue "
+        "(attendu D, Int, B ou E pour un bilan entreprise)",
+        "resultats_erreurs.csv, ligne 10, colonne « Résultat » : résultat en double pour cet apprenant et ce critère "
+        "(déjà ligne 2)",
+    ]
+    assert snapshot(school) == before
+    plan = importers.import_results(school, ADMIN, read("resultats_erreurs.csv"), "resultats_erreurs.csv",
+                                    partial=True)
+    assert plan.summary() == "1 évaluation ajoutée, 2 résultats ajoutés ; 8 lignes rejetées."
+    assert school.execute("SELECT count(*) FROM results").fetchone()[0] == 2
+
+
+def test_results_missing_column_and_mismatched_criterion_code(school):
+    text = "Classe;Nom;Prénom;Évaluation;Date;Compétence;Critère;Résultat\r\n2MEL1;MARTIN;Lucas;T;01/12/2026;C1;1;RT\r\n"
+    with pytest.raises(FileRejected, match="colonne « Complexité » : colonne obligatoire absente"):
+        importers.preview_results(school, ADMIN, text.encode(), "r.csv")
+    text = ("Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+            "2MEL1;MARTIN;Lucas;T;01/12/2026;B;C2;C1-1;RT\r\n")
+    plan = importers.preview_results(school, ADMIN, text.encode(), "r.csv")
+    assert messages(plan.rejected) == [
+        "r.csv, ligne 2, colonne « Critère » : le critère « C1-1 » n'appartient pas à la compétence « C2 »"]
+
+
+def test_five_megabyte_results_file(demo_db, tmp_path):
+    """A 5 MB export (generated here, never committed) is imported whole, then re-imported as unchanged."""
+    learners = demo_db.execute("SELECT c.name, l.last_name, l.first_name FROM learners l "
+                               "JOIN classes c ON c.id = l.class_id ORDER BY l.id").fetchall()
+    criteria = [(f"C{c}", p) for c, n in ((1, 8), (2, 11), (4, 10), (5, 6), (8, 5), (9, 6)) for p in range(1, n + 1)]
+    path = tmp_path / "resultats_annee.csv"
+    lines = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+        writer.writerow(["Classe", "Nom", "Prénom", "Évaluation", "Date", "Complexité", "Compétence", "Critère",
+                         "Résultat"])
+        number = 0
+        while handle.tell() < 5 * 1024 * 1024:
+            number += 1
+            for klass, last, first in learners:
+                for competency, position in criteria[number % 7: number % 7 + 4]:
+                    writer.writerow([klass, last, first, f"Évaluation importée n°{number}",
+                                     f"{number % 28 + 1:02d}/01/2026", ("D", "Int", "B")[number % 3], competency,
+                                     position, ("NA", "PR", "RA", "RT", "NV", "AB")[(lines := lines + 1) % 6]])
+    data = path.read_bytes()
+    assert len(data) >= 5 * 1024 * 1024
+    before = demo_db.execute("SELECT count(*) FROM results").fetchone()[0]
+    plan = importers.import_results(demo_db, ADMIN, data, path.name)
+    assert plan.lines == lines and not plan.rejected
+    assert plan.count("result", importers.ADDED) == lines
+    assert demo_db.execute("SELECT count(*) FROM results").fetchone()[0] == before + lines
+    again = importers.preview_results(demo_db, ADMIN, data, path.name)
+    assert not again.has_writes and again.count("result", importers.UNCHANGED) == lines
+
+
+# ---------------------------------------------------------------- référentiel
+
+
+def cap_uploads():
+    return importers.read_referentiel_folder(DATA / "referentiel_cap_elec")
+
+
+def zipped(files: dict[str, bytes], folder: str = "") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(folder + name, data)
+    return buffer.getvalue()
+
+
+def test_referentiel_of_another_diploma_then_its_classes(empty_db):
+    preview = importers.preview_referentiel(empty_db, ADMIN, cap_uploads())
+    assert preview.summary() == ("1 diplôme ajouté, 2 unités ajoutées, 3 domaines ajoutés, 4 compétences ajoutées, "
+                                 "9 critères ajoutés.")
+    importers.import_referentiel(empty_db, ADMIN, cap_uploads())
+    assert referentiel.referentiel_counts(empty_db, "CAP-ELEC") == {
+        "units": 2, "domains": 3, "competencies": 4, "criteria": 9}
+    before = snapshot(empty_db)
+    again = importers.import_referentiel(empty_db, ADMIN, cap_uploads())
+    assert not again.has_writes and snapshot(empty_db) == before
+    importers.import_learners(empty_db, ADMIN, "Nom;Prénom;Classe\r\nDUPONT;Jean;CAP1 ELEC\r\n".encode(), "c.csv",
+                              diploma="CAP-ELEC")
+    assert empty_db.execute("SELECT diploma FROM classes WHERE name = 'CAP1 ELEC'").fetchone() == ("CAP-ELEC",)
+    assert "CAP-ELEC" in importers.diploma_options(empty_db, ADMIN)["code"].tolist()
+
+
+def test_referentiel_as_a_zip_with_a_folder_and_a_readme(empty_db):
+    files = {name: data for name, data in cap_uploads()}
+    files["README.md"] = b"notes"
+    plan = importers.import_referentiel(empty_db, ADMIN, [("cap.zip", zipped(files, "cap_elec/"))])
+    assert plan.notes == ["Fichier « README.md » ignoré (attendus : diploma.csv, units.csv, domains.csv, "
+                          "competencies.csv, criteria.csv)."]
+    assert referentiel.referentiel_counts(empty_db, "CAP-ELEC")["criteria"] == 9
+
+
+def test_referentiel_correction_of_the_shipped_one_is_an_update(empty_db):
+    files = {name: data for name, data in importers.read_referentiel_folder(referentiel.DEFAULT_REFERENTIEL_DIR)}
+    files["units.csv"] = files["units.csv"].replace(b"U32,E32,\"Maintenance d'une installation\",2",
+                                                    b"U32,E32,\"Maintenance d'une installation\",2.5")
+    plan = importers.import_referentiel(empty_db, ADMIN, list(files.items()))
+    assert [(c.label, c.detail) for c in plan.changes if c.action == importers.UPDATED] == [
+        ("U32 — Maintenance d'une installation", "coefficient")]
+    assert empty_db.execute("SELECT coefficient FROM units WHERE code = 'U32'").fetchone() == (2.5,)
+
+
+def test_broken_referentiel_refused_whole(empty_db):
+    files = {name: data for name, data in cap_uploads()}
+    files["criteria.csv"] = files["criteria.csv"] + b"C9,1,Critere d'une competence absente\n"
+    del files["domains.csv"]
+    before = snapshot(empty_db)
+    with pytest.raises(FileRejected) as refused:
+        importers.import_referentiel(empty_db, ADMIN, [("cap.zip", zipped(files))])
+    assert messages(refused.value.problems) == ["domains.csv : fichier absent du référentiel"]
+    files["domains.csv"] = (DATA / "referentiel_cap_elec" / "domains.csv").read_bytes()
+    with pytest.raises(FileRejected) as refused:
+        importers.import_referentiel(empty_db, ADMIN, list(files.items()))
+    assert messages(refused.value.problems) == [
+        "criteria.csv, ligne 11, colonne « competency » : compétence « C9 » inconnue (absente de competencies.csv)"]
+    assert snapshot(empty_db) == before
+
+
+def test_referentiel_in_windows_1252(empty_db, tmp_path):
+    folder = tmp_path / "ref"
+    shutil.copytree(DATA / "referentiel_cap_elec", folder)
+    for path in folder.iterdir():
+        path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    importers.import_referentiel(empty_db, ADMIN, importers.read_referentiel_folder(folder))
+    assert empty_db.execute("SELECT title FROM units WHERE code = 'UP1'").fetchone() == ("Réalisation d'une installation",)
+
+
+# ---------------------------------------------------------------- permissions
+
+
+@pytest.mark.parametrize("who", ["teacher", "learner", None])
+def test_only_ddfpt_and_admin_may_import(demo_db, roles, who):
+    user = roles[who] if who else None
+    before = snapshot(demo_db)
+    learners = read("eleves_utf8_bom.csv")
+    calls = [
+        lambda: importers.preview_learners(demo_db, user, learners, "e.csv"),
+        lambda: importers.import_learners(demo_db, user, learners, "e.csv"),
+        lambda: importers.preview_results(demo_db, user, read("resultats_long.csv"), "r.csv"),
+        lambda: importers.import_results(demo_db, user, read("resultats_long.csv"), "r.csv", partial=True),
+        lambda: importers.preview_referentiel(demo_db, user, cap_uploads()),
+        lambda: importers.import_referentiel(demo_db, user, cap_uploads()),
+        lambda: importers.diploma_options(demo_db, user),
+    ]
+    for call in calls:
+        with pytest.raises(PermissionDenied):
+            call()
+    assert snapshot(demo_db) == before
+
+
+@pytest.mark.parametrize("who", ["ddfpt", "admin"])
+def test_ddfpt_and_admin_import_as_themselves(demo_db, roles, who):
+    plan = importers.import_learners(demo_db, roles[who], read("eleves_utf8_bom.csv"), "e.csv")
+    assert plan.count("learner", importers.ADDED) == 30
+    assert demo_db.execute("SELECT user_id, user_name FROM audit_log WHERE action = 'import'").fetchone() == (
+        roles[who].id, roles[who].name)
+
+
+def test_xlsx_with_title_rows_and_numbers(empty_db, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Liste des élèves"])
+    sheet.append([])
+    sheet.append(["Classe", "Nom", "Prénom", "Évaluation", "Date", "Complexité", "Compétence", "Critère", "Résultat"])
+    path = tmp_path / "r.xlsx"
+    importers.import_learners(empty_db, ADMIN, "Nom;Prénom;Classe\r\nDUPONT;Jean;2MEL1\r\n".encode(), "e.csv")
+    sheet.append(["2MEL1", "DUPONT", "Jean", "Câblage", datetime(2026, 10, 1), "B", "C4", 2.0, "RT"])
+    workbook.save(path)
+    plan = importers.import_results(empty_db, ADMIN, path.read_bytes(), path.name)
+    assert plan.summary() == "1 évaluation ajoutée, 1 résultat ajouté."
+    assert plan.changes[1].line == 4
+    assert empty_db.execute("SELECT eval_date FROM evaluations").fetchone() == ("2026-10-01",)
+
+
+# ---------------------------------------------------------------- page (AppTest)
+
+
+def run_import_page(app_env, role):
+    user = first_user(connect(app_env), role)
+    at = AppTest.from_file(str(ROOT / "pages" / "import.py"), default_timeout=30)
+    at.session_state["user_id"] = user.id
+    return at.run()
+
+
+def test_import_page_refuses_a_teacher_who_opens_it(app_env):
+    at = run_import_page(app_env, "teacher")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Votre profil ne permet pas cette action."], [m.value for m in at.main]
+    assert not at.radio and not at.get("file_uploader")
+
+
+def test_import_page_offers_the_three_imports(app_env):
+    at = run_import_page(app_env, "ddfpt")
+    assert not at.exception
+    assert at.radio[0].label == "Données à importer"
+    assert at.radio[0].options == ["Classes et apprenants", "Résultats d'évaluations", "Référentiel"]
+    assert at.selectbox[0].label == "Diplôme des classes créées" and at.selectbox[0].value == "BACPRO-MELEC"
+    assert at.text_input[0].value == importers.current_school_year()
+    assert len(at.get("file_uploader")) == 1
+    at.radio[0].set_value("referentiel").run()
+    assert not at.selectbox and len(at.get("file_uploader")) == 1
+
+
+def test_a_file_converted_twice_gets_its_accents_back(empty_db):
+    text = "Nom;Prénom;Classe\r\nÉGRÈVE;Zoé;1MEL1\r\n".encode().decode("cp1252").encode()
+    plan = importers.import_learners(empty_db, ADMIN, text, "double.csv")
+    assert plan.notes == ["Le fichier avait été converti deux fois (« Ã© » pour « é ») : ses accents ont été rétablis."]
+    assert learners_of(empty_db, "1MEL1") == [("ÉGRÈVE", "Zoé", None, None)]
+    clean = importers.preview_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "e.csv")
+    assert clean.notes == ["Colonnes ignorées : « Sexe »."]
+
+
+def test_formula_text_in_a_csv_is_stored_as_written_and_exported_disarmed(empty_db):
+    text = 'Nom;Prénom;Classe\r\n"=HYPERLINK(""http://evil.example"",""x"")";Jean;2MEL1\r\n+33;Paul;2MEL1\r\n'
+    importers.import_learners(empty_db, ADMIN, text.encode(), "f.csv")
+    names = [r[0] for r in learners_of(empty_db, "2MEL1")]
+    assert names == ["+33", '=HYPERLINK("http://evil.example","x")']
+    exported = french_csv(["Nom"], [[n] for n in names]).decode("utf-8-sig").splitlines()
+    assert exported == ["Nom", "'+33", '"\'=HYPERLINK(""http://evil.example"",""x"")"']
