@@ -36,7 +36,10 @@ else:
     else:
         pages = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
                  for spec in navigation.pages_for(user.role)]
-        current = st.navigation([_opening_page(pages[0]), *pages])
+        # Another role's page address (a link shared by a colleague) explains itself instead of « Page not found ».
+        elsewhere = [st.Page(ui.page_not_for_role(pages[0]), title=spec.title, url_path=spec.url_path,
+                             visibility="hidden") for spec in navigation.PAGES if user.role not in spec.roles]
+        current = st.navigation([_opening_page(pages[0]), *pages, *elsewhere])
     with st.sidebar:
         st.markdown(f"**{ui.markdown_text(user.name)}**  \n{ROLES[user.role]}")
         may_change = not changing_password and ui.can_change_password(user)

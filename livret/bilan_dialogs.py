@@ -2,7 +2,7 @@
 the page « Bilans de compétences »: a UI-helpers module (Streamlit). Every write goes through
 livret.bilans, which checks the user; after a write the app reruns so the dashboard redraws.
 
-Contract used by pages/tableau_de_bord.py:
+Contract used by views/tableau_de_bord.py:
 - positioning_dialog(db, user, learner_id, competency_id): « Niveaux d'acquisition de la compétence »
 - bilan_dialog(db, user, learner_id): « Bilan de NOM Prénom »
 Both open a st.dialog; call them when the « ? » of a competency or the « BI » button is clicked.

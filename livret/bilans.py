@@ -152,7 +152,7 @@ def learner_competencies(db: sqlite_utils.Database, user: User | None, learner_i
 def learner_name(db: sqlite_utils.Database, user: User | None, learner_id: int) -> str:
     """« NOM Prénom » of a learner the user may read."""
     require_bilan_reader(db, user, learner_id)
-    identity = learner_identity(db, learner_id)
+    identity = learner_identity(db, user, learner_id)
     return f"{identity['last_name']} {identity['first_name']}"
 
 
@@ -499,7 +499,7 @@ def bilan_detail(db: sqlite_utils.Database, user: User | None, bilan_id: int) ->
     ).fetchone()
     keys = ("id", "learner_id", "status", "validated_at", "modified_at", "constats", "conseils", "author_name")
     detail = dict(zip(keys, row))
-    identity = learner_identity(db, learner_id)
+    identity = learner_identity(db, user, learner_id)
     detail.update(
         status_label=BILAN_STATUSES[detail["status"]], date_label=_format_date(detail["validated_at"]),
         learner_name=f"{identity['last_name']} {identity['first_name']}", class_name=identity["class_name"],

@@ -109,7 +109,8 @@ def draft_positionings(db: sqlite_utils.Database, user: User | None, learner_id:
 def complexity_counts(results: pd.DataFrame) -> dict[str, int]:
     """How many of the learner's evaluations carry each column code D, Int, B, E."""
     evaluations = results.drop_duplicates("evaluation_id")
-    codes = [column_code(row.complexity, row.context) for row in evaluations.itertuples()]
+    codes = [column_code(complexity, context)
+             for complexity, context in zip(evaluations["complexity"], evaluations["context"])]
     return {code: codes.count(code) for code in COLUMN_CODES}
 
 

@@ -296,7 +296,7 @@ def _require_lock_confirmation(db: sqlite_utils.Database, evaluation_id: int, co
 
 
 def _french_stamp(stamp: str) -> str:
-    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y")
+    return datetime.fromisoformat(stamp).strftime("%d/%m/%Y")
 
 
 # ---------------------------------------------------------------- writing

@@ -9,6 +9,7 @@ Cells carry data-level, data-context and data-complexity (SPEC Q5)."""
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -131,10 +132,22 @@ def _line(tag: str) -> str:
     return f'<{tag} class="lv-line" aria-hidden="true"></{tag}>'
 
 
+@cache
+def _row_type(columns: tuple[str, ...]) -> type:
+    return namedtuple("Row", columns, rename=True)
+
+
+def _records(frame: pd.DataFrame):
+    """The frame's rows as named tuples, like itertuples(index=False) without building a new namedtuple
+    class on every call (that class creation was a visible part of each page run)."""
+    row = _row_type(tuple(frame.columns))
+    return map(row._make, zip(*(frame[column].tolist() for column in frame.columns)))
+
+
 def _rows_by(frame: pd.DataFrame, key: str) -> dict:
-    """The frame's rows as plain tuples grouped by one column, in order (one pass: itertuples is costly)."""
+    """The frame's rows as named tuples grouped by one column, in order (one pass)."""
     groups: dict = {}
-    for row in frame.itertuples(index=False):
+    for row in _records(frame):
         groups.setdefault(getattr(row, key), []).append(row)
     return groups
 
@@ -266,7 +279,7 @@ def positioning_button_css(drafts: pd.DataFrame) -> dict[str, str]:
     positioning of the blue line (level colour, half or full). The button is a Streamlit element,
     reachable only through the class Streamlit derives from its key."""
     styles = {}
-    for row in drafts.itertuples():
+    for row in _records(drafts):
         code = str(row.competency)
         # More specific than the stylesheet's rule for every « ? » button.
         selector = (f".{key_class(BLOCK_KEY.format(code=code))} "
@@ -285,10 +298,12 @@ def positioning_button_css(drafts: pd.DataFrame) -> dict[str, str]:
     return styles
 
 
+def draft_labels(drafts: pd.DataFrame) -> dict[int, str]:
+    """Per competency id positioned in the draft, the short code its « ? » button shows instead."""
+    return {int(competency_id): positioning_short(None if pd.isna(level) else int(level))
+            for competency_id, level in zip(drafts["competency_id"], drafts["level"])}
+
+
 def draft_label(drafts: pd.DataFrame, competency_id: int) -> str:
     """What the button at the end of a competency's blue line shows: « ? », or the draft's short code."""
-    row = drafts[drafts["competency_id"] == competency_id]
-    if row.empty:
-        return "?"
-    level = row.iloc[0]["level"]
-    return positioning_short(None if pd.isna(level) else int(level))
+    return draft_labels(drafts).get(int(competency_id), "?")

@@ -1,7 +1,7 @@
 """python -m livret import …: the imports of the « Import » page, for scripted set-up of a school.
 
-The command line runs as CLI_USER, an administrator that is not an account of the database:
-whoever can run it already holds the database file, so it may do what an administrator may. What it
+The command line runs as CLI_USER, a DDFPT that is not an account of the database: whoever can run
+it already holds the database file, so it may import everything the DDFPT may. What it
 writes has no author (author_id NULL) and the audit log names it « Ligne de commande »."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from livret.db import connect, db_path
 from livret.errors import FileRejected, ValidationError
 from livret.permissions import User
 
-CLI_USER = User(id=0, name="Ligne de commande", email="ligne-de-commande@localhost", role="admin")
+CLI_USER = User(id=0, name="Ligne de commande", email="ligne-de-commande@localhost", role="ddfpt")
 MAX_LISTED = 200  # rejected lines printed; the rest is counted
 
 

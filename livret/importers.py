@@ -38,6 +38,15 @@ MAX_FILE_LABEL = "10 Mo"
 MAX_DATA_ROWS = 200_000
 HEADER_SEARCH_ROWS = 10  # school exports sometimes put a title line or two above the header
 IMPORT_ROLES = ("ddfpt", "admin")
+# Evaluation results are pedagogical data: the DDFPT's (SPEC A1). The admin sets up classes, learners
+# (and their accounts) and the référentiel.
+RESULTS_IMPORT_ROLES = ("ddfpt",)
+KIND_ROLES = {"learners": IMPORT_ROLES, "results": RESULTS_IMPORT_ROLES, "referentiel": IMPORT_ROLES}
+
+
+def import_kinds(user: User | None) -> list[str]:
+    """The kinds of import the user may run, in the page's order."""
+    return [kind for kind, roles in KIND_ROLES.items() if user is not None and user.role in roles]
 DEFAULT_DIPLOMA = "BACPRO-MELEC"
 
 ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
@@ -889,14 +898,14 @@ def _write_results(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> N
 
 def preview_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str) -> ImportPlan:
     """What importing these results (one line per learner, evaluation and criterion) would do."""
-    require_role(user, *IMPORT_ROLES)
+    require_role(user, *RESULTS_IMPORT_ROLES)
     return _result_plan(db, read_table(data, file_name, RESULT_COLUMNS))
 
 
 def import_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
                    partial: bool = False) -> ImportPlan:
     """Import evaluation results in one transaction; refuses on any rejected line unless partial."""
-    user = require_role(user, *IMPORT_ROLES)
+    user = require_role(user, *RESULTS_IMPORT_ROLES)
     table = read_table(data, file_name, RESULT_COLUMNS)
     with transaction(db):
         return _finish(db, user, _result_plan(db, table), partial, _write_results)

@@ -15,13 +15,13 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/tableau_de_bord.py", "Tableau de bord", ":material/dashboard:", "tableau-de-bord", ("teacher", "ddfpt")),
-    PageSpec("pages/accueil.py", "Accueil", ":material/home:", "accueil", ("teacher", "ddfpt", "admin")),
-    PageSpec("pages/bilans.py", "Bilans de compétences", ":material/assignment:", "bilans", ("teacher", "ddfpt", "learner")),
-    PageSpec("pages/notation.py", "Notation", ":material/grade:", "notation", ("teacher", "ddfpt")),
-    PageSpec("pages/saisie.py", "Saisie", ":material/edit_note:", "saisie", ("teacher", "ddfpt")),
-    PageSpec("pages/comptes.py", "Comptes", ":material/manage_accounts:", "comptes", ("admin",)),
-    PageSpec("pages/import.py", "Import", ":material/upload_file:", "import", ("ddfpt", "admin")),
+    PageSpec("views/tableau_de_bord.py", "Tableau de bord", ":material/dashboard:", "tableau-de-bord", ("teacher", "ddfpt")),
+    PageSpec("views/accueil.py", "Accueil", ":material/home:", "accueil", ("teacher", "ddfpt", "admin")),
+    PageSpec("views/bilans.py", "Bilans de compétences", ":material/assignment:", "bilans", ("teacher", "ddfpt", "learner")),
+    PageSpec("views/notation.py", "Notation", ":material/grade:", "notation", ("teacher", "ddfpt")),
+    PageSpec("views/saisie.py", "Saisie", ":material/edit_note:", "saisie", ("teacher", "ddfpt")),
+    PageSpec("views/comptes.py", "Comptes", ":material/manage_accounts:", "comptes", ("admin",)),
+    PageSpec("views/import.py", "Import", ":material/upload_file:", "import", ("ddfpt", "admin")),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlite_utils
 
-from livret.permissions import User, require_class, require_role, require_user
+from livret.permissions import User, require_bilan_reader, require_class, require_role, require_user
 
 
 def visible_classes(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
@@ -34,13 +34,13 @@ def class_learners(db: sqlite_utils.Database, user: User | None, class_id: int) 
     )
 
 
-def learner_identity(db: sqlite_utils.Database, learner_id: int) -> dict | None:
+def learner_identity(db: sqlite_utils.Database, user: User | None, learner_id: int) -> dict:
+    """Name and class of a learner the user may read (staff of the class, or the learner themself)."""
+    require_bilan_reader(db, user, learner_id)
     row = db.execute(
         "SELECT l.id, l.last_name, l.first_name, l.class_id, c.name, c.diploma, l.version "
         "FROM learners l JOIN classes c ON c.id = l.class_id WHERE l.id = ?", [learner_id]
     ).fetchone()
-    if row is None:
-        return None
     keys = ("id", "last_name", "first_name", "class_id", "class_name", "diploma", "version")
     return dict(zip(keys, row))
 

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from livret import accounts, auth, demo, schema
+from livret.codes import ROLES
 from livret.db import db_path, thread_db
 from livret.errors import LivretError
 from livret.permissions import User, load_user
 
 _creation_lock = threading.Lock()
-APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
 USER_KEY = "user_id"
 TOKEN_KEY = "auth_token"
-PENDING_COOKIE_KEY = "auth_cookie_pending"  # token written into the browser's cookie on the next run
 CLEAR_COOKIE_KEY = "auth_cookie_clear"
 OIDC_MATCH_KEY = "auth_oidc_match"  # (e-mail, user id) once the identity has been matched
 OIDC_REFUSAL_KEY = "auth_oidc_refusal"
@@ -44,30 +41,8 @@ def _ensure_database(path: str) -> str:
     return path
 
 
-def _leave_legacy_page_mode() -> None:
-    """Until some session of the server process has called st.navigation, Streamlit runs the first
-    request in its older multipage mode, where a pages/*.py script named by the URL runs directly,
-    without app.py: no role decides the navigation and a temporary password is not enforced. Such a run
-    is restarted through app.py (when app.py itself is running, its st.navigation takes over)."""
-    if not PagesManager.uses_pages_directory:
-        return
-    PagesManager.uses_pages_directory = False
-    if not _running_inside_app_script():
-        st.rerun()
-
-
-def _running_inside_app_script() -> bool:
-    frame = sys._getframe()
-    while frame is not None:
-        if frame.f_code.co_filename.endswith("app.py") and Path(frame.f_code.co_filename).resolve() == APP_SCRIPT:
-            return True
-        frame = frame.f_back
-    return False
-
-
 def database():
     """This thread's connection to the app database (created and migrated on first use)."""
-    _leave_legacy_page_mode()
     path = _ensure_database(str(db_path()))
     return thread_db(path)
 
@@ -101,7 +76,7 @@ def sign_in_mode(db) -> str:
 
 
 def _forget() -> None:
-    for key in (USER_KEY, TOKEN_KEY, PENDING_COOKIE_KEY, OIDC_MATCH_KEY):
+    for key in (USER_KEY, TOKEN_KEY, OIDC_MATCH_KEY):
         st.session_state.pop(key, None)
 
 
@@ -152,7 +127,6 @@ def _establish(db, user: User, kind: str) -> None:
     token = auth.open_session(db, user, kind)
     st.session_state[USER_KEY] = user.id
     st.session_state[TOKEN_KEY] = token
-    st.session_state[PENDING_COOKIE_KEY] = token
     st.session_state.pop(CLEAR_COOKIE_KEY, None)
     st.rerun()
 
@@ -163,9 +137,10 @@ def _cookie_script(value: str, max_age: int) -> str:
 
 
 def write_session_cookie() -> None:
-    """After a sign-in, hand the session token to the browser (once; it is not kept in the page)."""
-    token = st.session_state.pop(PENDING_COOKIE_KEY, None)
-    if token:
+    """Hand the session token to the browser, on every run of the session that signed in (a run cut
+    short by a rerun may not have delivered it), unless the browser already sent it."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token and st.context.cookies.get(auth.SESSION_COOKIE) != token:
         st.html(_cookie_script(token, int(auth.SESSION_LIFETIME.total_seconds())), unsafe_allow_javascript=True)
 
 
@@ -293,6 +268,17 @@ def forced_password_page() -> None:
     st.info("Votre mot de passe est provisoire : choisissez-en un nouveau pour continuer.")
     if _password_form(user, "password_first"):
         st.rerun()
+
+
+def page_not_for_role(home):
+    """A page address of another role: says so, shows nothing else, and offers the user's own first page."""
+    def not_for_this_role() -> None:
+        user = current_user()
+        st.title("Page non accessible")
+        st.info(f"Cette page n'est pas accessible avec votre profil ({ROLES[user.role]}).")
+        st.page_link(home, label=f"Aller à « {home.title} »", icon=home.icon or None)
+
+    return not_for_this_role
 
 
 def show_notice() -> None:

@@ -408,7 +408,7 @@ def test_accounts_page_creates_an_account_and_shows_its_temporary_password(app_e
     from livret.db import connect
 
     db = connect(app_env)
-    at = AppTest.from_file(str(ROOT / "pages/comptes.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "views/comptes.py"), default_timeout=30)
     at.session_state["user_id"] = roles["admin"].id
     at.run()
     assert at.title[0].value == "Comptes" and not at.exception
@@ -429,7 +429,7 @@ def test_accounts_page_creates_an_account_and_shows_its_temporary_password(app_e
 
 
 def test_accounts_page_is_refused_to_other_roles(app_env, roles):
-    at = AppTest.from_file(str(ROOT / "pages/comptes.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "views/comptes.py"), default_timeout=30)
     at.session_state["user_id"] = roles["ddfpt"].id
     at.run()
     assert [e.value for e in at.error] == ["Votre profil ne permet pas cette action."]
@@ -502,3 +502,30 @@ def test_local_sign_in_keeps_the_shared_link_and_survives_a_reload(local_server,
     expect(page.get_by_label("Adresse e-mail")).to_be_visible()
     expect(page.get_by_text("LEFEBVRE Marc")).to_have_count(0)
     db.close()
+
+
+def test_accounts_page_disables_resets_and_assigns_classes(app_env, monkeypatch, roles):
+    monkeypatch.setenv("LIVRET_DEMO", "0")
+    from livret.db import connect
+
+    db = connect(app_env)
+    teacher, class_id = roles["teacher"], roles["class_id"]
+    at = AppTest.from_file(str(ROOT / "views/comptes.py"), default_timeout=30)
+    at.session_state["user_id"] = roles["admin"].id
+    at.run()
+    at.selectbox(key="comptes_account").set_value(teacher.id).run()
+    at = next(b for b in at.button if b.label == "Désactiver le compte").click().run()
+    assert at.success[0].value == f"Compte désactivé : {teacher.email}."
+    assert load_user(db, teacher.id) is None
+    at = next(b for b in at.button if b.label == "Réactiver le compte").click().run()
+    at = next(b for b in at.button if b.label == "Réinitialiser le mot de passe").click().run()
+    temporary = at.code[0].value
+    assert auth.must_change_password(db, auth.authenticate(db, teacher.email, temporary))
+    classes = next(m for m in at.multiselect if m.label == "Classes de l'enseignant")
+    assert set(classes.value) == set(teacher.class_ids)
+    classes.set_value([class_id])
+    at = next(b for b in at.button if b.label == "Enregistrer les classes").click().run()
+    assert not at.exception and load_user(db, teacher.id).class_ids == frozenset({class_id})
+    at.selectbox(key="comptes_account").set_value(roles["admin"].id).run()
+    at = next(b for b in at.button if b.label == "Désactiver le compte").click().run()
+    assert [e.value for e in at.error] == ["Vous ne pouvez pas désactiver votre propre compte."]

@@ -357,7 +357,7 @@ def test_document_is_standalone_escaped_and_names_the_learner(demo_db, roles, le
 
 
 def run_bilans_page(user_id):
-    at = AppTest.from_file(str(ROOT / "pages" / "bilans.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "views" / "bilans.py"), default_timeout=60)
     at.session_state["user_id"] = user_id
     return at.run()
 

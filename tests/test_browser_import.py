@@ -16,8 +16,7 @@ DDFPT = "DDFPT — DUBREUIL Claire"
 
 
 def open_import(page, server):
-    # Signed in at the root, then through the menu: a deep link opened signed out runs the page script
-    # without app.py (Streamlit's pages/ folder), which only shows « Vous devez être connecté ».
+    # Signed in at the root, then through the menu, as a DDFPT does.
     sign_in(page, server.url, DDFPT)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Import").click()
     wait_for_app(page)

@@ -30,7 +30,8 @@ def teacher_db(server):
 
 
 def grid(page):
-    return page.frame_locator('iframe[title^="st_aggrid"]')
+    # While a rerun replaces the grid (after « Remplir la colonne »), the old frame lingers as stale.
+    return page.frame_locator('[data-stale="false"] iframe[title^="st_aggrid"]')
 
 
 def cell(page, row: int, criterion_id: int):

@@ -4,13 +4,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livret import dashboard, grid
+from livret import dashboard, grid, ui_grid
 from livret.db import connect, transaction
 from livret.errors import PermissionDenied
 
 from .conftest import ROOT, first_user
 
-PAGE = str(ROOT / "pages" / "tableau_de_bord.py")
+PAGE = str(ROOT / "views" / "tableau_de_bord.py")
 
 
 def fullest_learner(db) -> int:
@@ -137,8 +137,10 @@ def run_page(app_env, user_id) -> AppTest:
 
 
 def grid_html(at: AppTest) -> str:
-    """The HTML of the page, without the stylesheet."""
-    return "".join(h.proto.body for h in at.html if not h.proto.body.startswith("<style>"))
+    """The HTML of the page, without the stylesheet: st.html elements and the grid's blocks
+    (components v2 elements whose data is the block's HTML)."""
+    blocks = [ui_grid.block_html(b) for b in at.get("bidi_component") if b.proto.component_name == ui_grid.COMPONENT]
+    return "".join([*(h.proto.body for h in at.html if not h.proto.body.startswith("<style>")), *blocks])
 
 
 def test_page_shows_selection_filters_grid_and_buttons(app_env):

@@ -372,7 +372,7 @@ def test_grid_options_group_criteria_by_competency(demo_db, roles, new_eval):
 
 
 def run_saisie(user_id):
-    at = AppTest.from_file(str(ROOT / "pages" / "saisie.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "views" / "saisie.py"), default_timeout=30)
     at.session_state["user_id"] = user_id
     return at.run()
 
@@ -419,3 +419,40 @@ def test_page_asks_confirmation_for_an_evaluation_in_a_bilan(app_env, roles):
     assert at.button(key=f"saisie_delete_{evaluation}").disabled
     at.checkbox(key=f"saisie_lock_{evaluation}").check().run()
     assert not at.button(key=f"saisie_delete_{evaluation}").disabled
+
+
+def test_page_creates_a_company_bilan_for_one_learner(app_env, roles):
+    from livret.db import connect
+    db = connect(app_env)
+    at = run_saisie(roles["teacher"].id)
+    at.text_input(key="saisie_new_title").input("Bilan PFMP 3")
+    at.radio(key="saisie_new_choice").set_value("E").run()
+    at.multiselect(key="saisie_new_competencies").select("C1").run()
+    at.button[0].click().run()
+    assert at.error[0].value == "Un bilan entreprise concerne un apprenant : choisissez lequel."
+    learner = at.selectbox(key="saisie_new_learner")
+    assert learner.label == "Apprenant concerné"
+    class_name = at.selectbox(key="classe").value
+    chosen = db.execute("SELECT l.id FROM learners l JOIN classes c ON c.id = l.class_id WHERE c.name = ? "
+                        "ORDER BY l.last_name LIMIT 1 OFFSET 2", [class_name]).fetchone()[0]
+    learner.set_value(chosen).run()
+    at.button[0].click().run()
+    assert not at.exception and "Évaluation créée" in at.success[0].value
+    row = db.execute("SELECT context, complexity, learner_id FROM evaluations WHERE title = 'Bilan PFMP 3'").fetchone()
+    assert row == ("company", None, chosen)
+    assert "bilan entreprise de" in at.caption[0].value
+
+
+def test_two_grids_on_the_same_evaluation_lose_nothing(demo_db, roles, new_eval):
+    """Each grid writes only the cells it changed, so a stale grid never overwrites another's entries."""
+    c1, c2 = criteria_of(demo_db, "C4")[:2]
+    a, b = learners_of(demo_db, roles["class_id"])[:2]
+    opened = ui_entry_grid.grid_frame(entry.result_table(demo_db, roles["teacher"], new_eval))
+    base = ui_entry_grid.cells_from_grid(opened)
+    first, second = opened.copy(), opened.copy()
+    first.loc[0, f"c{c1}"] = "RT"
+    second.loc[1, f"c{c2}"] = "NA"
+    for grid_data, user in ((first, roles["teacher"]), (second, roles["ddfpt"])):
+        changes = ui_entry_grid.changed_cells(base, ui_entry_grid.cells_from_grid(grid_data))
+        assert entry.save_results(demo_db, user, new_eval, changes) == 1
+    assert entry.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (b, c2): "NA"}

@@ -21,7 +21,7 @@ from livret.spreadsheet import french_csv
 from .conftest import ROOT, first_user
 
 DATA = Path(__file__).parent / "data"
-ADMIN = User(id=0, name="Ligne de commande", email="cli@localhost", role="admin")
+OPERATOR = User(id=0, name="Ligne de commande", email="cli@localhost", role="ddfpt")
 TABLES = ("diplomas", "units", "domains", "competencies", "criteria", "classes", "learners", "users",
           "evaluations", "evaluation_criteria", "results", "audit_log", "settings")
 
@@ -47,7 +47,7 @@ def learners_of(db, class_name):
 @pytest.fixture
 def school(empty_db):
     """A new school set up from its learner list."""
-    importers.import_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv")
+    importers.import_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv")
     return empty_db
 
 
@@ -55,7 +55,7 @@ def school(empty_db):
 
 
 def test_new_school_from_its_learner_list(empty_db):
-    preview = importers.preview_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv",
+    preview = importers.preview_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv",
                                          school_year="2026-2027")
     assert preview.summary() == "3 classes ajoutées, 30 apprenants ajoutés, 30 comptes apprenants ajoutés."
     assert preview.notes == ["Colonnes ignorées : « Sexe »."]
@@ -65,7 +65,7 @@ def test_new_school_from_its_learner_list(empty_db):
     assert frame.iloc[1].tolist() == [2, "Apprenant", "ajouté", "2MEL1 — MARTIN Lucas",
                                       "lucas.martin@eleve.lycee-volta.fr, 12/03/2010"]
 
-    plan = importers.import_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv",
+    plan = importers.import_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv",
                                      school_year="2026-2027")
     assert plan.applied and plan.summary() == preview.summary()
     assert empty_db.execute("SELECT name, diploma, school_year, (SELECT count(*) FROM learners l "
@@ -84,7 +84,7 @@ def test_new_school_from_its_learner_list(empty_db):
 
 def test_reimporting_the_same_learners_changes_nothing(school):
     before = snapshot(school)
-    plan = importers.import_learners(school, ADMIN, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv")
+    plan = importers.import_learners(school, OPERATOR, read("eleves_utf8_bom.csv"), "eleves_utf8_bom.csv")
     assert plan.summary() == "30 apprenants inchangés."
     assert not plan.has_writes
     assert snapshot(school) == before
@@ -92,22 +92,22 @@ def test_reimporting_the_same_learners_changes_nothing(school):
 
 def test_siecle_export_in_windows_1252_with_a_title_line_matches_the_same_learners(school):
     before = snapshot(school)
-    plan = importers.preview_learners(school, ADMIN, read("eleves_siecle_windows1252.csv"), "siecle.csv")
+    plan = importers.preview_learners(school, OPERATOR, read("eleves_siecle_windows1252.csv"), "siecle.csv")
     assert plan.summary() == "30 apprenants inchangés."
     assert plan.notes == ["Colonnes ignorées : « INE », « REGIME »."]
     assert plan.changes[0].line == 4  # two lines above the header: line numbers stay those of the file
-    importers.import_learners(school, ADMIN, read("eleves_siecle_windows1252.csv"), "siecle.csv")
+    importers.import_learners(school, OPERATOR, read("eleves_siecle_windows1252.csv"), "siecle.csv")
     assert snapshot(school) == before
 
 
 def test_windows_1252_accents_are_read(empty_db):
-    importers.import_learners(empty_db, ADMIN, read("eleves_siecle_windows1252.csv"), "siecle.csv")
+    importers.import_learners(empty_db, OPERATOR, read("eleves_siecle_windows1252.csv"), "siecle.csv")
     assert ("ÉGRÈVE", "Zoé", None, "2008-11-05") in learners_of(empty_db, "1MEL1")
     assert empty_db.execute("SELECT count(*) FROM users").fetchone()[0] == 0  # no e-mail, no account
 
 
 def test_comma_file_updates_only_what_changed(school):
-    plan = importers.preview_learners(school, ADMIN, read("eleves_virgule.csv"), "eleves_virgule.csv")
+    plan = importers.preview_learners(school, OPERATOR, read("eleves_virgule.csv"), "eleves_virgule.csv")
     assert plan.summary() == ("1 apprenant ajouté, 2 apprenants mis à jour, 10 apprenants inchangés, "
                               "1 compte apprenant ajouté, 2 comptes apprenants mis à jour.")
     updated = [c for c in plan.changes if c.entity == "learner" and c.action == importers.UPDATED]
@@ -116,17 +116,17 @@ def test_comma_file_updates_only_what_changed(school):
         (3, "2MEL1 — BERNARD Emma",
          "e-mail : emma.bernard@eleve.lycee-volta.fr → emma.bernard.pro@eleve.lycee-volta.fr")]
     version = school.execute("SELECT version FROM learners WHERE last_name = 'DUBOIS'").fetchone()[0]
-    importers.import_learners(school, ADMIN, read("eleves_virgule.csv"), "eleves_virgule.csv")
+    importers.import_learners(school, OPERATOR, read("eleves_virgule.csv"), "eleves_virgule.csv")
     # An empty cell never erases: the birth dates absent from this file are kept.
     assert ("MARTIN", "Lucas", "lucas.martin2@eleve.lycee-volta.fr", "2010-03-12") in learners_of(school, "2MEL1")
     assert school.execute("SELECT count(*) FROM users WHERE email = 'lucas.martin2@eleve.lycee-volta.fr' "
                           "AND role = 'learner'").fetchone()[0] == 1  # the account follows its e-mail
     assert school.execute("SELECT version FROM learners WHERE last_name = 'DUBOIS'").fetchone()[0] == version
-    assert importers.preview_learners(school, ADMIN, read("eleves_virgule.csv"), "x.csv").has_writes is False
+    assert importers.preview_learners(school, OPERATOR, read("eleves_virgule.csv"), "x.csv").has_writes is False
 
 
 def test_xlsx_dates_and_a_formula_cell_stored_as_plain_text(empty_db):
-    plan = importers.import_learners(empty_db, ADMIN, read("eleves.xlsx"), "eleves.xlsx")
+    plan = importers.import_learners(empty_db, OPERATOR, read("eleves.xlsx"), "eleves.xlsx")
     assert plan.notes == ["Feuille lue : « Élèves »."]
     assert plan.summary() == "1 classe ajoutée, 6 apprenants ajoutés, 5 comptes apprenants ajoutés."
     rows = learners_of(empty_db, "1MEL2")
@@ -143,26 +143,26 @@ def test_xlsx_dates_and_a_formula_cell_stored_as_plain_text(empty_db):
 def test_header_variants_of_school_software(empty_db, header):
     delimiter = "\t" if "\t" in header else ";"
     text = header + "\r\n" + delimiter.join(["DUPONT", "Jean", "2MEL1", "jean.dupont@x.fr", "5/9/2010"]) + "\r\n"
-    importers.import_learners(empty_db, ADMIN, text.encode("utf-8"), "liste.csv")
+    importers.import_learners(empty_db, OPERATOR, text.encode("utf-8"), "liste.csv")
     assert learners_of(empty_db, "2MEL1") == [("DUPONT", "Jean", "jean.dupont@x.fr", "2010-09-05")]
 
 
 def test_utf16_with_bom_from_excel_unicode_text(empty_db):
     text = "Nom\tPrénom\tClasse\r\nÉGRÈVE\tZoé\t1MEL1\r\n"
-    importers.import_learners(empty_db, ADMIN, text.encode("utf-16"), "unicode.txt")
+    importers.import_learners(empty_db, OPERATOR, text.encode("utf-16"), "unicode.txt")
     assert learners_of(empty_db, "1MEL1") == [("ÉGRÈVE", "Zoé", None, None)]
 
 
 def test_accentless_export_matches_an_accented_learner(school):
     text = "Nom;Prénom;Classe\r\nLEFEVRE;Lea;2mel1\r\n"
-    plan = importers.preview_learners(school, ADMIN, text.encode(), "sans_accents.csv")
+    plan = importers.preview_learners(school, OPERATOR, text.encode(), "sans_accents.csv")
     assert plan.summary() == "1 apprenant inchangé."
 
 
 def test_rejected_lines_are_listed_with_line_column_and_reason(school):
     before = snapshot(school)
     with pytest.raises(FileRejected) as refused:
-        importers.import_learners(school, ADMIN, read("eleves_erreurs.csv"), "eleves_erreurs.csv")
+        importers.import_learners(school, OPERATOR, read("eleves_erreurs.csv"), "eleves_erreurs.csv")
     assert messages(refused.value.problems) == [
         "eleves_erreurs.csv, ligne 3, colonne « Nom » : valeur obligatoire manquante",
         "eleves_erreurs.csv, ligne 4, colonne « Date de naissance » : date « 31/02/2009 » invalide "
@@ -176,7 +176,7 @@ def test_rejected_lines_are_listed_with_line_column_and_reason(school):
 
 
 def test_partial_import_applies_only_the_valid_lines(empty_db):
-    plan = importers.import_learners(empty_db, ADMIN, read("eleves_erreurs.csv"), "eleves_erreurs.csv",
+    plan = importers.import_learners(empty_db, OPERATOR, read("eleves_erreurs.csv"), "eleves_erreurs.csv",
                                      partial=True)
     assert plan.summary() == ("1 classe ajoutée, 2 apprenants ajoutés, 2 comptes apprenants ajoutés ; "
                               "6 lignes rejetées.")
@@ -185,7 +185,7 @@ def test_partial_import_applies_only_the_valid_lines(empty_db):
 
 def test_an_email_of_another_account_is_refused(school):
     text = "Nom;Prénom;Classe;Mail\r\nNOUVEAU;Paul;1MEL1;lea.lefevre@eleve.lycee-volta.fr\r\n"
-    plan = importers.preview_learners(school, ADMIN, text.encode(), "x.csv")
+    plan = importers.preview_learners(school, OPERATOR, text.encode(), "x.csv")
     assert messages(plan.rejected) == [
         "x.csv, ligne 2, colonne « E-mail » : adresse e-mail « lea.lefevre@eleve.lycee-volta.fr » déjà utilisée "
         "par le compte de LEFÈVRE Léa (2MEL1)"]
@@ -205,10 +205,10 @@ def test_an_email_of_another_account_is_refused(school):
 def test_broken_learner_files_are_refused_and_nothing_written(school, name, expected):
     before = snapshot(school)
     with pytest.raises(FileRejected) as preview:
-        importers.preview_learners(school, ADMIN, read(name), name)
+        importers.preview_learners(school, OPERATOR, read(name), name)
     assert messages(preview.value.problems) == expected
     with pytest.raises(FileRejected):
-        importers.import_learners(school, ADMIN, read(name), name, partial=True)
+        importers.import_learners(school, OPERATOR, read(name), name, partial=True)
     assert snapshot(school) == before
 
 
@@ -221,7 +221,7 @@ def test_broken_learner_files_are_refused_and_nothing_written(school, name, expe
 ])
 def test_other_unreadable_files(empty_db, data, reason):
     with pytest.raises(FileRejected) as refused:
-        importers.preview_learners(empty_db, ADMIN, data, "f.csv")
+        importers.preview_learners(empty_db, OPERATOR, data, "f.csv")
     assert reason in str(refused.value)
 
 
@@ -231,25 +231,25 @@ def test_ods_file_is_explained(empty_db, tmp_path):
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", "<office:document-content/>")
     with pytest.raises(FileRejected, match=r"format OpenDocument \(\.ods\)"):
-        importers.preview_learners(empty_db, ADMIN, buffer.getvalue(), "eleves.ods")
+        importers.preview_learners(empty_db, OPERATOR, buffer.getvalue(), "eleves.ods")
 
 
 def test_upload_size_is_capped(empty_db):
     data = b"Nom;Prenom;Classe\r\n" + b"DUPONT;Jean;2MEL1\r\n" * (11 * 1024 * 1024 // 19)
     with pytest.raises(FileRejected) as refused:
-        importers.preview_learners(empty_db, ADMIN, data, "enorme.csv")
+        importers.preview_learners(empty_db, OPERATOR, data, "enorme.csv")
     assert messages(refused.value.problems) == [
         "enorme.csv : le fichier pèse 11,0 Mo, au-delà de la limite de 10 Mo ; découpez-le en plusieurs fichiers"]
 
 
 def test_unknown_diploma_for_new_classes(empty_db):
     with pytest.raises(ValidationError, match="Le diplôme « CAP-XYZ » n'existe pas"):
-        importers.import_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "e.csv", diploma="CAP-XYZ")
+        importers.import_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "e.csv", diploma="CAP-XYZ")
     assert empty_db.execute("SELECT count(*) FROM classes").fetchone()[0] == 0
 
 
 def test_rejection_report_is_a_french_csv_with_formulas_disarmed(empty_db):
-    plan = importers.preview_learners(empty_db, ADMIN, read("eleves_erreurs.csv"), "eleves_erreurs.csv")
+    plan = importers.preview_learners(empty_db, OPERATOR, read("eleves_erreurs.csv"), "eleves_erreurs.csv")
     report = importers.rejection_report(plan.rejected)
     assert report.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(report.decode("utf-8-sig")), delimiter=";"))
@@ -265,10 +265,10 @@ def test_rejection_report_is_a_french_csv_with_formulas_disarmed(empty_db):
 
 
 def test_results_in_long_format(school):
-    preview = importers.preview_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    preview = importers.preview_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     assert preview.summary() == "5 évaluations ajoutées, 66 résultats ajoutés."
     assert preview.changes[0].detail == "complexité D ; 3 critères ajoutés ; 36 résultats à écrire"
-    plan = importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    plan = importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     assert plan.summary() == preview.summary()
     rows = school.execute(
         "SELECT e.title, e.eval_date, e.context, e.complexity, e.learner_id IS NOT NULL, count(DISTINCT ec.criterion_id), "
@@ -289,20 +289,20 @@ def test_results_in_long_format(school):
 
 
 def test_reimporting_the_same_results_changes_nothing(school):
-    importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     before = snapshot(school)
-    plan = importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    plan = importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     assert plan.summary() == "5 évaluations inchangées, 66 résultats inchangés."
     assert snapshot(school) == before  # neither modified_at nor any learner's version moved
 
 
 def test_a_changed_result_updates_and_touches_its_evaluation(school):
-    importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     school.execute("UPDATE evaluations SET modified_at = '2026-09-16 10:00:00'")
     version = school.execute("SELECT version FROM learners WHERE last_name = 'MARTIN'").fetchone()[0]
     one_line = ("Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
                 "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;D;C4;C4-1;NA\r\n")
-    plan = importers.import_results(school, ADMIN, one_line.encode(), "corrige.csv")
+    plan = importers.import_results(school, OPERATOR, one_line.encode(), "corrige.csv")
     assert plan.summary() == "1 évaluation mise à jour, 1 résultat mis à jour."
     assert [(c.entity, c.detail) for c in plan.changes] == [("evaluation", "1 résultat à écrire"), ("result", "RT → NA")]
     modified = school.execute("SELECT modified_at FROM evaluations WHERE title LIKE 'Câblage%'").fetchone()[0]
@@ -311,26 +311,26 @@ def test_a_changed_result_updates_and_touches_its_evaluation(school):
 
 
 def test_complexity_of_an_evaluation(school):
-    importers.import_results(school, ADMIN, read("resultats_long.csv"), "resultats_long.csv")
+    importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     header = "Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
     contradiction = header + ("2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;Int;C4;1;RT\r\n"
                               "2MEL1;BERNARD;Emma;Câblage d'un tableau n°1;15/09/2026;B;C4;1;RT\r\n")
-    plan = importers.preview_results(school, ADMIN, contradiction.encode(), "c.csv")
+    plan = importers.preview_results(school, OPERATOR, contradiction.encode(), "c.csv")
     assert messages(plan.rejected) == [
         "c.csv, ligne 3, colonne « Complexité » : complexité « B » différente de celle de la ligne 2 (« Int ») "
         "pour la même évaluation"]
-    plan = importers.import_results(school, ADMIN, contradiction.encode(), "c.csv", partial=True)
+    plan = importers.import_results(school, OPERATOR, contradiction.encode(), "c.csv", partial=True)
     assert plan.changes[0].detail == "complexité : D → Int"
     assert school.execute("SELECT complexity FROM evaluations WHERE title LIKE 'Câblage%'").fetchone() == ("Int",)
     company = header + "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;E;C4;1;RT\r\n"
-    plan = importers.preview_results(school, ADMIN, company.encode(), "c.csv")
+    plan = importers.preview_results(school, OPERATOR, company.encode(), "c.csv")
     assert plan.count("evaluation", importers.ADDED) == 1  # a company bilan is the learner's own evaluation
 
 
 def test_result_errors_listed_and_refused_without_writing(school):
     before = snapshot(school)
     with pytest.raises(FileRejected) as refused:
-        importers.import_results(school, ADMIN, read("resultats_erreurs.csv"), "resultats_erreurs.csv")
+        importers.import_results(school, OPERATOR, read("resultats_erreurs.csv"), "resultats_erreurs.csv")
     assert messages(refused.value.problems) == [
         "resultats_erreurs.csv, ligne 3, colonne « Classe » : classe « 2MEL9 » inconnue",
         "resultats_erreurs.csv, ligne 4, colonne « Nom » : apprenant « INCONNU Paul » inconnu dans la classe 2MEL1",
@@ -346,7 +346,7 @@ def test_result_errors_listed_and_refused_without_writing(school):
         "(déjà ligne 2)",
     ]
     assert snapshot(school) == before
-    plan = importers.import_results(school, ADMIN, read("resultats_erreurs.csv"), "resultats_erreurs.csv",
+    plan = importers.import_results(school, OPERATOR, read("resultats_erreurs.csv"), "resultats_erreurs.csv",
                                     partial=True)
     assert plan.summary() == "1 évaluation ajoutée, 2 résultats ajoutés ; 8 lignes rejetées."
     assert school.execute("SELECT count(*) FROM results").fetchone()[0] == 2
@@ -355,10 +355,10 @@ def test_result_errors_listed_and_refused_without_writing(school):
 def test_results_missing_column_and_mismatched_criterion_code(school):
     text = "Classe;Nom;Prénom;Évaluation;Date;Compétence;Critère;Résultat\r\n2MEL1;MARTIN;Lucas;T;01/12/2026;C1;1;RT\r\n"
     with pytest.raises(FileRejected, match="colonne « Complexité » : colonne obligatoire absente"):
-        importers.preview_results(school, ADMIN, text.encode(), "r.csv")
+        importers.preview_results(school, OPERATOR, text.encode(), "r.csv")
     text = ("Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
             "2MEL1;MARTIN;Lucas;T;01/12/2026;B;C2;C1-1;RT\r\n")
-    plan = importers.preview_results(school, ADMIN, text.encode(), "r.csv")
+    plan = importers.preview_results(school, OPERATOR, text.encode(), "r.csv")
     assert messages(plan.rejected) == [
         "r.csv, ligne 2, colonne « Critère » : le critère « C1-1 » n'appartient pas à la compétence « C2 »"]
 
@@ -385,11 +385,11 @@ def test_five_megabyte_results_file(demo_db, tmp_path):
     data = path.read_bytes()
     assert len(data) >= 5 * 1024 * 1024
     before = demo_db.execute("SELECT count(*) FROM results").fetchone()[0]
-    plan = importers.import_results(demo_db, ADMIN, data, path.name)
+    plan = importers.import_results(demo_db, OPERATOR, data, path.name)
     assert plan.lines == lines and not plan.rejected
     assert plan.count("result", importers.ADDED) == lines
     assert demo_db.execute("SELECT count(*) FROM results").fetchone()[0] == before + lines
-    again = importers.preview_results(demo_db, ADMIN, data, path.name)
+    again = importers.preview_results(demo_db, OPERATOR, data, path.name)
     assert not again.has_writes and again.count("result", importers.UNCHANGED) == lines
 
 
@@ -409,25 +409,25 @@ def zipped(files: dict[str, bytes], folder: str = "") -> bytes:
 
 
 def test_referentiel_of_another_diploma_then_its_classes(empty_db):
-    preview = importers.preview_referentiel(empty_db, ADMIN, cap_uploads())
+    preview = importers.preview_referentiel(empty_db, OPERATOR, cap_uploads())
     assert preview.summary() == ("1 diplôme ajouté, 2 unités ajoutées, 3 domaines ajoutés, 4 compétences ajoutées, "
                                  "9 critères ajoutés.")
-    importers.import_referentiel(empty_db, ADMIN, cap_uploads())
+    importers.import_referentiel(empty_db, OPERATOR, cap_uploads())
     assert referentiel.referentiel_counts(empty_db, "CAP-ELEC") == {
         "units": 2, "domains": 3, "competencies": 4, "criteria": 9}
     before = snapshot(empty_db)
-    again = importers.import_referentiel(empty_db, ADMIN, cap_uploads())
+    again = importers.import_referentiel(empty_db, OPERATOR, cap_uploads())
     assert not again.has_writes and snapshot(empty_db) == before
-    importers.import_learners(empty_db, ADMIN, "Nom;Prénom;Classe\r\nDUPONT;Jean;CAP1 ELEC\r\n".encode(), "c.csv",
+    importers.import_learners(empty_db, OPERATOR, "Nom;Prénom;Classe\r\nDUPONT;Jean;CAP1 ELEC\r\n".encode(), "c.csv",
                               diploma="CAP-ELEC")
     assert empty_db.execute("SELECT diploma FROM classes WHERE name = 'CAP1 ELEC'").fetchone() == ("CAP-ELEC",)
-    assert "CAP-ELEC" in importers.diploma_options(empty_db, ADMIN)["code"].tolist()
+    assert "CAP-ELEC" in importers.diploma_options(empty_db, OPERATOR)["code"].tolist()
 
 
 def test_referentiel_as_a_zip_with_a_folder_and_a_readme(empty_db):
     files = {name: data for name, data in cap_uploads()}
     files["README.md"] = b"notes"
-    plan = importers.import_referentiel(empty_db, ADMIN, [("cap.zip", zipped(files, "cap_elec/"))])
+    plan = importers.import_referentiel(empty_db, OPERATOR, [("cap.zip", zipped(files, "cap_elec/"))])
     assert plan.notes == ["Fichier « README.md » ignoré (attendus : diploma.csv, units.csv, domains.csv, "
                           "competencies.csv, criteria.csv)."]
     assert referentiel.referentiel_counts(empty_db, "CAP-ELEC")["criteria"] == 9
@@ -437,7 +437,7 @@ def test_referentiel_correction_of_the_shipped_one_is_an_update(empty_db):
     files = {name: data for name, data in importers.read_referentiel_folder(referentiel.DEFAULT_REFERENTIEL_DIR)}
     files["units.csv"] = files["units.csv"].replace(b"U32,E32,\"Maintenance d'une installation\",2",
                                                     b"U32,E32,\"Maintenance d'une installation\",2.5")
-    plan = importers.import_referentiel(empty_db, ADMIN, list(files.items()))
+    plan = importers.import_referentiel(empty_db, OPERATOR, list(files.items()))
     assert [(c.label, c.detail) for c in plan.changes if c.action == importers.UPDATED] == [
         ("U32 — Maintenance d'une installation", "coefficient")]
     assert empty_db.execute("SELECT coefficient FROM units WHERE code = 'U32'").fetchone() == (2.5,)
@@ -449,11 +449,11 @@ def test_broken_referentiel_refused_whole(empty_db):
     del files["domains.csv"]
     before = snapshot(empty_db)
     with pytest.raises(FileRejected) as refused:
-        importers.import_referentiel(empty_db, ADMIN, [("cap.zip", zipped(files))])
+        importers.import_referentiel(empty_db, OPERATOR, [("cap.zip", zipped(files))])
     assert messages(refused.value.problems) == ["domains.csv : fichier absent du référentiel"]
     files["domains.csv"] = (DATA / "referentiel_cap_elec" / "domains.csv").read_bytes()
     with pytest.raises(FileRejected) as refused:
-        importers.import_referentiel(empty_db, ADMIN, list(files.items()))
+        importers.import_referentiel(empty_db, OPERATOR, list(files.items()))
     assert messages(refused.value.problems) == [
         "criteria.csv, ligne 11, colonne « competency » : compétence « C9 » inconnue (absente de competencies.csv)"]
     assert snapshot(empty_db) == before
@@ -464,7 +464,7 @@ def test_referentiel_in_windows_1252(empty_db, tmp_path):
     shutil.copytree(DATA / "referentiel_cap_elec", folder)
     for path in folder.iterdir():
         path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
-    importers.import_referentiel(empty_db, ADMIN, importers.read_referentiel_folder(folder))
+    importers.import_referentiel(empty_db, OPERATOR, importers.read_referentiel_folder(folder))
     assert empty_db.execute("SELECT title FROM units WHERE code = 'UP1'").fetchone() == ("Réalisation d'une installation",)
 
 
@@ -499,6 +499,15 @@ def test_ddfpt_and_admin_import_as_themselves(demo_db, roles, who):
         roles[who].id, roles[who].name)
 
 
+def test_admin_may_not_import_results(demo_db, roles):
+    before = snapshot(demo_db)
+    with pytest.raises(PermissionDenied):
+        importers.import_results(demo_db, roles["admin"], read("resultats_long.csv"), "r.csv", partial=True)
+    assert snapshot(demo_db) == before
+    assert importers.import_kinds(roles["admin"]) == ["learners", "referentiel"]
+    assert importers.import_kinds(roles["ddfpt"]) == ["learners", "results", "referentiel"]
+
+
 def test_xlsx_with_title_rows_and_numbers(empty_db, tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -506,10 +515,10 @@ def test_xlsx_with_title_rows_and_numbers(empty_db, tmp_path):
     sheet.append([])
     sheet.append(["Classe", "Nom", "Prénom", "Évaluation", "Date", "Complexité", "Compétence", "Critère", "Résultat"])
     path = tmp_path / "r.xlsx"
-    importers.import_learners(empty_db, ADMIN, "Nom;Prénom;Classe\r\nDUPONT;Jean;2MEL1\r\n".encode(), "e.csv")
+    importers.import_learners(empty_db, OPERATOR, "Nom;Prénom;Classe\r\nDUPONT;Jean;2MEL1\r\n".encode(), "e.csv")
     sheet.append(["2MEL1", "DUPONT", "Jean", "Câblage", datetime(2026, 10, 1), "B", "C4", 2.0, "RT"])
     workbook.save(path)
-    plan = importers.import_results(empty_db, ADMIN, path.read_bytes(), path.name)
+    plan = importers.import_results(empty_db, OPERATOR, path.read_bytes(), path.name)
     assert plan.summary() == "1 évaluation ajoutée, 1 résultat ajouté."
     assert plan.changes[1].line == 4
     assert empty_db.execute("SELECT eval_date FROM evaluations").fetchone() == ("2026-10-01",)
@@ -520,7 +529,7 @@ def test_xlsx_with_title_rows_and_numbers(empty_db, tmp_path):
 
 def run_import_page(app_env, role):
     user = first_user(connect(app_env), role)
-    at = AppTest.from_file(str(ROOT / "pages" / "import.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "views" / "import.py"), default_timeout=30)
     at.session_state["user_id"] = user.id
     return at.run()
 
@@ -546,16 +555,16 @@ def test_import_page_offers_the_three_imports(app_env):
 
 def test_a_file_converted_twice_gets_its_accents_back(empty_db):
     text = "Nom;Prénom;Classe\r\nÉGRÈVE;Zoé;1MEL1\r\n".encode().decode("cp1252").encode()
-    plan = importers.import_learners(empty_db, ADMIN, text, "double.csv")
+    plan = importers.import_learners(empty_db, OPERATOR, text, "double.csv")
     assert plan.notes == ["Le fichier avait été converti deux fois (« Ã© » pour « é ») : ses accents ont été rétablis."]
     assert learners_of(empty_db, "1MEL1") == [("ÉGRÈVE", "Zoé", None, None)]
-    clean = importers.preview_learners(empty_db, ADMIN, read("eleves_utf8_bom.csv"), "e.csv")
+    clean = importers.preview_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "e.csv")
     assert clean.notes == ["Colonnes ignorées : « Sexe »."]
 
 
 def test_formula_text_in_a_csv_is_stored_as_written_and_exported_disarmed(empty_db):
     text = 'Nom;Prénom;Classe\r\n"=HYPERLINK(""http://evil.example"",""x"")";Jean;2MEL1\r\n+33;Paul;2MEL1\r\n'
-    importers.import_learners(empty_db, ADMIN, text.encode(), "f.csv")
+    importers.import_learners(empty_db, OPERATOR, text.encode(), "f.csv")
     names = [r[0] for r in learners_of(empty_db, "2MEL1")]
     assert names == ["+33", '=HYPERLINK("http://evil.example","x")']
     exported = french_csv(["Nom"], [[n] for n in names]).decode("utf-8-sig").splitlines()

@@ -10,7 +10,7 @@ from livret.db import connect
 
 from .conftest import ROOT, first_user, user_by_email
 
-PAGE = str(ROOT / "pages" / "notation.py")
+PAGE = str(ROOT / "views" / "notation.py")
 OPEN = "Noter le dernier bilan des apprenants"
 
 

@@ -4,10 +4,14 @@ PermissionDenied and change nothing at all in the database."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from livret import bilans, dashboard, grading, importers
-from livret.errors import PermissionDenied
+from livret import accounts, bilans, dashboard, entry, grading, importers
+from livret.errors import NotFound, PermissionDenied
+
+from .conftest import ROOT
 
 ROLES = ("learner", "other_teacher", "teacher", "ddfpt", "admin", "signed_out")
 STAFF = {"teacher", "ddfpt"}
@@ -23,15 +27,24 @@ ALLOWED: dict[str, set[str]] = {
     "grade": STAFF,
     "export_grades": STAFF,
     "read_own_bilan": STAFF | {"learner"},
+    "read_own_unlocked_bilan": STAFF,  # being corrected: not shown to the learner
     "export_bilan_document": STAFF | {"learner"},
     "read_other_learner_bilan": STAFF,
     "list_class_bilans": STAFF,
-    "import_results": {"ddfpt"},
-    "import_learners": {"ddfpt", "admin"},
+    "create_evaluation": STAFF,
+    "edit_evaluation": STAFF,
+    "enter_results": STAFF,
+    "read_evaluation_results": STAFF,
+    "delete_evaluation": STAFF,
+    "set_rounding_step": {"ddfpt"},
+    "import_results": {"ddfpt"},  # A1: imports are the DDFPT's; results are pedagogical data
+    "import_learners": {"ddfpt", "admin"},  # the admin sets up classes, learners and their accounts
+    "import_referentiel": {"ddfpt", "admin"},  # A1: the référentiel is also the admin's
+    "manage_accounts": {"admin"},
 }
 
 FINGERPRINT_TABLES = ("users", "learners", "classes", "evaluations", "evaluation_criteria", "results", "bilans",
-                      "positionings", "grades", "audit_log", "teacher_classes", "sessions")
+                      "positionings", "grades", "audit_log", "teacher_classes", "sessions", "diplomas", "criteria")
 
 
 def fingerprint(db) -> dict:
@@ -40,7 +53,12 @@ def fingerprint(db) -> dict:
     versions = db.execute("SELECT group_concat(version) FROM (SELECT version FROM learners ORDER BY id)").fetchone()
     states = db.execute("SELECT group_concat(id || status || constats || modified_at, '|') FROM "
                         "(SELECT * FROM bilans ORDER BY id)").fetchone()
-    return {**counts, "versions": versions[0], "bilans_state": states[0]}
+    settings = db.execute("SELECT group_concat(key || '=' || value, '|') FROM (SELECT * FROM settings ORDER BY key)"
+                          ).fetchone()
+    titles = db.execute("SELECT group_concat(title || modified_at, '|') FROM (SELECT * FROM evaluations ORDER BY id)"
+                        ).fetchone()
+    return {**counts, "versions": versions[0], "bilans_state": states[0], "settings": settings[0],
+            "evaluations_state": titles[0]}
 
 
 @pytest.fixture
@@ -59,9 +77,15 @@ def world(demo_db, roles):
     identity = demo_db.execute("SELECT l.last_name, l.first_name, c.name FROM learners l JOIN classes c "
                                "ON c.id = l.class_id WHERE l.id = ?", [target]).fetchone()
     users = {role: roles.get(role) for role in ROLES}  # signed_out -> None
+    evaluation = demo_db.execute(
+        "SELECT e.id, e.title, e.eval_date, e.complexity FROM evaluations e WHERE e.class_id = ? "
+        "AND e.context = 'school' ORDER BY e.modified_at DESC LIMIT 1", [roles["class_id"]]).fetchone()
+    criteria = [r[0] for r in demo_db.execute(
+        "SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ? ORDER BY criterion_id", [evaluation[0]])]
     return {"db": demo_db, "users": users, "target": target, "other": other, "validated": validated,
             "other_validated": other_validated, "competency": competency, "class_id": roles["class_id"],
-            "identity": identity, "ddfpt": roles["ddfpt"]}
+            "identity": identity, "ddfpt": roles["ddfpt"], "evaluation": evaluation, "criteria": criteria,
+            "teacher_id": roles["teacher"].id}
 
 
 def results_file(world) -> bytes:
@@ -124,6 +148,12 @@ def op_read_own_bilan(w, user):
     assert not bilans.learner_bilans(w["db"], user, w["target"]).empty
 
 
+def op_read_own_unlocked_bilan(w, user):
+    bilans.unlock_bilan(w["db"], w["ddfpt"], w["validated"])  # set-up by the DDFPT, outside the fingerprint
+    w["before"] = fingerprint(w["db"])
+    assert bilans.bilan_detail(w["db"], user, w["validated"])["status"] == "unlocked"
+
+
 def op_export_bilan_document(w, user):
     assert "<html" in bilans.bilan_document_html(w["db"], user, w["validated"]).lower()
 
@@ -147,6 +177,63 @@ def op_import_learners(w, user):
     assert w["db"].execute("SELECT count(*) FROM learners WHERE last_name = 'NOUVELLE'").fetchone()[0] == 1
 
 
+def op_create_evaluation(w, user):
+    evaluation_id = entry.create_evaluation(w["db"], user, w["class_id"], title="Évaluation de la matrice",
+                                            eval_date="2026-12-02", complexity="B", criterion_ids=w["criteria"])
+    assert w["db"].execute("SELECT title FROM evaluations WHERE id = ?", [evaluation_id]).fetchone()[0] \
+        == "Évaluation de la matrice"
+
+
+def op_edit_evaluation(w, user):
+    evaluation_id, _, day, complexity = w["evaluation"]
+    assert entry.update_evaluation(w["db"], user, evaluation_id, title="Titre corrigé dans la matrice",
+                                   eval_date=day, complexity=complexity, criterion_ids=w["criteria"],
+                                   confirm_locked=True)
+    assert w["db"].execute("SELECT title FROM evaluations WHERE id = ?", [evaluation_id]).fetchone()[0] \
+        == "Titre corrigé dans la matrice"
+
+
+def op_enter_results(w, user):
+    evaluation_id = w["evaluation"][0]
+    cell = (w["target"], w["criteria"][0])
+    before = w["db"].execute("SELECT code FROM results WHERE evaluation_id = ? AND learner_id = ? AND "
+                             "criterion_id = ?", [evaluation_id, *cell]).fetchone()
+    code = "NA" if before and before[0] == "RT" else "RT"
+    assert entry.save_results(w["db"], user, evaluation_id, {cell: code}, confirm_locked=True) == 1
+
+
+def op_read_evaluation_results(w, user):
+    table = entry.result_table(w["db"], user, w["evaluation"][0])
+    assert len(table) > 0
+
+
+def op_delete_evaluation(w, user):
+    evaluation_id = w["evaluation"][0]
+    entry.delete_evaluation(w["db"], user, evaluation_id, confirmed=True, confirm_locked=True)
+    assert w["db"].execute("SELECT count(*) FROM evaluations WHERE id = ?", [evaluation_id]).fetchone()[0] == 0
+
+
+def op_set_rounding_step(w, user):
+    current = grading.rounding_step(w["db"], w["ddfpt"])
+    step = next(s for s in grading.ROUNDING_STEPS if Decimal(s) != current)
+    assert grading.set_rounding_step(w["db"], user, step) == Decimal(step)
+
+
+def op_import_referentiel(w, user):
+    uploads = importers.read_referentiel_folder(ROOT / "tests" / "data" / "referentiel_cap_elec")
+    importers.import_referentiel(w["db"], user, uploads)
+    assert w["db"].execute("SELECT count(*) FROM diplomas").fetchone()[0] == 2
+
+
+def op_manage_accounts(w, user):
+    accounts.set_teacher_classes(w["db"], user, w["teacher_id"], [w["class_id"]])
+    user_id, _ = accounts.create_account(w["db"], user, name="NOUVEAU Compte", email="nouveau@lycee.fr",
+                                         role="teacher", class_ids=[w["class_id"]])
+    assert not accounts.list_accounts(w["db"], user).query("id == @user_id").empty
+
+
+# A bilan being corrected does not exist for its learner (NotFound), as for anyone outside the class.
+REFUSALS = {"read_own_unlocked_bilan": (PermissionDenied, NotFound)}
 OPERATIONS = {name: globals()[f"op_{name}"] for name in ALLOWED}
 CELLS = [pytest.param(role, op, id=f"{role}-{op}") for op in OPERATIONS for role in ROLES]
 
@@ -158,6 +245,35 @@ def test_permission_matrix(world, role, operation):
     if role in ALLOWED[operation]:
         OPERATIONS[operation](world, user)
         return
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(REFUSALS.get(operation, PermissionDenied)):
         OPERATIONS[operation](world, user)
     assert fingerprint(world["db"]) == world["before"], "a refused operation changed the database"
+
+
+# ---------------------------------------------------------------- the query string cannot widen access
+
+
+@pytest.mark.parametrize("script", ["views/tableau_de_bord.py", "views/bilans.py", "views/notation.py",
+                                    "views/saisie.py"])
+def test_teacher_query_string_naming_another_class_shows_only_own_classes(app_env, roles, script):
+    from streamlit.testing.v1 import AppTest
+
+    from livret.db import connect
+
+    db = connect(app_env)
+    teacher = roles["teacher"]
+    foreign = db.execute(f"SELECT id, name FROM classes WHERE id NOT IN ({','.join('?' * len(teacher.class_ids))})",
+                         list(teacher.class_ids)).fetchone()
+    stranger = db.execute("SELECT last_name || ' ' || first_name FROM learners WHERE class_id = ? LIMIT 1",
+                          [foreign[0]]).fetchone()[0]
+    at = AppTest.from_file(str(ROOT / script), default_timeout=60)
+    at.session_state["user_id"] = teacher.id
+    at.query_params["classe"] = foreign[1]
+    at.query_params["apprenant"] = stranger
+    at.run()
+    assert not at.exception
+    classes = next(s for s in at.selectbox if s.label == "Classe")
+    assert foreign[1] not in classes.options and classes.value != foreign[1]
+    shown = " ".join([str(e.value) for e in [*at.selectbox, *at.markdown, *at.header, *at.subheader, *at.caption]]
+                     + [str(option) for box in at.selectbox for option in box.options])
+    assert stranger not in shown

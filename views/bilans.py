@@ -111,8 +111,8 @@ except LivretError as error:
     st.stop()
 
 st.header(f"Bilan de {views.md(detail['learner_name'])} — {detail['date_label']}")
-st.caption(f"Classe {detail['class_name']} · {detail['status_label']}"
-           + (f" · validé par {detail['author_name']}" if detail["author_name"] and staff else ""))
+st.caption(f"Classe {ui.markdown_text(detail['class_name'])} · {detail['status_label']}"
+           + (f" · validé par {ui.markdown_text(detail['author_name'])}" if detail["author_name"] and staff else ""))
 
 actions = st.container(horizontal=True, key="bilans_screen_actions")
 if actions.button("Imprimer", icon=":material/print:"):

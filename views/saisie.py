@@ -23,7 +23,7 @@ def french_date(iso: str) -> str:
 
 
 def french_moment(stamp: str) -> str:
-    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y à %H:%M")
+    return datetime.fromisoformat(stamp).strftime("%d/%m/%Y à %H:%M")
 
 
 def evaluation_label(row) -> str:
@@ -85,7 +85,7 @@ if class_id is None:
 if OPEN_KEY in st.session_state:
     st.session_state[EVALUATION_KEY] = st.session_state.pop(OPEN_KEY)
 evaluations = entry.class_evaluations(db, user, class_id)
-labels = {NEW: "➕ Nouvelle évaluation"} | {int(row.id): evaluation_label(row) for row in evaluations.itertuples()}
+labels = {NEW: "+ Nouvelle évaluation"} | {int(row.id): evaluation_label(row) for row in evaluations.itertuples()}
 if st.session_state.get(EVALUATION_KEY) not in labels:
     st.session_state.pop(EVALUATION_KEY, None)
 evaluation_id = st.selectbox("Évaluation", list(labels), format_func=labels.get, key=EVALUATION_KEY,
@@ -124,10 +124,10 @@ if evaluation_id == NEW:
     st.stop()
 
 detail = entry.evaluation_detail(db, user, evaluation_id)
-subtitle = f"{detail['code']} · {french_date(detail['eval_date'])} · {detail['class_name']}"
+subtitle = f"{detail['code']} · {french_date(detail['eval_date'])} · {ui.markdown_text(detail['class_name'])}"
 if detail["learner_name"]:
-    subtitle += f" · bilan entreprise de {detail['learner_name']}"
-st.subheader(detail["title"], anchor=False)
+    subtitle += f" · bilan entreprise de {ui.markdown_text(detail['learner_name'])}"
+st.subheader(ui.markdown_text(detail["title"]), anchor=False)
 st.caption(f"{subtitle} · dernière modification le {french_moment(detail['modified_at'])}")
 
 confirm_locked = False
@@ -178,7 +178,7 @@ with st.expander("Modifier l'évaluation", icon=":material/edit:"):
                             key=f"{prefix}_date")
     if detail["context"] == "company":
         new_choice = COMPANY_CODE
-        st.caption(f"Bilan entreprise de {detail['learner_name']} (le contexte ne peut pas être changé).")
+        st.caption(f"Bilan entreprise de {ui.markdown_text(detail['learner_name'])} (le contexte ne peut pas être changé).")
     else:
         new_choice = st.radio("Niveau de complexité", tuple(COMPLEXITIES), format_func=CHOICE_LABELS.get,
                               index=tuple(COMPLEXITIES).index(detail["complexity"]), horizontal=True,
@@ -214,5 +214,5 @@ with st.expander("Supprimer l'évaluation", icon=":material/delete:"):
             ui.show_error(error)
         else:
             st.session_state[OPEN_KEY] = NEW
-            st.session_state[FLASH_KEY] = f"Évaluation « {detail['title']} » supprimée."
+            st.session_state[FLASH_KEY] = f"Évaluation « {ui.markdown_text(detail['title'])} » supprimée."
             st.rerun()

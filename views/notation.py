@@ -155,7 +155,7 @@ def duplicate_list(bilan, weights, step, others) -> None:
 
 def grading_section(learner_id: int) -> None:
     bilan = grading.latest_validated_bilan(db, user, learner_id)
-    identity = school.learner_identity(db, learner_id)
+    identity = school.learner_identity(db, user, learner_id)
     if bilan is None:
         name = ui.markdown_text(f"{identity['last_name']} {identity['first_name']}")
         st.warning(f"{name} n'a encore aucun bilan validé : "
@@ -224,6 +224,6 @@ try:
             st.session_state[OPEN] = True
         if st.session_state.get(OPEN):
             grading_section(learner_id)
-        class_section(school.learner_identity(db, learner_id)["class_id"])
+        class_section(school.learner_identity(db, user, learner_id)["class_id"])
 except LivretError as error:
     ui.show_error(error)

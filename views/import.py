@@ -41,7 +41,8 @@ except LivretError as error:
     ui.show_error(error)
     st.stop()
 
-kind = st.radio("Données à importer", list(KINDS), format_func=KINDS.get, horizontal=True, key="import_kind")
+kind = st.radio("Données à importer", importers.import_kinds(user), format_func=KINDS.get, horizontal=True,
+                key="import_kind")
 st.markdown(HELP[kind])
 
 options: dict = {}

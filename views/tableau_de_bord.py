@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from livret import bilan_dialogs, dashboard, grid, ui, ui_selection
+from livret import bilan_dialogs, dashboard, grid, ui, ui_grid, ui_selection
 from livret.codes import COMPLEXITIES
 from livret.errors import LivretError
 
@@ -46,16 +46,19 @@ def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
     if head.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
         bilan_dialogs.bilan_dialog(db, user, learner_id)
     draft_styles = grid.positioning_button_css(drafts)
+    draft_labels = grid.draft_labels(drafts)
     for block in blocks:
         with st.container(key=grid.BLOCK_KEY.format(code=block.code), gap=None):
-            st.html(block.html + draft_styles.get(block.code, ""))
-            if st.button(grid.draft_label(drafts, block.competency_id), key=grid.POSITION_KEY.format(code=block.code)):
+            ui_grid.show_block(block.html + draft_styles.get(block.code, ""), learner_id,
+                              key=f"tdb_grille_{block.code}")
+            if st.button(draft_labels.get(block.competency_id, "?"), key=grid.POSITION_KEY.format(code=block.code)):
                 bilan_dialogs.positioning_dialog(db, user, learner_id, block.competency_id)
     target = st.session_state.pop(SCROLL_KEY, None)
     if target is not None and target[0] in labels:
         # st.html is not iframed: this one script scrolls the page to the chosen block (ids are ours).
+        block_id = json.dumps("lv-" + target[0]).replace("<", "\\u003c")  # a code cannot close the script
         st.html(f"<script>/* {target[1]} */ (function go(n) {{ const e = document.getElementById("
-                f"{json.dumps('lv-' + target[0])}); if (e) e.scrollIntoView({{block: 'start'}}); "
+                f"{block_id}); if (e) e.scrollIntoView({{block: 'start'}}); "
                 f"else if (n > 0) setTimeout(() => go(n - 1), 100); }})(30);</script>",
                 unsafe_allow_javascript=True)
 
