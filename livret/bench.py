@@ -138,13 +138,16 @@ def measure_apptest(path: Path, repeat: int) -> dict[str, float]:
     db.close()
     params = {"classe": learner["class_name"], "apprenant": learner["label"]}
 
+    def first_run(script: Path):
+        at = AppTest.from_file(str(script), default_timeout=60)
+        at.session_state["user_id"] = user_id
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
     def page_run(script: Path, click: str | None = None):
         def run():
-            at = AppTest.from_file(str(script), default_timeout=60)
-            at.session_state["user_id"] = user_id
-            for key, value in params.items():
-                at.query_params[key] = value
-            at.run()
+            at = first_run(script)
             if click is not None:
                 button = next(b for b in at.button if b.label == click or b.key == click)
                 button.click().run()
@@ -167,11 +170,7 @@ def measure_apptest(path: Path, repeat: int) -> dict[str, float]:
         dialog_page = page_script("tableau-de-bord")
 
         def dialog_rerun():
-            at = AppTest.from_file(str(dialog_page), default_timeout=60)
-            at.session_state["user_id"] = user_id
-            for key, value in params.items():
-                at.query_params[key] = value
-            at.run()
+            at = first_run(dialog_page)
             start = time.perf_counter()
             at.button(key="open_bilan").click().run()
             assert not at.exception, at.exception

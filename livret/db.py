@@ -90,3 +90,15 @@ def bump_data_version(db: sqlite_utils.Database) -> None:
         "INSERT INTO settings(key, value) VALUES ('data_version', '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
+
+
+def open_existing(path: str | Path) -> sqlite_utils.Database:
+    """A connection to a database that must already exist (the command line never creates one by accident)."""
+    from livret import schema
+    from livret.errors import ValidationError
+
+    if not Path(path).exists():
+        raise ValidationError(f"La base {path} n'existe pas : créez-la d'abord (python -m livret init).")
+    db = connect(path)
+    schema.migrate(db)
+    return db

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from livret import importers, schema
-from livret.db import connect, db_path
+from livret import importers
+from livret.db import db_path, open_existing
 from livret.errors import FileRejected, ValidationError
 from livret.permissions import User
 
@@ -19,12 +19,7 @@ MAX_LISTED = 200  # rejected lines printed; the rest is counted
 
 
 def _open(args):
-    path = Path(args.db or db_path())
-    if not path.exists():
-        raise ValidationError(f"La base {path} n'existe pas : créez-la d'abord (python -m livret init).")
-    db = connect(path)
-    schema.migrate(db)
-    return db
+    return open_existing(args.db or db_path())
 
 
 def _read(path: str) -> bytes:

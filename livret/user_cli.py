@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import getpass
 import sys
-from pathlib import Path
 
-from livret import accounts, schema
-from livret.db import connect, db_path
+from livret import accounts
+from livret.db import db_path, open_existing
 from livret.errors import ValidationError
 
 
@@ -22,12 +21,7 @@ def _read_password(args) -> str:
 
 
 def _open(args):
-    path = Path(args.db or db_path())
-    if not path.exists():
-        raise ValidationError(f"La base {path} n'existe pas : créez-la d'abord (python -m livret init).")
-    db = connect(path)
-    schema.migrate(db)
-    return db
+    return open_existing(args.db or db_path())
 
 
 def _cmd_add(args) -> int:
