@@ -169,7 +169,7 @@ def _cached_frames(path: str, learner_id: int, version: int) -> LearnerData:
 @st.cache_data(show_spinner=False, max_entries=200)  # ~200 KB each at most
 def _cached_render(path: str, learner_id: int, version: int, options: grid.GridOptions) -> tuple[grid.Block, ...]:
     data = _cached_frames(path, learner_id, version)
-    return tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options))
+    return tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
 
 
 def cached_learner_data(db: sqlite_utils.Database, user: User | None, learner_id: int) -> LearnerData:

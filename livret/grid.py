@@ -8,7 +8,6 @@ Cells carry data-level, data-context and data-complexity (SPEC Q5)."""
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
 from dataclasses import dataclass
 from functools import cache
@@ -33,8 +32,6 @@ from livret.codes import (
 
 COLUMN_CODES = (*COMPLEXITIES, COMPANY_CODE)
 STYLESHEET = Path(__file__).resolve().parent / "static" / "grid.css"
-POSITION_KEY = "position_{code}"
-BLOCK_KEY = "tdb_comp_{code}"
 
 
 @dataclass(frozen=True)
@@ -54,11 +51,6 @@ class Block:
     code: str
     label: str  # « C1 - Analyser les conditions de l'opération et son contexte »
     html: str
-
-
-def key_class(key: str) -> str:
-    """The CSS class Streamlit gives an element with this key (its frontend's own rule)."""
-    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
 
 
 def _timestamps(values: pd.Series) -> pd.Series:
@@ -115,10 +107,28 @@ def _positioning(row) -> str:
             f' data-objective="{escape(objective)}" title="{escape(tip)}">{escape(level.short)}</span>')
 
 
-def _blue_line(code: str, positionings: list) -> str:
+def ask_button(code: str, draft=None) -> str:
+    """The button ending a competency's blue line: « ? », or the draft's positioning drawn like the
+    line's own (level colour, half or full). The page opens the positioning dialog on its click."""
+    if draft is None:
+        look, text, state = "", "?", "pas encore positionnée"
+    elif pd.isna(draft.level):
+        look, text, state = " lv-ne", positioning_short(None), NOT_EVALUATED_LABEL.lower()
+    else:
+        level = ACQUISITION_BY_LEVEL[int(draft.level)]
+        objective = str(draft.objective)
+        look = f" lv-acq-{level.level} {'lv-full' if objective == 'terminal' else 'lv-half'}"
+        text, state = level.short, f"{level.label.lower()} ({OBJECTIVES.get(objective, objective).lower()})"
+    return (f'<button type="button" class="lv-ask{look}" data-competency="{escape(code)}" '
+            f'aria-label="Positionner {escape(code)} dans le bilan en cours : {escape(state)}" '
+            f'title="Positionner {escape(code)} dans le bilan en cours">{escape(text)}</button>')
+
+
+def _blue_line(code: str, positionings: list, draft=None) -> str:
     items = "".join(_positioning(row) for row in positionings)
-    return (f'<div class="lv-blue" role="list" aria-label="Positionnements des bilans de {escape(code)}">'
-            f'{items}</div>')
+    return (f'<div class="lv-blue"><div class="lv-past" role="list" '
+            f'aria-label="Positionnements des bilans de {escape(code)}">{items}</div>'
+            f'{ask_button(code, draft)}</div>')
 
 
 def _criterion_header(criterion, titles: bool) -> str:
@@ -196,13 +206,15 @@ def _condensed(criteria: list, results: list, has_bilan: bool, titles: bool) -> 
 
 
 def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.DataFrame,
-                  options: GridOptions) -> list[Block]:
-    """One HTML block per competency of the chosen units, in référentiel order."""
+                  options: GridOptions, drafts: pd.DataFrame | None = None) -> list[Block]:
+    """One HTML block per competency of the chosen units, in référentiel order; drafts (the draft
+    bilan's positionings) decide what each blue line's button shows."""
     kept = prepare_results(results, bilans, options)
     has_bilan = latest_bilan_at(bilans) is not None
     filtered = len(options.complexities) < len(COLUMN_CODES)
     results_by_competency = _rows_by(kept, "competency_id")
     positionings = _rows_by(bilans.dropna(subset=["competency_id"]), "competency_id")
+    draft_by_competency = {} if drafts is None else {int(row.competency_id): row for row in _records(drafts)}
     frame = referentiel if not options.units else referentiel[referentiel["unit"].isin(options.units)]
     blocks = []
     for competency_id, rows in _rows_by(frame, "competency_id").items():
@@ -210,7 +222,7 @@ def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.D
         criteria = [row for row in rows if not pd.isna(row.criterion_id)]
         parts = [f'<section class="lv-comp" id="lv-{escape(code)}" data-competency="{escape(code)}">',
                  f'<h3 class="lv-title" title="{escape(label)}">{escape(label)}</h3>',
-                 _blue_line(code, positionings.get(competency_id, []))]
+                 _blue_line(code, positionings.get(competency_id, []), draft_by_competency.get(int(competency_id)))]
         if not options.compact:
             own = results_by_competency.get(competency_id, [])
             if not own:
@@ -224,9 +236,9 @@ def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.D
 
 
 def render_grid(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.DataFrame,
-                options: GridOptions) -> str:
-    """The whole grid as one HTML string (used to measure it and in tests)."""
-    return "".join(block.html for block in render_blocks(referentiel, results, bilans, options))
+                options: GridOptions, drafts: pd.DataFrame | None = None) -> str:
+    """The whole grid as one HTML string, as the dashboard shows it."""
+    return "".join(block.html for block in render_blocks(referentiel, results, bilans, options, drafts))
 
 
 # ---------------------------------------------------------------- legend and styles
@@ -273,37 +285,3 @@ def stylesheet() -> str:
     """The dashboard's whole stylesheet, as a <style> element."""
     return f"<style>{STYLESHEET.read_text(encoding='utf-8')}{colour_rules()}</style>"
 
-
-def positioning_button_css(drafts: pd.DataFrame) -> dict[str, str]:
-    """Per competency code positioned in the draft, a <style> making its « ? » button look like a
-    positioning of the blue line (level colour, half or full). The button is a Streamlit element,
-    reachable only through the class Streamlit derives from its key."""
-    styles = {}
-    for row in _records(drafts):
-        code = str(row.competency)
-        # More specific than the stylesheet's rule for every « ? » button.
-        selector = (f".{key_class(BLOCK_KEY.format(code=code))} "
-                    f".{key_class(POSITION_KEY.format(code=code))} .stButton button")
-        if pd.isna(row.level):
-            rule = f"{selector}{{border:2px dashed #888;color:#555}}"
-        else:
-            level = ACQUISITION_BY_LEVEL[int(row.level)]
-            if row.objective == "terminal":
-                rule = (f"{selector}{{background:{level.colour};border-color:{level.colour};"
-                        f"color:{_text_colour(level.colour)}}}")
-            else:
-                rule = (f"{selector}{{background:linear-gradient(90deg,{level.colour} 50%,#fff 50%);"
-                        f"border-color:{level.colour};color:#111;padding-left:1.3rem}}")
-        styles[code] = f"<style>{rule}</style>"
-    return styles
-
-
-def draft_labels(drafts: pd.DataFrame) -> dict[int, str]:
-    """Per competency id positioned in the draft, the short code its « ? » button shows instead."""
-    return {int(competency_id): positioning_short(None if pd.isna(level) else int(level))
-            for competency_id, level in zip(drafts["competency_id"], drafts["level"])}
-
-
-def draft_label(drafts: pd.DataFrame, competency_id: int) -> str:
-    """What the button at the end of a competency's blue line shows: « ? », or the draft's short code."""
-    return draft_labels(drafts).get(int(competency_id), "?")

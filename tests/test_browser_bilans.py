@@ -51,7 +51,7 @@ def open_page(page, server, account, path):
 
 
 def c1_button(page):
-    return page.locator(".st-key-position_C1").get_by_role("button").first
+    return page.locator("#lv-C1 .lv-blue").get_by_role("button")
 
 
 def test_position_c1_on_the_dashboard_survives_a_reload(private_server, page):
@@ -77,6 +77,20 @@ def test_position_c1_on_the_dashboard_survives_a_reload(private_server, page):
     page.reload()
     wait_for_app(page)
     expect(c1_button(page)).to_have_text("+")
+
+
+def test_question_mark_opens_the_dialog_from_the_keyboard(private_server, page):
+    open_page(page, private_server, TEACHER, "tableau-de-bord")
+    ask = page.get_by_role("button", name="Positionner C2 dans le bilan en cours")
+    ask.focus()
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Niveaux d'acquisition de la compétence")).to_be_visible()
+    expect(dialog.get_by_text("C2 - Organiser l'opération dans son contexte")).to_be_visible()
+    dialog.get_by_role("button", name="Fermer").click()
+    wait_for_app(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
 
 def test_bilan_dialog_refuses_the_wrong_word_then_creates_the_bilan(private_server, page):

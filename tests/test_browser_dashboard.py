@@ -143,12 +143,13 @@ def test_unit_and_complexity_filters_change_the_cells(server, page):
 
 
 def expect_question_marks_end_the_blue_lines(page):
-    """Each competency's « ? » (a Streamlit button) sits inside its blue line, at its right end; « BI » heads
-    that column. (Clicking them is tested with the bilan dialogs, in test_browser_bilans.py.)"""
-    expect(page.locator("[class*='st-key-position_']").get_by_role("button", name="?")).to_have_count(13)
+    """Each competency's « ? » sits inside its blue line, at its right end; « BI » heads that column.
+    (Clicking them is tested with the bilan dialogs, in test_browser_bilans.py.)"""
+    expect(page.locator(".lv-blue").get_by_role("button", name="Positionner C")).to_have_count(13)
+    expect(page.locator(".lv-blue button", has_text="?")).to_have_count(13)
     for code in ("C1", "C13"):
         line = page.locator(f"#lv-{code} .lv-blue").bounding_box()
-        button = page.locator(f".st-key-position_{code}").get_by_role("button").bounding_box()
+        button = page.get_by_role("button", name=f"Positionner {code} dans le bilan en cours").bounding_box()
         assert line["y"] <= button["y"] and button["y"] + button["height"] <= line["y"] + line["height"]
         assert line["x"] + line["width"] - 12 <= button["x"] + button["width"] <= line["x"] + line["width"]
     bi = page.get_by_role("button", name="BI", exact=True).bounding_box()

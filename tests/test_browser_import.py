@@ -23,8 +23,15 @@ def open_import(page, server):
     expect(page.get_by_role("heading", name="Import", exact=True)).to_be_visible()
 
 
+def file_input(page):
+    # After a change of kind, the previous kind's uploader stays on screen until the rerun ends.
+    dropzone = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+    expect(dropzone).to_have_count(1)
+    return dropzone
+
+
 def upload(page, path: Path):
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    file_input(page).set_input_files(str(path))
     wait_for_app(page)
 
 
@@ -97,6 +104,7 @@ def test_broken_file_is_explained_and_results_kind(private_server, page):
     page.get_by_text("Résultats d'évaluations").click()
     wait_for_app(page)
     expect(page.get_by_text("Une ligne par apprenant, évaluation et critère")).to_be_visible()
+    expect(page.get_by_text("eleves_colonne_manquante.csv")).to_have_count(0)
     upload(page, DATA / "resultats_erreurs.csv")
     expect(page.get_by_text("classe « 2MEL9 » inconnue")).to_be_visible()
     page.screenshot(path="/tmp/import_results_rejected.png", full_page=True)
@@ -113,8 +121,7 @@ def test_referentiel_upload_then_its_diploma_for_new_classes(private_server, pag
     wait_for_app(page)
     expect(page.get_by_text("Fichiers du référentiel (CSV ou ZIP)")).to_be_visible()
     folder = DATA / "referentiel_cap_elec"
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
-        [str(p) for p in sorted(folder.iterdir())])
+    file_input(page).set_input_files([str(p) for p in sorted(folder.iterdir())])
     wait_for_app(page)
     expect(page.get_by_text("1 diplôme ajouté, 2 unités ajoutées, 3 domaines ajoutés, 4 compétences ajoutées, "
                             "9 critères ajoutés.")).to_be_visible()

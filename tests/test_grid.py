@@ -82,8 +82,8 @@ def row_cells(row: ET.Element) -> list[str]:
 DEFAULT = grid.GridOptions()
 
 
-def render(options=DEFAULT, frame=SAMPLE, bilan_frame=ONE_BILAN, ref=None) -> ET.Element:
-    return tree(grid.render_grid(ref if ref is not None else referentiel(), frame, bilan_frame, options))
+def render(options=DEFAULT, frame=SAMPLE, bilan_frame=ONE_BILAN, ref=None, drafts=None) -> ET.Element:
+    return tree(grid.render_grid(ref if ref is not None else referentiel(), frame, bilan_frame, options, drafts))
 
 
 def test_chronological_has_one_column_per_evaluation_in_order_of_last_modification():
@@ -167,13 +167,13 @@ def test_blue_line_shows_positionings_half_or_full_with_validation_date():
     frame = bilans((1, "2025-12-12 18:00:00", 1, 3, "intermediate"), (2, "2026-03-27 18:00:00", 1, 4, "terminal"),
                    (1, "2025-12-12 18:00:00", 2, None, None))
     root = render(grid.GridOptions(compact=True), bilan_frame=frame)
-    items = block(root, "C1").findall(".//div[@class='lv-blue']/span")
+    items = block(root, "C1").findall(".//div[@class='lv-past']/span")
     assert [(i.text, i.get("data-level"), i.get("data-objective")) for i in items] == [
         ("+", "3", "intermediate"), ("++", "4", "terminal")]
     assert "lv-half" in items[0].get("class") and "lv-full" in items[1].get("class")
     assert items[0].get("title").startswith("Bilan validé le 12/12/2025")
     assert "Compétence partiellement acquise" in items[0].get("title")
-    ne = block(root, "C2").find(".//div[@class='lv-blue']/span")
+    ne = block(root, "C2").find(".//div[@class='lv-past']/span")
     assert ne.text == "NE" and ne.get("data-level") == "NE"
 
 
@@ -265,23 +265,26 @@ def test_stylesheet_has_a_colour_class_for_every_level_and_targets_the_streamlit
     css = grid.stylesheet()
     for level in RESULT_LEVELS:
         assert f".lv-cell.{level.css}{{background:{level.colour}" in css
-    assert "st-key-tdb_comp_" in css and "st-key-open_bilan" in css
+    assert ".lv-ask" in css and "st-key-open_bilan" in css
     assert 'style="' not in grid.render_grid(referentiel(), SAMPLE, ONE_BILAN, grid.GridOptions())
 
 
-def test_draft_positionings_restyle_the_question_mark_buttons():
+def test_each_blue_line_ends_with_its_button_showing_the_draft_positioning():
     drafts = pd.DataFrame([(1, "C1", 4, "terminal"), (2, "C2", None, None)],
                           columns=["competency_id", "competency", "level", "objective"]).astype({"level": "Int64"})
-    styles = grid.positioning_button_css(drafts)
-    assert ".st-key-tdb_comp_C1 .st-key-position_C1 .stButton button" in styles["C1"]
-    assert "#1e7b34" in styles["C1"] and "dashed" in styles["C2"]
-    assert grid.draft_label(drafts, 1) == "++" and grid.draft_label(drafts, 2) == "NE"
-    assert grid.draft_label(drafts, 99) == "?"
-    half = grid.positioning_button_css(drafts.assign(level=pd.array([2, 2], dtype="Int64"),
-                                                     objective=["intermediate", "intermediate"]))
-    assert "linear-gradient(90deg,#ff8c1a 50%,#fff 50%)" in half["C1"]
+    root = render(grid.GridOptions(compact=True), drafts=drafts)
+    c1, c2 = (block(root, code).find(".//div[@class='lv-blue']/button") for code in ("C1", "C2"))
+    assert (c1.text, c1.get("data-competency"), c1.get("type")) == ("++", "C1", "button")
+    assert "lv-acq-4" in c1.get("class") and "lv-full" in c1.get("class")
+    assert c1.get("aria-label") == "Positionner C1 dans le bilan en cours : compétence totalement acquise et transférable (objectifs terminaux)"
+    assert c2.text == "NE" and "lv-ne" in c2.get("class")
+    half = drafts.assign(level=pd.array([2, 2], dtype="Int64"), objective=["intermediate", "intermediate"])
+    c1 = block(render(grid.GridOptions(), drafts=half), "C1").find(".//div[@class='lv-blue']/button")
+    assert c1.text == "-" and "lv-half" in c1.get("class") and "lv-acq-2" in c1.get("class")
+    plain = block(render(grid.GridOptions()), "C1").find(".//div[@class='lv-blue']/button")
+    assert plain.text == "?" and plain.get("class") == "lv-ask"
+    assert plain.get("aria-label") == "Positionner C1 dans le bilan en cours : pas encore positionnée"
 
 
-def test_key_class_follows_streamlit():
-    assert grid.key_class("position_C1") == "st-key-position_C1"
-    assert grid.key_class(" position_C1.2 é") == "st-key-position_C1-2--"
+def test_button_codes_are_escaped():
+    assert 'data-competency="C&quot;1&lt;"' in grid.ask_button('C"1<')

@@ -35,7 +35,6 @@ def request_scroll() -> None:
 def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
     try:
         blocks = dashboard.cached_blocks(db, user, learner_id, options)
-        drafts = dashboard.cached_learner_data(db, user, learner_id).drafts
     except LivretError as error:
         ui.show_error(error)
         return
@@ -45,14 +44,10 @@ def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
                    placeholder="Choisir une compétence", key=JUMP_KEY, on_change=request_scroll, width=420)
     if head.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
         bilan_dialogs.bilan_dialog(db, user, learner_id)
-    draft_styles = grid.positioning_button_css(drafts)
-    draft_labels = grid.draft_labels(drafts)
-    for block in blocks:
-        with st.container(key=grid.BLOCK_KEY.format(code=block.code), gap=None):
-            ui_grid.show_block(block.html + draft_styles.get(block.code, ""), learner_id,
-                              key=f"tdb_grille_{block.code}")
-            if st.button(draft_labels.get(block.competency_id, "?"), key=grid.POSITION_KEY.format(code=block.code)):
-                bilan_dialogs.positioning_dialog(db, user, learner_id, block.competency_id)
+    asked = ui_grid.show_grid("".join(block.html for block in blocks), learner_id, key="tdb_grille")
+    competency_ids = {block.code: block.competency_id for block in blocks}
+    if asked in competency_ids:
+        bilan_dialogs.positioning_dialog(db, user, learner_id, competency_ids[asked])
     target = st.session_state.pop(SCROLL_KEY, None)
     if target is not None and target[0] in labels:
         # st.html is not iframed: this one script scrolls the page to the chosen block (ids are ours).
