@@ -1,21 +1,25 @@
 """The data behind the « Tableau de bord » (SPEC §2): one learner's results, bilans and draft, as DataFrames.
 
 The query functions check the signed-in user first and use nothing of Streamlit. The cached_* functions
-at the end are this module's Streamlit edge (st.cache_data): the access check runs on every call, then the work is looked
-up by (database, learner id, learners.version), a version every write touching the learner bumps."""
+at the end run the access check on every call, then look the work up by (database, learner id,
+learners.version), a version every write touching the learner or its référentiel bumps; prefetch()
+renders the next learners in the background so « Suivant → » finds them ready."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlite_utils
-import streamlit as st
 
 from livret import grid
 from livret.codes import column_code
 from livret.db import thread_db
-from livret.errors import NotFound
+from livret.errors import LivretError, NotFound
 from livret.permissions import User, require_learner_staff
 
 ALL_UNITS = "Tout afficher"
@@ -153,33 +157,141 @@ def learner_version(db: sqlite_utils.Database, learner_id: int) -> int:
     return int(row[0])
 
 
-# ---------------------------------------------------------------- Streamlit cache edge
+# ---------------------------------------------------------------- caches shared by the server's sessions
+
+
+@dataclass(frozen=True)
+class LearnerSummary:
+    """What the page shows above the grid: the filters' choices and counts."""
+
+    unit_codes: tuple[str, ...]
+    complexity_counts: tuple[tuple[str, int], ...]  # (D, n), (Int, n), (B, n), (E, n)
+    has_results: bool
+
+
+class _LeastRecentlyUsed:
+    """A small thread-safe map that forgets its least recently used entries beyond size. Values are
+    immutable (frozen dataclasses, tuples, strings): every session may share them."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._entries.get(key, _MISSING)
+            if value is not _MISSING:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_MISSING = object()
+_summaries = _LeastRecentlyUsed(512)
+_blocks = _LeastRecentlyUsed(160)  # ~210 KB for the fullest learner: ~35 MB at most
+# One background thread renders the learners a teacher is likely to open next (« Suivant → »).
+_prefetcher = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="livret-prefetch")
+_pending: dict[tuple, concurrent.futures.Future] = {}
+_pending_lock = threading.Lock()
 
 
 def _database_file(db: sqlite_utils.Database) -> str:
     return db.execute("PRAGMA database_list").fetchone()[2]
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached_frames(path: str, learner_id: int, version: int) -> LearnerData:
-    # version is only part of the key: every write touching the learner makes a new entry.
-    return _read_all(thread_db(path), learner_id)
+def _summary_and_blocks(path: str, learner_id: int, version: int, options: grid.GridOptions | None):
+    """(summary, blocks) of the learner at that version; blocks is None when options is None."""
+    # version is only part of the keys: every write touching the learner makes new entries.
+    summary_key, blocks_key = (path, learner_id, version), (path, learner_id, version, options)
+    summary = _summaries.get(summary_key)
+    blocks = None if options is None else _blocks.get(blocks_key)
+    if summary is _MISSING or blocks is _MISSING:
+        data = _read_all(thread_db(path), learner_id)
+        if summary is _MISSING:
+            summary = LearnerSummary(tuple(unit_codes(data.referentiel)),
+                                     tuple(complexity_counts(data.results).items()), not data.results.empty)
+            _summaries.put(summary_key, summary)
+        if blocks is _MISSING:
+            blocks = tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+            _blocks.put(blocks_key, blocks)
+    return summary, blocks
 
 
-@st.cache_data(show_spinner=False, max_entries=200)  # ~200 KB each at most
-def _cached_render(path: str, learner_id: int, version: int, options: grid.GridOptions) -> tuple[grid.Block, ...]:
-    data = _cached_frames(path, learner_id, version)
-    return tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+def _wait_for_prefetch(path: str, learner_id: int, version: int) -> None:
+    with _pending_lock:
+        pending = [future for key, future in _pending.items() if key[:3] == (path, learner_id, version)]
+    for future in pending:
+        with contextlib.suppress(Exception):  # a failed prefetch: the caller does the work, where errors show
+            future.result()
 
 
-def cached_learner_data(db: sqlite_utils.Database, user: User | None, learner_id: int) -> LearnerData:
-    """learner_data, looked up by (database, learner, version) after the access check."""
+def cached_summary(db: sqlite_utils.Database, user: User | None, learner_id: int) -> LearnerSummary:
+    """The learner's unit codes and evaluation counts, looked up by (database, learner, version) after
+    the access check."""
     require_learner_staff(db, user, learner_id)
-    return _cached_frames(_database_file(db), learner_id, learner_version(db, learner_id))
+    path, version = _database_file(db), learner_version(db, learner_id)
+    _wait_for_prefetch(path, learner_id, version)
+    return _summary_and_blocks(path, learner_id, version, None)[0]
 
 
 def cached_blocks(db: sqlite_utils.Database, user: User | None, learner_id: int,
                   options: grid.GridOptions) -> tuple[grid.Block, ...]:
-    """The rendered competency blocks, looked up by (database, learner, version, options)."""
+    """The rendered competency blocks, looked up by (database, learner, version, options) after the
+    access check."""
     require_learner_staff(db, user, learner_id)
-    return _cached_render(_database_file(db), learner_id, learner_version(db, learner_id), options)
+    path, version = _database_file(db), learner_version(db, learner_id)
+    _wait_for_prefetch(path, learner_id, version)
+    return _summary_and_blocks(path, learner_id, version, options)[1]
+
+
+def prefetch(db: sqlite_utils.Database, user: User | None, learner_ids: list[int], options: grid.GridOptions) -> None:
+    """Render these learners' grids in the background, so that opening one next finds it ready. Only
+    learners the user may read are rendered; a learner already rendered costs one query."""
+    path = _database_file(db)
+    for learner_id in learner_ids:
+        try:
+            require_learner_staff(db, user, learner_id)
+        except LivretError:
+            continue
+        key = (path, learner_id, learner_version(db, learner_id), options)
+        if _blocks.get(key) is not _MISSING:
+            continue
+        with _pending_lock:
+            if key in _pending:
+                continue
+            future = _prefetcher.submit(_summary_and_blocks, *key)
+            _pending[key] = future
+        future.add_done_callback(lambda done, key=key: _forget_pending(key))
+
+
+def _forget_pending(key: tuple) -> None:
+    with _pending_lock:
+        _pending.pop(key, None)
+
+
+def is_rendered(db: sqlite_utils.Database, learner_id: int, options: grid.GridOptions) -> bool:
+    """Whether the learner's current grid with these options is in the cache (no access is given)."""
+    key = (_database_file(db), learner_id, learner_version(db, learner_id), options)
+    return _blocks.get(key) is not _MISSING
+
+
+def wait_for_prefetches() -> None:
+    with _pending_lock:
+        pending = list(_pending.values())
+    concurrent.futures.wait(pending)
+
+
+def clear_caches() -> None:
+    _summaries.clear()
+    _blocks.clear()

@@ -241,6 +241,20 @@ def render_grid(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.Dat
     return "".join(block.html for block in render_blocks(referentiel, results, bilans, options, drafts))
 
 
+def jump_list_html(blocks: list[Block] | tuple[Block, ...]) -> str:
+    """« Aller à la compétence »: a native select of the shown competencies; the page scrolls to the
+    chosen block in the browser, without a rerun."""
+    options = "".join(f'<option value="lv-{escape(block.code)}">{escape(block.label)}</option>' for block in blocks)
+    return ('<div class="lv-tools"><label class="lv-jump">Aller à la compétence'
+            '<select class="lv-jump-select"><option value="" selected>Choisir une compétence</option>'
+            f"{options}</select></label></div>")
+
+
+def page_html(blocks: list[Block] | tuple[Block, ...]) -> str:
+    """What the dashboard shows under its filters, as one piece: legend, jump list, then every block."""
+    return legend_html() + jump_list_html(blocks) + "".join(block.html for block in blocks)
+
+
 # ---------------------------------------------------------------- legend and styles
 
 
@@ -281,7 +295,12 @@ def colour_rules() -> str:
 
 
 @cache
+def stylesheet_css() -> str:
+    """The dashboard's whole stylesheet."""
+    return STYLESHEET.read_text(encoding="utf-8") + colour_rules()
+
+
 def stylesheet() -> str:
     """The dashboard's whole stylesheet, as a <style> element."""
-    return f"<style>{STYLESHEET.read_text(encoding='utf-8')}{colour_rules()}</style>"
+    return f"<style>{stylesheet_css()}</style>"
 

@@ -257,6 +257,49 @@ def m003_auth_sessions(db: sqlite_utils.Database) -> None:
     _run_statements(db, AUTH_SESSIONS)
 
 
+REFERENTIEL_VERSION_TRIGGERS = """
+CREATE TRIGGER criteria_insert_version AFTER INSERT ON criteria BEGIN
+    UPDATE learners SET version = version + 1 WHERE class_id IN (SELECT id FROM classes WHERE diploma =
+        (SELECT diploma FROM competencies WHERE id = NEW.competency_id));
+END;
+CREATE TRIGGER criteria_update_version AFTER UPDATE ON criteria BEGIN
+    UPDATE learners SET version = version + 1 WHERE class_id IN (SELECT id FROM classes WHERE diploma IN
+        (SELECT diploma FROM competencies WHERE id IN (OLD.competency_id, NEW.competency_id)));
+END;
+CREATE TRIGGER criteria_delete_version AFTER DELETE ON criteria BEGIN
+    UPDATE learners SET version = version + 1 WHERE class_id IN (SELECT id FROM classes WHERE diploma =
+        (SELECT diploma FROM competencies WHERE id = OLD.competency_id));
+END;
+CREATE TRIGGER competencies_insert_version AFTER INSERT ON competencies BEGIN
+    UPDATE learners SET version = version + 1 WHERE class_id IN (SELECT id FROM classes WHERE diploma = NEW.diploma);
+END;
+CREATE TRIGGER competencies_update_version AFTER UPDATE ON competencies BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE class_id IN (SELECT id FROM classes WHERE diploma IN (OLD.diploma, NEW.diploma));
+END;
+CREATE TRIGGER competencies_delete_version AFTER DELETE ON competencies BEGIN
+    UPDATE learners SET version = version + 1 WHERE class_id IN (SELECT id FROM classes WHERE diploma = OLD.diploma);
+END;
+CREATE TRIGGER units_update_version AFTER UPDATE ON units BEGIN
+    UPDATE learners SET version = version + 1
+    WHERE class_id IN (SELECT id FROM classes WHERE diploma IN (OLD.diploma, NEW.diploma));
+END;
+CREATE TRIGGER classes_diploma_version AFTER UPDATE OF diploma ON classes BEGIN
+    UPDATE learners SET version = version + 1 WHERE class_id = NEW.id;
+END;
+CREATE TRIGGER learners_class_version AFTER UPDATE OF class_id ON learners BEGIN
+    UPDATE learners SET version = version + 1 WHERE id = NEW.id;
+END;
+"""
+
+
+@migrations()
+def m004_referentiel_version_triggers(db: sqlite_utils.Database) -> None:
+    # The dashboard's caches are keyed by learners.version: a change of the référentiel a learner is
+    # graded on, or of the learner's class or diploma, must change that key too.
+    _run_statements(db, REFERENTIEL_VERSION_TRIGGERS)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

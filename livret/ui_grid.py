@@ -13,6 +13,8 @@ import json
 
 import streamlit as st
 
+from livret import grid
+
 COMPONENT = "livret_grid"
 # The host keeps the last HTML it was given, so a rerun that sends the same grid leaves the DOM alone;
 # data-learner tells which learner's grid is shown (the benchmark and the browser tests wait on it).
@@ -33,18 +35,25 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const button = event.target.closest("button.lv-ask");
     if (button && host.contains(button)) setTriggerValue("position", button.dataset.competency);
   };
+  host.onchange = (event) => {
+    const select = event.target.closest("select.lv-jump-select");
+    if (!select || !select.value) return;
+    const block = document.getElementById(select.value);
+    if (block) block.scrollIntoView({ block: "start" });
+    select.value = "";  // a menu, not a filter: the same competency can be chosen again
+  };
 }
 """
 
 
 def show_grid(html: str, learner_id: int, key: str) -> str | None:
-    """Show the trusted grid HTML (styles come from grid.stylesheet(), shown once per page).
+    """Show the trusted grid HTML with the grid's stylesheet.
 
     Returns the code of the competency whose « ? » was clicked in the event that caused this run,
     else None."""
     # Registering the same definition again is a no-op for Streamlit; doing it on each run keeps it
     # registered in every runtime (a server, or each AppTest).
-    element = st.components.v2.component(COMPONENT, js=_JS, isolate_styles=False)
+    element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css(), isolate_styles=False)
     result = element(data={"html": html, "learner": str(learner_id)}, key=key, on_position_change=_ignore)
     return result.position
 

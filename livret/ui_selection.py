@@ -13,6 +13,7 @@ from livret.permissions import User
 
 CLASS_KEY = "classe"
 LEARNER_KEY = "apprenant"
+_CLASS_ORDER_KEY = "_apprenants_de_la_classe"  # the chosen class's learner ids, in the select box's order
 
 
 def _step(labels: list[str], offset: int) -> None:
@@ -48,6 +49,7 @@ def pick_learner(db, user: User, *, stepper: bool = True) -> int | None:
         return None
     ids_by_label = dict(zip(learners["full_name"], learners["id"]))
     labels = list(ids_by_label)
+    st.session_state[_CLASS_ORDER_KEY] = [int(i) for i in ids_by_label.values()]
     if st.session_state.get(LEARNER_KEY) not in labels:
         st.session_state[LEARNER_KEY] = labels[0]  # a learner of another class: start at the first one
     if stepper:
@@ -55,3 +57,13 @@ def pick_learner(db, user: User, *, stepper: bool = True) -> int | None:
         next_column.button("Suivant →", on_click=_step, args=(labels, 1), width="stretch")
     label = learner_column.selectbox("Apprenant", labels, key=LEARNER_KEY, bind="query-params")
     return int(ids_by_label[label]) if label is not None else None
+
+
+def neighbour_ids(learner_id: int) -> list[int]:
+    """The learners « Suivant → » then « ← Précédent » lead to from learner_id (wrapping), as the last
+    pick_learner call listed them."""
+    order = st.session_state.get(_CLASS_ORDER_KEY, [])
+    if learner_id not in order or len(order) < 2:
+        return []
+    index = order.index(learner_id)
+    return list(dict.fromkeys([order[(index + 1) % len(order)], order[index - 1]]))

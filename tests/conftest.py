@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from livret import demo, referentiel, schema
+from livret import dashboard, demo, referentiel, schema
 from livret.db import close_thread_connections, connect
 from livret.permissions import load_user
 from livret.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer, sign_in, wait_for_app
@@ -95,6 +95,7 @@ def app_env(demo_path, monkeypatch):
 
     st.cache_resource.clear()
     st.cache_data.clear()
+    dashboard.clear_caches()
     return demo_path
 
 

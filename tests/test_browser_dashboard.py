@@ -194,6 +194,17 @@ def test_jump_list_scrolls_to_the_competency(server, page):
     open_dashboard(page, server.url, "?classe=TMELEC")
     target = page.get_by_role("heading", name="C12 - Communiquer entre professionnels sur l'opération")
     expect(target).not_to_be_in_viewport()
-    choose(page, "Aller à la compétence", "C12 - Communiquer entre professionnels sur l'opération")
+    jump = page.get_by_label("Aller à la compétence")
+    expect(jump).to_have_value("")
+    page.evaluate("""() => { window.lvRuns = 0; const app = document.querySelector("[data-testid='stApp']");
+        new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.lvRuns++; })
+            .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+    jump.select_option(label="C12 - Communiquer entre professionnels sur l'opération")
     expect(target).to_be_in_viewport()
     expect(page.get_by_role("heading", name=C1)).not_to_be_in_viewport()
+    expect(jump).to_have_value("")  # a menu: C12 can be chosen again after scrolling back
+    assert page.evaluate("() => window.lvRuns") == 0  # scrolled in the browser, without a rerun
+    page.get_by_role("heading", name=C1).scroll_into_view_if_needed()
+    expect(target).not_to_be_in_viewport()
+    jump.select_option(label="C12 - Communiquer entre professionnels sur l'opération")
+    expect(target).to_be_in_viewport()

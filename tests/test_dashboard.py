@@ -115,7 +115,48 @@ def test_cached_blocks_follow_the_learner_version(demo_db):
     count = sum(b.html.count('data-level="NV"') for b in after)
     assert count == sum(b.html.count('data-level="NV"') for b in before) + 1
     add_draft(demo_db, learner, {"C2": (2, "intermediate")})
-    assert list(dashboard.cached_learner_data(demo_db, user, learner).drafts["competency"]) == ["C2"]
+    c2 = next(b for b in dashboard.cached_blocks(demo_db, user, learner, grid.GridOptions()) if b.code == "C2")
+    assert 'class="lv-ask lv-acq-2 lv-half" data-competency="C2"' in c2.html
+
+
+def test_cached_blocks_follow_a_change_of_the_referentiel(demo_db):
+    learner = fullest_learner(demo_db)
+    user = staff_of(demo_db, learner)
+    before = dashboard.cached_blocks(demo_db, user, learner, grid.GridOptions())
+    with transaction(demo_db):
+        demo_db.execute("UPDATE criteria SET text = 'Les informations sont recueillies et vérifiées' "
+                        "WHERE id = (SELECT cr.id FROM criteria cr JOIN competencies c ON c.id = cr.competency_id "
+                        "WHERE c.code = 'C1' ORDER BY cr.position LIMIT 1)")
+    after = dashboard.cached_blocks(demo_db, user, learner, grid.GridOptions())
+    assert "Les informations sont recueillies et vérifiées" in after[0].html
+    assert "Les informations sont recueillies et vérifiées" not in before[0].html
+
+
+def test_summary_gives_the_filters_choices_and_counts(demo_db):
+    learner = fullest_learner(demo_db)
+    user = staff_of(demo_db, learner)
+    summary = dashboard.cached_summary(demo_db, user, learner)
+    data = dashboard.learner_data(demo_db, user, learner)
+    assert summary.unit_codes == ("U2", "U31", "U32")
+    assert dict(summary.complexity_counts) == dashboard.complexity_counts(data.results)
+    assert summary.has_results
+
+
+def test_prefetch_renders_the_neighbours_the_user_may_read(demo_db, roles):
+    ids = [int(i) for (i,) in demo_db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY id LIMIT 2",
+                                              [roles["class_id"]]).fetchall()]
+    taught = ",".join(str(i) for i in roles["teacher"].class_ids)
+    foreign = int(demo_db.execute(f"SELECT id FROM learners WHERE class_id NOT IN ({taught}) LIMIT 1").fetchone()[0])
+    options = grid.GridOptions(condensed=True)
+    dashboard.clear_caches()
+    dashboard.prefetch(demo_db, roles["teacher"], [*ids, foreign], options)
+    dashboard.wait_for_prefetches()
+    assert [dashboard.is_rendered(demo_db, i, options) for i in [*ids, foreign]] == [True, True, False]
+    data = dashboard.learner_data(demo_db, roles["teacher"], ids[0])
+    assert dashboard.cached_blocks(demo_db, roles["teacher"], ids[0], options) == tuple(
+        grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+    with pytest.raises(PermissionDenied):
+        dashboard.cached_blocks(demo_db, roles["teacher"], foreign, options)
 
 
 def test_unit_filter_choices():
@@ -156,7 +197,7 @@ def test_page_shows_selection_filters_grid_and_buttons(app_env):
     teacher = first_user(db, "teacher")
     at = run_page(app_env, teacher.id)
     assert not at.exception
-    assert [s.label for s in at.selectbox] == ["Classe", "Apprenant", "Aller à la compétence"]
+    assert [s.label for s in at.selectbox] == ["Classe", "Apprenant"]
     learner = db.execute("SELECT id FROM learners WHERE last_name || ' ' || first_name = ? AND class_id IN "
                          "(SELECT class_id FROM teacher_classes WHERE user_id = ?)",
                          [at.selectbox[1].value, teacher.id]).fetchone()[0]
@@ -167,6 +208,8 @@ def test_page_shows_selection_filters_grid_and_buttons(app_env):
     assert [p.label for p in at.segmented_control] == ["Affichage", "Titres", "Vue"]
     html = grid_html(at)
     assert "C1 - Analyser les conditions de l&#x27;opération et son contexte" in html
+    assert '<option value="lv-C13">C13 - ' in html and "Aller à la compétence" in html
+    assert "Objectifs intermédiaires" in html  # the legend
     assert 'data-complexity="B"' in html or 'data-complexity="D"' in html
 
 
