@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
+import gc
 import statistics
 import tempfile
 import time
@@ -36,15 +38,6 @@ class Row:
     unit: str
     values: dict[int, float] = field(default_factory=dict)  # scale -> value
     per_learner: bool = True
-
-
-def median_ms(action, repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
 
 
 def fullest_learner(db) -> dict:
@@ -88,26 +81,52 @@ def database_for(scale: int, folder: Path) -> Path:
 # ---------------------------------------------------------------- 1-2: data and grid
 
 
-def measure_data_and_grid(path: Path, repeat: int) -> dict[str, float]:
+def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
+    """Figures 1-2 at every scale. The scales take turns sample by sample, so a slow moment of a shared
+    machine falls on all of them and the scale ratios compare like with like."""
     from livret import dashboard, grid
     from livret.permissions import load_user
 
-    # These take milliseconds: many more runs than the pages get, so one slow moment of a shared
-    # machine does not decide the median.
+    # These take milliseconds: many more runs than the pages get.
     repeat = max(repeat, 30)
-    db = connect(path)
-    learner = fullest_learner(db)
-    user = load_user(db, ddfpt_id(db))
-    figures = {"data_ms": median_ms(lambda: dashboard.learner_data(db, user, learner["id"]), repeat)}
-    data = dashboard.learner_data(db, user, learner["id"])
-    for mode, options in MODES.items():
-        opts = grid.GridOptions(**options)
-        figures[f"grid_ms:{mode}"] = median_ms(
-            lambda opts=opts: grid.render_grid(data.referentiel, data.results, data.bilans, opts), repeat)
-        html = grid.render_grid(data.referentiel, data.results, data.bilans, opts)
-        figures[f"grid_kb:{mode}"] = len(html.encode()) / 1024
-    db.close()
-    return figures
+    setups = {}
+    for scale, path in paths.items():
+        db = connect(path)
+        learner = fullest_learner(db)
+        user = load_user(db, ddfpt_id(db))
+        setups[scale] = (db, learner["id"], user, dashboard.learner_data(db, user, learner["id"]))
+
+    def show(data, options):
+        # What the page sends: legend, jump list and blocks, with the draft's buttons.
+        return grid.page_html(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+
+    samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
+    for _ in range(repeat):
+        for scale, (db, learner_id, user, data) in setups.items():
+            figures = samples[scale]
+            figures.setdefault("data_ms", []).append(
+                _timed_without_gc(functools.partial(dashboard.learner_data, db, user, learner_id)))
+            for mode, options in MODES.items():
+                render = functools.partial(show, data, grid.GridOptions(**options))
+                figures.setdefault(f"grid_ms:{mode}", []).append(_timed_without_gc(render))
+    results = {}
+    for scale, (db, _, _, data) in setups.items():
+        results[scale] = {key: statistics.median(values) for key, values in samples[scale].items()}
+        for mode, options in MODES.items():
+            results[scale][f"grid_kb:{mode}"] = len(show(data, grid.GridOptions(**options)).encode()) / 1024
+        db.close()
+    return results
+
+
+def _timed_without_gc(action) -> float:
+    # As timeit does: a collection that happens to start during one sample is not that sample's cost.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _timed(action)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------- 3-4: AppTest
@@ -129,56 +148,61 @@ def _env(**values):
                 os.environ[k] = v
 
 
-def measure_apptest(path: Path, repeat: int) -> dict[str, float]:
+def measure_apptest(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
+    """Figures 3-4 at every scale, the scales and pages taking turns run by run."""
     from streamlit.testing.v1 import AppTest
 
-    db = connect(path)
-    learner = fullest_learner(db)
-    user_id = ddfpt_id(db)
-    db.close()
-    params = {"classe": learner["class_name"], "apprenant": learner["label"]}
+    setups = {}
+    for scale, path in paths.items():
+        db = connect(path)
+        learner = fullest_learner(db)
+        setups[scale] = (path, ddfpt_id(db), {"classe": learner["class_name"], "apprenant": learner["label"]})
+        db.close()
 
-    def first_run(script: Path):
+    def first_run(scale: int, script: Path):
+        _, user_id, params = setups[scale]
         at = AppTest.from_file(str(script), default_timeout=60)
         at.session_state["user_id"] = user_id
         for key, value in params.items():
             at.query_params[key] = value
         return at.run()
 
-    def page_run(script: Path, click: str | None = None):
-        def run():
-            at = first_run(script)
-            if click is not None:
-                button = next(b for b in at.button if b.label == click or b.key == click)
-                button.click().run()
-            assert not at.exception, at.exception
-        return run
+    def page_run(scale: int, script: Path, click: str | None) -> float:
+        start = time.perf_counter()
+        at = first_run(scale, script)
+        if click is not None:
+            button = next(b for b in at.button if b.label == click or b.key == click)
+            button.click().run()
+        assert not at.exception, at.exception
+        return (time.perf_counter() - start) * 1000
 
-    figures = {}
-    with _env(LIVRET_DB=path):
-        scripts = {
-            "empty": (EMPTY_PAGE, None),
-            "tableau de bord": (page_script("tableau-de-bord"), None),
-            "bilans de compétences": (page_script("bilans"), None),
-            "notation": (page_script("notation"), "Noter le dernier bilan des apprenants"),
-        }
-        for name, (script, click) in scripts.items():
-            run = page_run(script, click)
-            run()  # warm the caches and imports: a teacher's second look, not the server's first
-            figures[f"apptest_ms:{name}"] = median_ms(run, repeat)
-        # The bilan dialog: the dashboard run, then the rerun that opens « BI ».
-        dialog_page = page_script("tableau-de-bord")
+    def dialog_rerun(scale: int) -> float:
+        # The dashboard run, then the rerun that opens « BI »: only the rerun is timed.
+        at = first_run(scale, page_script("tableau-de-bord"))
+        start = time.perf_counter()
+        at.button(key="open_bilan").click().run()
+        assert not at.exception, at.exception
+        return (time.perf_counter() - start) * 1000
 
-        def dialog_rerun():
-            at = first_run(dialog_page)
-            start = time.perf_counter()
-            at.button(key="open_bilan").click().run()
-            assert not at.exception, at.exception
-            return (time.perf_counter() - start) * 1000
-
-        dialog_rerun()
-        figures["apptest_ms:dialogue BI"] = statistics.median(dialog_rerun() for _ in range(repeat))
-    return figures
+    scripts = {
+        "empty": (EMPTY_PAGE, None),
+        "tableau de bord": (page_script("tableau-de-bord"), None),
+        "bilans de compétences": (page_script("bilans"), None),
+        "notation": (page_script("notation"), "Noter le dernier bilan des apprenants"),
+    }
+    samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
+    for round_ in range(repeat + 1):
+        for scale, (path, _, _) in setups.items():
+            with _env(LIVRET_DB=path):
+                timings = {f"apptest_ms:{name}": page_run(scale, script, click)
+                           for name, (script, click) in scripts.items()}
+                timings["apptest_ms:dialogue BI"] = dialog_rerun(scale)
+            if round_ == 0:
+                continue  # warms the caches and imports: a teacher's second look, not the server's first
+            for key, value in timings.items():
+                samples[scale].setdefault(key, []).append(value)
+    return {scale: {key: statistics.median(values) for key, values in figures.items()}
+            for scale, figures in samples.items()}
 
 
 # ---------------------------------------------------------------- 5-6: browser
@@ -210,28 +234,26 @@ def _measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.goto(trivial.url)
-            wait_for_app(page)
-            button = streamlit_button(page, "Relancer")
+            # Each page in a context of its own, so both are in front and get their animation frames.
+            floor_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            floor_page.goto(trivial.url)
+            wait_for_app(floor_page)
+            rerun_button = streamlit_button(floor_page, "Relancer")
 
             def trivial_rerun():
-                button.click()
-                wait_for_app(page)
-                page.get_by_text("Une ligne de texte.").wait_for()
+                rerun_button.click()
+                wait_for_app(floor_page)
+                floor_page.get_by_text("Une ligne de texte.").wait_for()
 
-            figures["browser_ms:rerun trivial"] = statistics.median(
-                _timed(trivial_rerun) for _ in range(clicks))
-
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             sign_in(page, server.url, "DDFPT", path=f"?classe={learner['class_name']}")
             page.locator("section.lv-comp").first.wait_for()
             learner_box = page.locator("input[aria-label='Apprenant']")
             next_button = streamlit_button(page, "Suivant →")
 
             def next_learner():
-                # Done when the script has finished and every block on the page is the new learner's
-                # (each block's host names the learner it shows), not merely when the box changed.
+                # Done when the script has finished and the grid on the page is the new learner's (its
+                # host names the learner it shows), not merely when the box changed.
                 before = learner_box.input_value()
                 next_button.click()
                 page.wait_for_function(
@@ -244,8 +266,15 @@ def _measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]
                     " && h.querySelector('section.lv-comp')); }",
                     arg=str(learner_ids[learner_box.input_value()]))
 
+            trivial_rerun()
             next_learner()
-            figures["browser_ms:suivant"] = statistics.median(_timed(next_learner) for _ in range(clicks))
+            # The floor and the page take turns, so a slow moment of the machine falls on both.
+            floors, nexts = [], []
+            for _ in range(clicks):
+                floors.append(_timed(trivial_rerun))
+                nexts.append(_timed(next_learner))
+            figures["browser_ms:rerun trivial"] = statistics.median(floors)
+            figures["browser_ms:suivant"] = statistics.median(nexts)
 
             extra = []
             for _ in range(sessions - 1):
@@ -282,18 +311,18 @@ def _timed(action) -> float:
 
 
 def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: bool, folder: Path) -> str:
-    results: dict[int, dict[str, float]] = {}
+    paths = {scale: database_for(scale, folder) for scale in scales}
     learners: dict[int, dict] = {}
-    for scale in scales:
-        path = database_for(scale, folder)
+    for scale, path in paths.items():
         db = connect(path)
         learners[scale] = fullest_learner(db)
         db.close()
-        figures = measure_data_and_grid(path, repeat)
-        figures.update(measure_apptest(path, repeat))
-        if browser:
-            figures.update(measure_browser(path, clicks, sessions))
-        results[scale] = figures
+    results = measure_data_and_grid(paths, repeat)
+    for scale, figures in measure_apptest(paths, repeat).items():
+        results[scale].update(figures)
+    if browser:
+        for scale, path in paths.items():
+            results[scale].update(measure_browser(path, clicks, sessions))
     return format_table(results, learners)
 
 
