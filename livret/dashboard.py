@@ -262,9 +262,9 @@ def prefetch(db: sqlite_utils.Database, user: User | None, learner_ids: list[int
     for learner_id in learner_ids:
         try:
             require_learner_staff(db, user, learner_id)
-        except LivretError:
+            key = (path, learner_id, learner_version(db, learner_id), options)
+        except LivretError:  # not the user's, or gone since the list was read: nothing to prepare
             continue
-        key = (path, learner_id, learner_version(db, learner_id), options)
         if _blocks.get(key) is not _MISSING:
             continue
         with _pending_lock:

@@ -95,6 +95,24 @@ def test_learner_version_bumped_by_triggers(demo_db):
     assert demo_db.execute("SELECT version FROM learners WHERE id = ?", [learner]).fetchone()[0] > version
 
 
+def test_referentiel_and_class_changes_bump_the_versions_of_the_learners_they_touch(demo_db):
+    def versions():
+        return dict(demo_db.execute("SELECT id, version FROM learners").fetchall())
+
+    before = versions()
+    with transaction(demo_db):
+        demo_db.execute("UPDATE criteria SET text = text || ' (révisé)' WHERE id = (SELECT min(id) FROM criteria)")
+    after = versions()
+    assert all(after[i] > before[i] for i in before)  # every demo class prepares the same diploma
+    mover, other_class = demo_db.execute(
+        "SELECT l.id, (SELECT min(c.id) FROM classes c WHERE c.id <> l.class_id) FROM learners l LIMIT 1").fetchone()
+    with transaction(demo_db):
+        demo_db.execute("UPDATE learners SET class_id = ? WHERE id = ?", [other_class, mover])
+    moved = versions()
+    assert moved[mover] > after[mover]
+    assert sum(moved[i] != after[i] for i in moved) == 1
+
+
 def test_transaction_rolls_back_everything(empty_db):
     with pytest.raises(sqlite3.IntegrityError):
         with transaction(empty_db):
