@@ -10,24 +10,15 @@ Both open a st.dialog; call them when the « ? » of a competency or the « BI �
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
-from livret import bilan_document, bilans, radar
+from livret import bilan_document, bilans, radar, ui
 from livret.codes import ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
 from livret.errors import LivretError
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")
-
 MINUS = "\u2212"
 OBJECTIVE_WORDS = {"intermediate": "intermédiaire", "terminal": "terminal"}
-
-
-def md(text: str) -> str:
-    """Text shown literally inside Markdown (names and titles come from files and users)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def choice_key(positioning: bilans.Positioning) -> str:
@@ -78,7 +69,7 @@ def positioning_dialog(db, user, learner_id: int, competency_id: int) -> None:
         return
     competency = match.iloc[0]
     current = draft.positionings.get(competency_id)
-    st.markdown(f"**{md(competency['code'])} - {md(competency['title'])}**")
+    st.markdown(f"**{ui.markdown_text(competency['code'])} - {ui.markdown_text(competency['title'])}**")
     st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
     st.html(_choice_css(current))
 
@@ -147,7 +138,7 @@ def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
             + bilan_document.radar_legend_html(radar.legend_items(points)))
     st.vega_lite_chart(spec=_radar_spec(_rows(axes), _rows(points)), width="content",
                        alt="Diagramme radar des deux derniers bilans, une branche par compétence")
-    st.caption(md(bilan_document.RADAR_KEY.replace("-", MINUS)))  # « -- » must not become a dash
+    st.caption(ui.markdown_text(bilan_document.RADAR_KEY.replace("-", MINUS)))  # « -- » must not become a dash
 
 
 # ---------------------------------------------------------------- bilan dialog (B2)
@@ -222,7 +213,7 @@ def bilan_dialog(db, user, learner_id: int) -> None:
         return
     for key in [k for k in st.session_state if str(k).startswith(f"bilan_confirming_{learner_id}_")]:
         del st.session_state[key]  # each opening starts at the review, not at the typed word
-    st.dialog(f"Bilan de {md(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id)
+    st.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id)
 
 
 # ---------------------------------------------------------------- printing (B4)

@@ -488,3 +488,44 @@ def evaluation_audit(db: sqlite_utils.Database, user: User | None, evaluation_id
         "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",
         db.conn, params=[AUDIT_ENTITY, evaluation_id],
     )
+
+
+AUDIT_ACTIONS = {"evaluation.results": "Résultats modifiés", "evaluation.update": "Évaluation modifiée",
+                 "evaluation.delete": "Évaluation supprimée"}
+_HEADER_LABELS = {"title": "Titre", "eval_date": "Date", "code": "Complexité"}
+
+
+def audit_trail(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
+    """The evaluation's changes made after a validated bilan took it into account, newest first, for
+    reading: Date, Par, Action, Détail (« C1.2 · MARTIN Léa : PR → RA », « Titre : … → … »)."""
+    lines = evaluation_audit(db, user, evaluation_id)
+    names = {int(i): name for i, name in db.execute(
+        "SELECT id, last_name || ' ' || first_name FROM learners "
+        "WHERE class_id = (SELECT class_id FROM evaluations WHERE id = ?)", [evaluation_id])}
+    rows = []
+    for line in reversed(list(lines.itertuples(index=False))):
+        before = json.loads(line.before) if line.before else {}
+        after = json.loads(line.after) if line.after else {}
+        rows.append({"Date": datetime.fromisoformat(line.at).strftime("%d/%m/%Y %H:%M"), "Par": line.user_name,
+                     "Action": AUDIT_ACTIONS.get(line.action, line.action),
+                     "Détail": _change_text(line.action, before, after, names)})
+    return pd.DataFrame(rows, columns=["Date", "Par", "Action", "Détail"])
+
+
+def _change_text(action: str, before: dict, after: dict, names: Mapping[int, str]) -> str:
+    if action == "evaluation.results":
+        old = {(c["learner_id"], c["criterion"]): c["code"] for c in before.get("results", [])}
+        return " ; ".join(
+            f"{c['criterion']} · {names.get(c['learner_id'], '?')} : {old.get((c['learner_id'], c['criterion'])) or '—'}"
+            f" → {c['code'] or '—'}" for c in after.get("results", []))
+    parts = [f"{label} : « {before[key]} » → « {after[key]} »" for key, label in _HEADER_LABELS.items()
+             if key in before and key in after and before[key] != after[key]]
+    removed = [c for c in before.get("criteria", []) if c not in after.get("criteria", [])]
+    added = [c for c in after.get("criteria", []) if c not in before.get("criteria", [])]
+    if added:
+        parts.append("critères ajoutés : " + ", ".join(added))
+    if removed:
+        parts.append("critères retirés : " + ", ".join(removed))
+    if after.get("dropped_results"):
+        parts.append(f"{after['dropped_results']} résultat(s) supprimé(s)")
+    return " ; ".join(parts) or "—"

@@ -298,10 +298,16 @@ def show_banner() -> None:
                    "connecter sans mot de passe.", icon=":material/science:")
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|<>~$])")
+_LIST_MARKER = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)", re.MULTILINE)
+
+
 def markdown_text(text: str) -> str:
-    """Text from a user, shown literally inside Markdown: no emphasis, link, image, HTML, colour or LaTeX
-    comes from it (ordinary punctuation stays as it is, so French messages read unchanged)."""
-    return re.sub(r"([\\`*_{}\[\]#|<>~$])", r"\\\1", text)
+    """Text from a user or a file, shown literally inside Markdown: no emphasis, link, image, list,
+    heading, HTML, colour or LaTeX comes from it. Ordinary punctuation stays as it is (only a list
+    marker starting a line is escaped), so French messages read unchanged."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    return _LIST_MARKER.sub(lambda m: m.group(1) + re.sub(r"([-+.)])", r"\\\1", m.group(2)), escaped)
 
 
 def show_error(error: LivretError) -> None:

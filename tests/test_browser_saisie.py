@@ -183,3 +183,9 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
     assert entry.evaluation_results(db, user, evaluation)[(first_learner, criterion)] == new_code
     audit = entry.evaluation_audit(db, user, evaluation)
     assert list(audit["action"]) == ["evaluation.results"] and audit.iloc[0]["user_name"] == "LEFEBVRE Marc"
+    page.get_by_text("Journal des modifications (1)").click()
+    journal = page.get_by_test_id("stTable")
+    expect(journal).to_contain_text("Résultats modifiés")
+    expect(journal).to_contain_text(f"{before or '—'} → {new_code}")
+    expect(journal).to_contain_text("LEFEBVRE Marc")
+    journal.screenshot(path="/tmp/saisie-journal.png")

@@ -287,6 +287,33 @@ def test_updating_an_evaluation_in_a_validated_bilan_needs_confirmation_and_is_a
     assert json.loads(row["after"])["title"] == detail["title"] + " (corrigé)"
 
 
+def test_audit_trail_reads_as_french_lines_newest_first(demo_db, roles):
+    teacher = roles["teacher"]
+    evaluation = locked_evaluation(demo_db, roles["class_id"])
+    learner, criterion, code = demo_db.execute(
+        "SELECT learner_id, criterion_id, code FROM results WHERE evaluation_id = ? LIMIT 1", [evaluation]).fetchone()
+    changed = "NV" if code != "NV" else "AB"
+    entry.save_results(demo_db, teacher, evaluation, {(learner, criterion): changed}, confirm_locked=True)
+    # Now modified after the bilan, later edits of this evaluation are not audited: the log holds one line.
+    entry.save_results(demo_db, teacher, evaluation, {(learner, criterion): code})
+    trail = entry.audit_trail(demo_db, teacher, evaluation)
+    assert list(trail.columns) == ["Date", "Par", "Action", "Détail"]
+    name = demo_db.execute("SELECT last_name || ' ' || first_name FROM learners WHERE id = ?", [learner]).fetchone()[0]
+    assert list(trail["Action"]) == ["Résultats modifiés"] and list(trail["Par"]) == [teacher.name]
+    assert trail.iloc[0]["Détail"].endswith(f"· {name} : {code} → {changed}")
+
+    other = locked_evaluation(demo_db, roles["class_id"])
+    detail = entry.evaluation_detail(demo_db, teacher, other)
+    entry.update_evaluation(demo_db, teacher, other, title=detail["title"] + " (corrigé)",
+                            eval_date=detail["eval_date"], complexity=detail["complexity"],
+                            criterion_ids=list(detail["criteria"]["id"]), confirm_locked=True)
+    trail = entry.audit_trail(demo_db, teacher, other)
+    assert list(trail["Action"]) == ["Évaluation modifiée"]
+    assert trail.iloc[0]["Détail"] == f"Titre : « {detail['title']} » → « {detail['title']} (corrigé) »"
+    with pytest.raises(PermissionDenied):
+        entry.audit_trail(demo_db, roles["other_teacher"], other)
+
+
 def test_update_evaluation_rules(demo_db, roles, new_eval):
     teacher, c4 = roles["teacher"], criteria_of(demo_db, "C4")
     learner = learners_of(demo_db, roles["class_id"])[0]

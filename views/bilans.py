@@ -110,7 +110,7 @@ except LivretError as error:
     ui.show_error(error)
     st.stop()
 
-st.header(f"Bilan de {views.md(detail['learner_name'])} — {detail['date_label']}")
+st.header(f"Bilan de {ui.markdown_text(detail['learner_name'])} — {detail['date_label']}")
 st.caption(f"Classe {ui.markdown_text(detail['class_name'])} · {detail['status_label']}"
            + (f" · validé par {ui.markdown_text(detail['author_name'])}" if detail["author_name"] and staff else ""))
 

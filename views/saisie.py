@@ -170,6 +170,12 @@ ui_entry_grid.result_grid(db, user, evaluation_id, detail["criteria"], editable=
                           confirm_locked=confirm_locked)
 st.html(ui_entry_grid.legend_html())
 
+trail = entry.audit_trail(db, user, evaluation_id)
+if not trail.empty:
+    with st.expander(f"Journal des modifications ({len(trail)})", icon=":material/history:"):
+        st.caption("Modifications faites après qu'un bilan validé a pris en compte cette évaluation.")
+        st.table(trail, hide_index=True, border="horizontal")
+
 with st.expander("Modifier l'évaluation", icon=":material/edit:"):
     prefix = f"saisie_edit_{evaluation_id}"
     new_title = st.text_input("Titre de l'évaluation", value=detail["title"], key=f"{prefix}_title",
