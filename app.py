@@ -15,11 +15,15 @@ def _every_address_shows(page_function, title: str, icon: str, url_path: str) ->
     return pages
 
 
-def _opening_page(first) -> st.Page:
+def _opening_page(pages: list) -> st.Page:
     """The root address opens the role's first page at its own address: Streamlit serves its default page
-    only at the root, so /tableau-de-bord (a shared link, a reload) would otherwise be « Page not found »."""
+    only at the root, so /tableau-de-bord (a shared link, a reload) would otherwise be « Page not found ».
+    Back from the identity provider, it opens the address asked for before the sign-in instead."""
     def open_first_page() -> None:
-        st.switch_page(first, query_params=st.query_params.to_dict())
+        asked = ui.return_address(pages)
+        if asked is not None:
+            st.switch_page(asked[0], query_params=asked[1])
+        st.switch_page(pages[0], query_params=st.query_params.to_dict())
 
     return st.Page(open_first_page, title="Livret", url_path="ouverture", default=True, visibility="hidden")
 
@@ -39,7 +43,7 @@ else:
         # Another role's page address (a link shared by a colleague) explains itself instead of « Page not found ».
         elsewhere = [st.Page(ui.page_not_for_role(pages[0]), title=spec.title, url_path=spec.url_path,
                              visibility="hidden") for spec in navigation.PAGES if user.role not in spec.roles]
-        current = st.navigation([_opening_page(pages[0]), *pages, *elsewhere])
+        current = st.navigation([_opening_page(pages), *pages, *elsewhere])
     with st.sidebar:
         st.markdown(f"**{ui.markdown_text(user.name)}**  \n{ROLES[user.role]}")
         may_change = not changing_password and ui.can_change_password(user)
@@ -48,6 +52,7 @@ else:
         if st.button("Se déconnecter", icon=":material/logout:"):
             ui.sign_out()
         ui.write_session_cookie()
+        ui.forget_return_address()
     ui.show_notice()
     ui.show_banner()
     current.run()

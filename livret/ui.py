@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.parse
 from pathlib import Path
 
 import streamlit as st
@@ -183,6 +184,38 @@ def sign_in_page() -> None:
         _local_sign_in(db)
 
 
+RETURN_COOKIE = "livret_retour"
+RETURN_USED_KEY = "return_address_used"
+# The identity provider sends the browser back to the root: the address asked for (a shared link to a
+# learner, say) is kept in a short-lived cookie until the first page after the sign-in opens it.
+_REMEMBER_RETURN = (
+    "<script>(function () { const page = location.pathname.split('/').pop();"
+    " if (!page || page === 'connexion' || page === 'ouverture') return;"
+    f" document.cookie = '{RETURN_COOKIE}=' + encodeURIComponent(page + location.search)"
+    " + '; Path=/; Max-Age=900; SameSite=Lax' + (location.protocol === 'https:' ? '; Secure' : ''); })();</script>"
+)
+
+
+def return_address(pages: list) -> tuple | None:
+    """(page, query parameters) the browser asked for before an OIDC sign-in, once per session, if it
+    is one of these pages."""
+    raw = st.context.cookies.get(RETURN_COOKIE)
+    if not raw or st.session_state.get(RETURN_USED_KEY):
+        return None
+    st.session_state[RETURN_USED_KEY] = True
+    path, _, query = urllib.parse.unquote(raw).partition("?")
+    page = next((p for p in pages if p.url_path == path), None)
+    if page is None:
+        return None
+    return page, dict(urllib.parse.parse_qsl(query))
+
+
+def forget_return_address() -> None:
+    if st.context.cookies.get(RETURN_COOKIE) and st.session_state.get(RETURN_USED_KEY):
+        st.html(f"<script>document.cookie = '{RETURN_COOKIE}=; Path=/; Max-Age=0';</script>",
+                unsafe_allow_javascript=True)
+
+
 def _oidc_sign_in() -> None:
     if st.user.is_logged_in:
         st.error(markdown_text(st.session_state.get(OIDC_REFUSAL_KEY) or "Ce compte n'a pas accès à Livret."))
@@ -190,6 +223,7 @@ def _oidc_sign_in() -> None:
             sign_out()
         return
     st.write("Connectez-vous avec le compte que l'établissement vous a donné.")
+    st.html(_REMEMBER_RETURN, unsafe_allow_javascript=True)
     if st.button("Se connecter avec le compte de l'établissement", type="primary", icon=":material/login:"):
         st.login(_oidc_provider())
 

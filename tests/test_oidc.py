@@ -9,10 +9,12 @@ import secrets
 import subprocess
 import sys
 import threading
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
+from livret.db import connect
 from livret.serving import ROOT, StreamlitServer, free_port
 
 from .conftest import wait_for_app
@@ -114,6 +116,30 @@ def test_oidc_round_trip_signs_in_by_email_and_out(oidc_app, page):
     page.goto(f"{oidc_app.url}/notation")
     wait_for_app(page)
     expect(page.get_by_role("button", name="Se connecter avec le compte de l'établissement")).to_be_visible()
+
+
+def test_oidc_sign_in_opens_the_shared_link_it_started_from(oidc_app, page):
+    db = connect(oidc_app.db_path)
+    class_name, learner = db.execute(
+        "SELECT c.name, l.last_name || ' ' || l.first_name FROM users u JOIN teacher_classes t ON t.user_id = u.id "
+        "JOIN classes c ON c.id = t.class_id JOIN learners l ON l.class_id = c.id WHERE u.email = ? "
+        "ORDER BY c.name DESC, l.last_name DESC LIMIT 1", [TEACHER_EMAIL]).fetchone()
+    db.close()
+    page.goto(f"{oidc_app.url}/tableau-de-bord?classe={quote(class_name)}&apprenant={quote(learner)}")
+    wait_for_app(page)
+    authorize_at_provider(page, predefined="marc")
+    expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Apprenant")).to_have_value(learner)
+    assert "/tableau-de-bord?" in page.url and quote(class_name) in page.url
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Accueil").click()
+    wait_for_app(page)
+    page.goto(f"{oidc_app.url}/")  # used once: the root now opens the role's first page
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Apprenant")).not_to_have_value(learner)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("button", name="End session").click()
+    wait_for_app(page)
 
 
 def test_oidc_unknown_email_is_refused(oidc_app, page):
