@@ -425,6 +425,7 @@ def save_grades(db: sqlite_utils.Database, user: User | None, weights: Mapping[i
             _audit(db, user, "create", "grade", cur.lastrowid, bilan.learner_id, None,
                    {"bilan_id": bilan.id, "grade": str(grade), "weights": stored})
             saved.append(SavedGrade(cur.lastrowid, bilan.id, bilan.learner_id, bilan.full_name, grade))
+            _delete_draft(db, user, bilan.id)
         bump_data_version(db)
     return saved
 
@@ -437,6 +438,71 @@ def stored_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingB
         return None
     by_code = json.loads(row[0])
     return {line.id: int(by_code.get(line.code, 0)) for line in bilan.lines}
+
+
+# ---------------------------------------------------------------- weightings in progress
+# A weighting being typed is kept per bilan and author until its grade is saved or the weighting is
+# reset, so a reload, a closed tab or another device loses nothing. Drafts touch no grade, bilan or
+# learner: neither the data version nor a learner's version is bumped for them.
+
+
+@dataclass(frozen=True)
+class DraftWeighting:
+    weights: dict[int, int]
+    updated_at: str
+
+    @property
+    def when(self) -> str:
+        return datetime.strptime(self.updated_at, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y à %H:%M")
+
+
+def save_draft_weights(db: sqlite_utils.Database, user: User | None, bilan_id: int,
+                       weights: Mapping[int, object]) -> DraftWeighting:
+    """Keep the user's weighting in progress for the bilan (one draft per bilan and author, replaced
+    at each change). The weighting must pass check_weights on the bilan as stored: a refused one
+    stores nothing."""
+    user = require_role(user, *STAFF_ROLES)
+    with transaction(db):
+        bilan = _bilan_by_id(db, int(bilan_id))
+        require_learner_staff(db, user, bilan.learner_id)
+        cleaned = check_weights(bilan, weights)
+        draft = DraftWeighting(cleaned, _now())
+        db.execute(
+            "INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(bilan_id, user_id) DO UPDATE SET weights = excluded.weights, updated_at = excluded.updated_at",
+            [bilan.id, user.id, json.dumps({str(cid): weight for cid, weight in cleaned.items()}), draft.updated_at],
+        )
+    return draft
+
+
+def draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> DraftWeighting | None:
+    """The user's weighting in progress for the bilan, None when there is none or when it no longer
+    fits the bilan (its positionings changed since, e.g. a weight now on a competency NE)."""
+    user = require_role(user, *STAFF_ROLES)
+    require_learner_staff(db, user, bilan.learner_id)
+    row = db.execute("SELECT weights, updated_at FROM grading_drafts WHERE bilan_id = ? AND user_id = ?",
+                     [bilan.id, user.id]).fetchone()
+    if row is None:
+        return None
+    known = {line.id for line in bilan.lines}
+    # A competency removed from the référentiel since carries no weight worth keeping.
+    stored = {int(cid): weight for cid, weight in json.loads(row[0]).items() if int(cid) in known}
+    try:
+        return DraftWeighting(check_weights(bilan, stored), row[1])
+    except ValidationError:
+        return None
+
+
+def discard_draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> None:
+    """« Remise à zéro »: forget the user's weighting in progress for the bilan."""
+    user = require_role(user, *STAFF_ROLES)
+    require_learner_staff(db, user, bilan.learner_id)
+    with transaction(db):
+        _delete_draft(db, user, bilan.id)
+
+
+def _delete_draft(db: sqlite_utils.Database, user: User, bilan_id: int) -> None:
+    db.execute("DELETE FROM grading_drafts WHERE bilan_id = ? AND user_id = ?", [bilan_id, user.id])
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,9 @@ class Column:
     label: str  # French name shown in messages
     aliases: frozenset[str]
     required: bool = True
+    # Required fields this one column can hold together (« Élève » for « Nom » and « Prénom »); used only
+    # when the file lacks some of them, otherwise reported as ignored.
+    stands_for: tuple[str, ...] = ()
 
 
 @dataclass
@@ -368,27 +371,36 @@ def read_table(data: bytes, name: str, spec: dict[str, Column]) -> Table:
         raise _reject_file(name, "le fichier est vide")
     by_key = {alias: fname for fname, column in spec.items() for alias in column.aliases}
     required = {f for f, c in spec.items() if c.required}
+
+    def covered(mapped: set) -> set:
+        return mapped | {f for stand_in in mapped for f in spec[stand_in].stands_for}
+
     for index, (line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         mapped = {by_key.get(_key(c)) for c in cells} - {None}
-        if required <= mapped:
+        if required <= covered(mapped):
             header_index, header_line, header = index, line, cells
             break
     else:
         line, cells = rows[0]
-        mapped = {by_key.get(_key(c)) for c in cells}
-        missing = [spec[f].label for f in spec if f in required and f not in mapped]
+        mapped = {by_key.get(_key(c)) for c in cells} - {None}
+        missing = [f for f in spec if f in required and f not in covered(mapped)]
         found = ", ".join(f"« {c.strip()} »" for c in cells if c.strip())
-        raise FileRejected([
-            FileProblem(name, line, label, f"colonne obligatoire absente (colonnes trouvées : {found})")
-            for label in missing
-        ])
+        problems = []
+        for fname in missing:
+            reason = f"colonne obligatoire absente (colonnes trouvées : {found})"
+            stand_in = next((c for c in spec.values() if fname in c.stands_for), None)
+            if stand_in:
+                replaced = " et ".join(f"« {spec[f].label} »" for f in stand_in.stands_for)
+                reason += f" ; une colonne « {stand_in.label} » peut remplacer {replaced}"
+            problems.append(FileProblem(name, line, spec[fname].label, reason))
+        raise FileRejected(problems)
     columns: dict[str, int] = {}
     problems, ignored = [], []
     for index, title in enumerate(header):
         fname = by_key.get(_key(title))
         if fname is None:
             if title.strip():
-                ignored.append(title.strip())
+                ignored.append(index)
         elif fname in columns:
             problems.append(FileProblem(name, header_line, title.strip(),
                                         f"deux colonnes correspondent à « {spec[fname].label} » "
@@ -397,11 +409,17 @@ def read_table(data: bytes, name: str, spec: dict[str, Column]) -> Table:
             columns[fname] = index
     if problems:
         raise FileRejected(problems)
+    for stand_in in [f for f in columns if spec[f].stands_for]:
+        parts = spec[stand_in].stands_for
+        # The separate columns win when all are there; otherwise the combined one holds the whole name.
+        unused = [stand_in] if all(f in columns for f in parts) else [f for f in parts if f in columns]
+        for fname in unused:
+            ignored.append(columns.pop(fname))
     data_rows = rows[header_index + 1:]
     if not data_rows:
         raise _reject_file(name, "le fichier ne contient que la ligne d'en-tête, aucune donnée", header_line)
     if ignored:
-        notes.append("Colonnes ignorées : " + ", ".join(f"« {c} »" for c in ignored) + ".")
+        notes.append("Colonnes ignorées : " + ", ".join(f"« {header[i].strip()} »" for i in sorted(ignored)) + ".")
     return Table(name, header, columns, data_rows, notes)
 
 
@@ -486,17 +504,49 @@ LEARNER_COLUMNS = {
     "birth_date": Column("Date de naissance", frozenset({"datedenaissance", "datenaissance", "naissance", "nele",
                                                          "neele", "nee", "ne", "datenaiss", "datedenaiss"}),
                          required=False),
+    "full_name": Column("Élève (NOM Prénom)", frozenset({"eleve", "nometprenom", "nomprenom", "nometprenoms",
+                                                         "nomprenoms", "nomsetprenoms", "nomsprenoms"}),
+                        required=False, stands_for=("last_name", "first_name")),
 }
+
+_NAME_APOSTROPHES = "'’"
+
+
+def _is_capital_word(word: str) -> bool:
+    """« DUPONT », « LE », « N'DIAYE », « ÉGRÈVE-MARTIN »: letters all capitals, hyphens and apostrophes."""
+    return (any(c.isalpha() for c in word)
+            and all((c.isalpha() and c.isupper()) or c == "-" or c in _NAME_APOSTROPHES for c in word))
+
+
+def split_full_name(text: str) -> tuple[str, str]:
+    """(last name, first name) of « NOM Prénom » as school software writes it: the leading words in
+    capitals are the last name (« DA SILVA SANTOS Léa Marie »). Raises ValueError with the French reason."""
+    words = text.split()
+    count = next((i for i, word in enumerate(words) if not _is_capital_word(word)), len(words))
+    if count == 0:
+        raise ValueError(f"« {text} » ne commence pas par un nom en majuscules (attendu « NOM Prénom », "
+                         "ex. « DUPONT Jean »)")
+    if count == len(words):
+        if count == 1:
+            raise ValueError(f"prénom absent après le nom « {text} » (attendu « NOM Prénom », ex. « DUPONT Jean »)")
+        raise ValueError(f"« {text} » est tout en majuscules : le nom ne se distingue pas du prénom (attendu "
+                         "« NOM Prénom », ex. « DUPONT Jean »)")
+    return " ".join(words[:count]), " ".join(words[count:])
 
 
 def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str) -> ImportPlan:
     plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
     classes = {_name_key(name): (cid, name) for cid, name in db.execute("SELECT id, name FROM classes")}
+    class_names = {cid: name for cid, name in classes.values()}
     learners: dict[int, dict[str, tuple]] = {}
     loose: dict[int, dict[str, list[tuple]]] = {}
+    school_exact: dict[str, list[tuple]] = {}
+    school_loose: dict[str, list[tuple]] = {}
     for row in db.execute("SELECT id, class_id, last_name, first_name, email, birth_date FROM learners"):
         learners.setdefault(row[1], {})[_name_key(f"{row[2]} {row[3]}")] = row
         loose.setdefault(row[1], {}).setdefault(_loose_key(f"{row[2]}{row[3]}"), []).append(row)
+        school_exact.setdefault(_name_key(f"{row[2]} {row[3]}"), []).append(row)
+        school_loose.setdefault(_loose_key(f"{row[2]}{row[3]}"), []).append(row)
     users_by_email = {email.casefold(): (uid, learner_id, name + (f" ({klass})" if klass else ""))
                       for uid, email, learner_id, name, klass in db.execute(
                           "SELECT u.id, u.email, u.learner_id, u.name, c.name FROM users u "
@@ -504,22 +554,76 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
     account_of = {learner_id: (uid, email) for uid, email, learner_id, _ in
                   db.execute("SELECT id, email, learner_id, name FROM users WHERE learner_id IS NOT NULL")}
 
+    combined = "full_name" in table.columns
+    name_fields = ("full_name",) if combined else ("last_name", "first_name")
+    labels = {f: c.label for f, c in LEARNER_COLUMNS.items()}
+    if combined:
+        # A rejection points at the column the user has in the file, under its own title.
+        combined_title = table.header[table.columns["full_name"]].strip()
+        labels.update(full_name=combined_title, last_name=combined_title, first_name=combined_title)
+
+    def line_values(cells: list[str]) -> tuple[dict[str, str], str]:
+        """The cleaned cells by field, the combined name split; and why it could not be split."""
+        value = {f: _clean(table.cell(cells, f)) for f in LEARNER_COLUMNS}
+        if combined and value["full_name"]:
+            try:
+                value["last_name"], value["first_name"] = split_full_name(value["full_name"])
+            except ValueError as error:
+                return value, str(error)
+        return value, ""
+
+    def in_class(class_id: int, last: str, first: str) -> tuple | None:
+        existing = learners.get(class_id, {}).get(_name_key(f"{last} {first}"))
+        if existing is None:
+            candidates = loose.get(class_id, {}).get(_loose_key(last + first), [])
+            existing = candidates[0] if len(candidates) == 1 else None
+        return existing
+
+    # A learner named in its own class by some line stays there: no other line may take it to another class.
+    kept_in_class: set[int] = set()
+    for _line, cells in table.rows:
+        value, _unsplittable = line_values(cells)
+        klass = classes.get(_name_key(value["class_name"]))
+        if klass and value["last_name"] and value["first_name"]:
+            existing = in_class(klass[0], value["last_name"], value["first_name"])
+            if existing:
+                kept_in_class.add(existing[0])
+
+    def in_other_classes(class_id: int | None, last: str, first: str, email: str, birth: str | None) -> list[tuple]:
+        """The learners of other classes this line may name, narrowed as far as the line allows."""
+        def elsewhere(rows):
+            return [r for r in rows if r[1] != class_id and r[0] not in kept_in_class]
+        candidates = (elsewhere(school_exact.get(_name_key(f"{last} {first}"), []))
+                      or elsewhere(school_loose.get(_loose_key(last + first), [])))
+        if birth:
+            # Another recorded date of birth is another person of the same name, not a class change.
+            candidates = [r for r in candidates if r[5] in (None, birth)]
+        if len(candidates) > 1 and email:
+            candidates = [r for r in candidates if (r[4] or "").casefold() == email.casefold()] or candidates
+        if len(candidates) > 1 and birth:
+            candidates = [r for r in candidates if r[5] == birth] or candidates
+        return candidates
+
     new_classes: dict[str, str] = {}
     seen_learners: dict[tuple[str, str], int] = {}
     seen_emails: dict[str, int] = {}
-    ops = plan.ops = {"classes": [], "learners": [], "updates": [], "accounts": [], "account_updates": []}
+    moved_by: dict[int, int] = {}  # learner id → the line that takes it to another class
+    ops = plan.ops = {"classes": [], "learners": [], "updates": [], "moves": [], "accounts": [],
+                      "account_updates": []}
     plan.ops["diploma"], plan.ops["school_year"] = diploma, school_year
 
     for line, cells in table.rows:
-        value = {f: _clean(table.cell(cells, f)) for f in LEARNER_COLUMNS}
+        value, split_problem = line_values(cells)
         problems = []
 
         def reject(fname: str, reason: str, _line=line, _cells=cells, _problems=problems) -> None:
-            _problems.append(Rejection(table.name, _line, LEARNER_COLUMNS[fname].label, reason, table.content(_cells)))
+            _problems.append(Rejection(table.name, _line, labels[fname], reason, table.content(_cells)))
 
-        for fname in ("last_name", "first_name", "class_name"):
+        for fname in (*name_fields, "class_name"):
             if not value[fname]:
                 reject(fname, "valeur obligatoire manquante")
+        if split_problem:
+            reject("full_name", split_problem)
         email = value["email"]
         if email and not _EMAIL.match(email):
             reject("email", f"adresse e-mail « {email} » invalide")
@@ -544,17 +648,26 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
         class_id = None
         if class_key in classes:
             class_id, class_name = classes[class_key]
-            existing = learners.get(class_id, {}).get(identity[1])
-            if existing is None:
-                candidates = loose.get(class_id, {}).get(_loose_key(value["last_name"] + value["first_name"]), [])
-                existing = candidates[0] if len(candidates) == 1 else None
+            existing = in_class(class_id, value["last_name"], value["first_name"])
         else:
-            class_name = new_classes.get(class_key)
-            if class_name is None:
-                class_name = new_classes[class_key] = value["class_name"]
-                ops["classes"].append((class_key, class_name))
-                plan.changes.append(Change(line, "class", ADDED, class_name,
-                                           f"diplôme {diploma}, année {school_year}"))
+            class_name = new_classes.get(class_key) or value["class_name"]
+        former_class = None
+        if existing is None:
+            candidates = in_other_classes(class_id, value["last_name"], value["first_name"], email, birth)
+            if len(candidates) > 1:
+                where = ", ".join(sorted(class_names[r[1]] for r in candidates))
+                hint = "" if email and birth else " ; ajoutez sa date de naissance ou son e-mail pour le désigner"
+                reject("last_name", f"identité ambiguë : {len(candidates)} apprenants « {full_name} » dans "
+                                    f"d'autres classes ({where}), impossible de savoir lequel change de classe{hint}")
+            elif candidates and candidates[0][0] in moved_by:
+                reject("last_name", f"« {full_name} » de {class_names[candidates[0][1]]} change déjà de classe "
+                                    f"ligne {moved_by[candidates[0][0]]}")
+            elif candidates:
+                existing = candidates[0]
+                former_class = class_names[existing[1]]
+        if problems:
+            plan.rejected.extend(problems)
+            continue
         label = f"{class_name} — {full_name}"
 
         # An e-mail already used by an account that is not this learner's would make the sign-in ambiguous.
@@ -567,6 +680,10 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
         seen_learners[identity] = line
         if email:
             seen_emails[email.casefold()] = line
+        if class_id is None and class_key not in new_classes:
+            new_classes[class_key] = class_name
+            ops["classes"].append((class_key, class_name))
+            plan.changes.append(Change(line, "class", ADDED, class_name, f"diplôme {diploma}, année {school_year}"))
 
         if existing is None:
             ops["learners"].append((class_key, class_id, value["last_name"], value["first_name"], email or None,
@@ -580,6 +697,10 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
 
         learner_id, _, last, first, old_email, old_birth = existing
         diffs = []
+        if former_class is not None:
+            moved_by[learner_id] = line
+            ops["moves"].append((learner_id, class_key, class_id))
+            diffs.append(f"changement de classe : {former_class} → {class_name}")
         new_email = old_email
         if email and email != old_email:
             new_email = email
@@ -590,7 +711,8 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
             diffs.append(f"date de naissance : {french_date(old_birth) or '(vide)'} → {french_date(birth)}")
         label = f"{class_name} — {last} {first}"
         if diffs:
-            ops["updates"].append((learner_id, new_email, new_birth))
+            if (new_email, new_birth) != (old_email, old_birth):
+                ops["updates"].append((learner_id, new_email, new_birth))
             plan.changes.append(Change(line, "learner", UPDATED, label, " ; ".join(diffs)))
         else:
             plan.changes.append(Change(line, "learner", UNCHANGED, label))
@@ -617,6 +739,9 @@ def _write_learners(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> 
         cur = db.execute("INSERT INTO learners(class_id, last_name, first_name, email, birth_date) "
                          "VALUES (?, ?, ?, ?, ?)", [class_id or class_ids[class_key], last, first, email, birth])
         learner_ids.append(cur.lastrowid)
+    # Only the class changes: results stay the learner's, on the evaluations of the former class.
+    db.conn.executemany("UPDATE learners SET class_id = ? WHERE id = ?",
+                        [(class_id or class_ids[class_key], lid) for lid, class_key, class_id in ops["moves"]])
     db.conn.executemany("UPDATE learners SET email = ?, birth_date = ? WHERE id = ?",
                         [(email, birth, lid) for lid, email, birth in ops["updates"]])
     for kind, ref, name, email in ops["accounts"]:

@@ -300,6 +300,26 @@ def m004_referentiel_version_triggers(db: sqlite_utils.Database) -> None:
     _run_statements(db, REFERENTIEL_VERSION_TRIGGERS)
 
 
+GRADING_DRAFTS = """
+CREATE TABLE grading_drafts (
+    id INTEGER PRIMARY KEY,
+    bilan_id INTEGER NOT NULL REFERENCES bilans(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    weights TEXT NOT NULL CHECK (json_valid(weights) AND json_type(weights) = 'object'),
+    updated_at TEXT NOT NULL,
+    UNIQUE (bilan_id, user_id)
+);
+CREATE INDEX grading_drafts_by_user ON grading_drafts(user_id);
+"""
+
+
+@migrations()
+def m005_grading_drafts(db: sqlite_utils.Database) -> None:
+    # A weighting typed on « Notation » but not saved yet outlives a reload, a closed tab or a change
+    # of device: one draft per bilan and author, until the grade is saved or the weighting reset.
+    _run_statements(db, GRADING_DRAFTS)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

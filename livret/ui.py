@@ -200,7 +200,7 @@ def return_address(pages: list) -> tuple | None:
     """(page, query parameters) the browser asked for before an OIDC sign-in, once per session, if it
     is one of these pages."""
     raw = st.context.cookies.get(RETURN_COOKIE)
-    if not raw or st.session_state.get(RETURN_USED_KEY):
+    if not isinstance(raw, str) or not raw or st.session_state.get(RETURN_USED_KEY):
         return None
     st.session_state[RETURN_USED_KEY] = True
     path, _, query = urllib.parse.unquote(raw).partition("?")
@@ -211,7 +211,7 @@ def return_address(pages: list) -> tuple | None:
 
 
 def forget_return_address() -> None:
-    if st.context.cookies.get(RETURN_COOKIE) and st.session_state.get(RETURN_USED_KEY):
+    if isinstance(st.context.cookies.get(RETURN_COOKIE), str) and st.session_state.get(RETURN_USED_KEY):
         st.html(f"<script>document.cookie = '{RETURN_COOKIE}=; Path=/; Max-Age=0';</script>",
                 unsafe_allow_javascript=True)
 

@@ -188,3 +188,27 @@ def test_model_weighting_duplicated_to_two_learners_saved_and_exported(page, sch
         expected = grading.format_grade(grading.exact_grade(learner, model), "0.1")
         assert row[0] == "1MELEC" and row[3] == "27/03/2026" and row[4] == expected
         assert row[5] == grading.weights_text(learner, model)
+
+
+def test_a_typed_weight_is_back_after_a_reload(page, school):
+    db, teacher = school["db"], school["teacher"]
+    open_notation(page, school)
+    page.get_by_role("button", name="← Précédent").click()  # wraps to the class's last learner
+    wait_for_app(page)
+    bilan = grading.latest_validated_bilan(db, teacher, school["learners"][-1])
+    heading = page.get_by_role("heading", name=f"Notation du bilan du 27/03/2026 — {bilan.full_name}")
+    expect(heading).to_be_visible()
+    expect(remainder(page, 100)).to_be_visible()
+    type_weight(page, 0, "25")
+    expect(remainder(page, 75)).to_be_visible()
+
+    page.reload()
+    wait_for_app(page)
+    page.get_by_role("button", name="Noter le dernier bilan des apprenants").click()
+    wait_for_app(page)
+    expect(heading).to_be_visible()  # the learner is in the URL, the weighting in the database
+    expect(remainder(page, 75)).to_be_visible()
+    expect(weight_cell(page, 0)).to_have_text("25")
+    expect(page.get_by_text(re.compile(r"Pondération en cours retrouvée \(non enregistrée, modifiée le "
+                                       r"\d\d/\d\d/\d{4} à \d\d:\d\d\)"))).to_be_visible()
+    assert db.execute("SELECT count(*) FROM grades WHERE bilan_id = ?", [bilan.id]).fetchone()[0] == 0

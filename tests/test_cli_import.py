@@ -48,6 +48,34 @@ def test_set_up_a_school_from_the_command_line(school_db, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "Importé : 30 apprenants inchangés."
 
 
+def test_pronote_eleve_column_and_learners_who_changed_class(school_db, capsys):
+    assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_utf8_bom.csv")]) == 0
+    assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_pronote_eleve.csv")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Importé : 1 classe ajoutée, 6 apprenants ajoutés, 3 comptes apprenants ajoutés.")
+    assert count(school_db, "SELECT count(*) FROM learners WHERE last_name = 'DA SILVA SANTOS' "
+                            "AND first_name = 'Léa Marie'") == 1
+
+    passage = str(DATA / "eleves_passage_1ere.csv")
+    assert main(["--db", str(school_db), "import", "learners", passage]) == 0
+    assert capsys.readouterr().out == "Importé : 1 classe ajoutée, 3 apprenants mis à jour, 1 apprenant inchangé.\n"
+    assert count(school_db, "SELECT count(*) FROM learners l JOIN classes c ON c.id = l.class_id "
+                            "WHERE c.name = '1MEL1' AND l.last_name IN ('MARTIN', 'BERNARD')") == 2
+    assert count(school_db, "SELECT count(*) FROM learners") == 36
+    assert main(["--db", str(school_db), "import", "learners", passage]) == 0
+    assert capsys.readouterr().out == "Importé : 4 apprenants inchangés.\n"
+
+
+def test_an_unsplittable_eleve_is_refused_from_the_command_line(school_db, tmp_path, capsys):
+    listing = tmp_path / "pronote.csv"
+    listing.write_text("Élève;Classe\r\nDUPONT Jean;2MEL1\r\nDupont Marie;2MEL1\r\n", encoding="utf-8")
+    assert main(["--db", str(school_db), "import", "learners", str(listing)]) == 1
+    assert capsys.readouterr().err.splitlines()[1] == (
+        "  pronote.csv, ligne 3, colonne « Élève » : « Dupont Marie » ne commence pas par un nom en majuscules "
+        "(attendu « NOM Prénom », ex. « DUPONT Jean »)")
+    assert count(school_db, "SELECT count(*) FROM learners") == 0
+
+
 def test_refused_import_exits_non_zero_and_lists_the_lines(school_db, capsys):
     code = main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_erreurs.csv")])
     assert code == 1

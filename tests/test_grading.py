@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import json
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 
 from livret import grading
+from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.grading import CompetencyLine, GradingBilan
 
@@ -398,3 +400,134 @@ def test_weights_frame_shows_each_weight_beside_its_positioning():
     assert (row["Compétence"], row["Positionnement"], row["Objectifs"], row["Valeur"], row["Pondération (%)"]) == (
         "C1 - Titre C1", "++", "terminaux", "1", 40.0)
     assert frame.loc[2, "Positionnement"] == "NE" and frame.loc[2, "Pondération (%)"] == 0
+
+
+# ---------------------------------------------------------------- weightings in progress (drafts)
+
+
+def drafts_count(db) -> int:
+    return db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0]
+
+
+def test_a_draft_weighting_is_kept_replaced_read_back_and_discarded(demo_db, roles):
+    teacher, ddfpt = roles["teacher"], roles["ddfpt"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learner_id)
+    assert grading.draft_weights(demo_db, teacher, bilan) is None
+    first = {bilan.lines[0].id: 40, bilan.lines[2].id: 30}
+    saved = grading.save_draft_weights(demo_db, teacher, bilan.id, first)
+    assert saved.weights == {**grading.zero_weights(bilan), **first}
+    found = grading.draft_weights(demo_db, teacher, bilan)
+    assert found.weights == saved.weights and found.updated_at == saved.updated_at
+    assert found.when == datetime.strptime(saved.updated_at, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y à %H:%M")
+    # Upsert: the same author's next change replaces the draft; another author's draft is their own.
+    second = {bilan.lines[0].id: np.float64(60)}  # as the grid gives it back
+    grading.save_draft_weights(demo_db, teacher, bilan.id, second)
+    grading.save_draft_weights(demo_db, ddfpt, bilan.id, {bilan.lines[1].id: 10})
+    assert drafts_count(demo_db) == 2
+    assert grading.draft_weights(demo_db, teacher, bilan).weights == {**grading.zero_weights(bilan),
+                                                                       bilan.lines[0].id: 60}
+    assert grading.draft_weights(demo_db, ddfpt, bilan).weights[bilan.lines[1].id] == 10
+    grading.discard_draft_weights(demo_db, teacher, bilan)
+    assert grading.draft_weights(demo_db, teacher, bilan) is None
+    assert grading.draft_weights(demo_db, ddfpt, bilan) is not None
+    # A draft touches neither the grades nor the audit trail.
+    assert demo_db.execute("SELECT count(*) FROM grades").fetchone()[0] == 0
+    assert demo_db.execute("SELECT count(*) FROM audit_log WHERE entity = 'grade'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("by_code, message", [
+    ({"C1": 60, "C3": 50}, "ne peut pas dépasser 100 %"),
+    ({"C1": -5}, "ne peut pas être négative"),
+    ({"C1": 12.5}, "doit être un nombre entier"),
+])
+def test_a_refused_weighting_is_never_stored_as_a_draft(demo_db, roles, by_code, message):
+    teacher = roles["teacher"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learner_id)
+    grading.save_draft_weights(demo_db, teacher, bilan.id, {bilan.lines[0].id: 20})
+    with pytest.raises(ValidationError, match=message):
+        grading.save_draft_weights(demo_db, teacher, bilan.id, ids(bilan, by_code))
+    assert grading.draft_weights(demo_db, teacher, bilan).weights[bilan.lines[0].id] == 20  # left as it was
+    assert drafts_count(demo_db) == 1
+
+
+def test_a_weight_on_a_competency_not_evaluated_is_never_stored_as_a_draft(demo_db, roles):
+    teacher = roles["teacher"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    set_not_evaluated(demo_db, learner_id, ["C1"])
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learner_id)
+    with pytest.raises(ValidationError, match="C1 n'est pas évaluée"):
+        grading.save_draft_weights(demo_db, teacher, bilan.id, ids(bilan, {"C1": 10}))
+    with pytest.raises(NotFound):
+        grading.save_draft_weights(demo_db, teacher, 10**9, {})
+    assert drafts_count(demo_db) == 0
+
+
+def test_a_draft_that_no_longer_fits_its_bilan_is_not_offered(demo_db, roles):
+    teacher = roles["teacher"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learner_id)
+    grading.save_draft_weights(demo_db, teacher, bilan.id, ids(bilan, {"C1": 50}))
+    set_not_evaluated(demo_db, learner_id, ["C1"])  # e.g. the DDFPT corrected the bilan since
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learner_id)
+    assert grading.draft_weights(demo_db, teacher, bilan) is None
+
+
+def test_draft_permissions_refuse_and_write_nothing(demo_db, roles):
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan = grading.latest_validated_bilan(demo_db, roles["teacher"], learner_id)
+    weights = ids(bilan, {"C1": 40})
+    grading.save_draft_weights(demo_db, roles["teacher"], bilan.id, weights)
+    before = demo_db.execute("SELECT bilan_id, user_id, weights, updated_at FROM grading_drafts").fetchall()
+    for user in (roles["other_teacher"], roles["learner"], roles["admin"], None):
+        with pytest.raises(PermissionDenied):
+            grading.save_draft_weights(demo_db, user, bilan.id, weights)
+        with pytest.raises(PermissionDenied):
+            grading.draft_weights(demo_db, user, bilan)
+        with pytest.raises(PermissionDenied):
+            grading.discard_draft_weights(demo_db, user, bilan)
+    assert demo_db.execute("SELECT bilan_id, user_id, weights, updated_at FROM grading_drafts").fetchall() == before
+
+
+def test_saving_grades_clears_the_drafts_of_the_bilans_graded(demo_db, roles):
+    teacher, ddfpt = roles["teacher"], roles["ddfpt"]
+    learners = class_learner_ids(demo_db, roles["class_id"])
+    bilan, model = grade_with_model(demo_db, teacher, learners[0])
+    other = grading.same_profile_bilans(demo_db, teacher, bilan)[0]
+    untouched = grading.latest_validated_bilan(
+        demo_db, teacher, next(i for i in learners if i not in (bilan.learner_id, other.learner_id)))
+    for target in (bilan, other, untouched):
+        grading.save_draft_weights(demo_db, teacher, target.id, ids(target, {"C1": 30}))
+    grading.save_draft_weights(demo_db, ddfpt, bilan.id, ids(bilan, {"C1": 70}))
+    grading.save_grades(demo_db, teacher, model, [bilan.id, other.id])
+    assert grading.draft_weights(demo_db, teacher, bilan) is None
+    assert grading.draft_weights(demo_db, teacher, other) is None
+    assert grading.draft_weights(demo_db, teacher, untouched) is not None
+    # Another author's weighting in progress is theirs to save or reset.
+    assert grading.draft_weights(demo_db, ddfpt, bilan).weights[bilan.lines[0].id] == 70
+
+
+def test_a_refused_save_keeps_the_drafts(demo_db, roles):
+    teacher = roles["teacher"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan, model = grade_with_model(demo_db, teacher, learner_id)
+    grading.save_draft_weights(demo_db, teacher, bilan.id, ids(bilan, {"C1": 30}))
+    partial = {**model, bilan.lines[0].id: model[bilan.lines[0].id] - 1}
+    with pytest.raises(ValidationError, match="reste à répartir"):
+        grading.save_grades(demo_db, teacher, partial, [bilan.id])
+    assert grading.draft_weights(demo_db, teacher, bilan) is not None
+
+
+def test_drafts_go_with_their_bilan_and_their_author(demo_db, roles):
+    teacher, ddfpt = roles["teacher"], roles["ddfpt"]
+    learner_id = class_learner_ids(demo_db, roles["class_id"])[0]
+    bilan = grading.latest_validated_bilan(demo_db, teacher, learner_id)
+    grading.save_draft_weights(demo_db, teacher, bilan.id, ids(bilan, {"C1": 30}))
+    grading.save_draft_weights(demo_db, ddfpt, bilan.id, ids(bilan, {"C1": 40}))
+    with transaction(demo_db):
+        demo_db.execute("DELETE FROM users WHERE id = ?", [ddfpt.id])
+    assert demo_db.execute("SELECT user_id FROM grading_drafts").fetchall() == [(teacher.id,)]
+    with transaction(demo_db):
+        demo_db.execute("DELETE FROM bilans WHERE id = ?", [bilan.id])
+    assert drafts_count(demo_db) == 0

@@ -197,7 +197,8 @@ def test_an_email_of_another_account_is_refused(school):
      ["eleves_entete_seule.csv, ligne 1 : le fichier ne contient que la ligne d'en-tête, aucune donnée"]),
     ("eleves_colonne_manquante.csv",
      ["eleves_colonne_manquante.csv, ligne 1, colonne « Prénom » : colonne obligatoire absente "
-      "(colonnes trouvées : « Nom », « Classe », « Mail »)"]),
+      "(colonnes trouvées : « Nom », « Classe », « Mail ») ; une colonne « Élève (NOM Prénom) » peut remplacer "
+      "« Nom » et « Prénom »"]),
     ("eleves_utf16_sans_bom.csv",
      ["eleves_utf16_sans_bom.csv : encodage non reconnu (octets nuls : UTF-16 sans marque ou fichier binaire) ; "
       "enregistrez le fichier en CSV UTF-8 ou Windows-1252"]),
@@ -259,6 +260,211 @@ def test_rejection_report_is_a_french_csv_with_formulas_disarmed(empty_db):
     formula_line = next(r for r in rows if r[1] == "7")
     assert formula_line[4] == "'=HYPERLINK(\"http://evil.example/x\",\"x\") ; Hacker ;  ;  ; "
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+# ---------------------------------------------------------------- « Élève » column, class changes
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("DUPONT Jean", ("DUPONT", "Jean")),
+    ("LE GALL Anne-Marie", ("LE GALL", "Anne-Marie")),
+    ("DA SILVA SANTOS Léa Marie", ("DA SILVA SANTOS", "Léa Marie")),
+    ("N'DIAYE Aminata", ("N'DIAYE", "Aminata")),
+    ("D’ALMEIDA Inès", ("D’ALMEIDA", "Inès")),
+    ("ÉGRÈVE-MARCHAND Zoé Élise", ("ÉGRÈVE-MARCHAND", "Zoé Élise")),
+    ("  MÜLLER   Éva  ", ("MÜLLER", "Éva")),
+])
+def test_split_of_a_combined_name(text, expected):
+    assert importers.split_full_name(text) == expected
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("Dupont Jean", "« Dupont Jean » ne commence pas par un nom en majuscules"),
+    ("jean DUPONT", "« jean DUPONT » ne commence pas par un nom en majuscules"),
+    ("DUPONT", "prénom absent après le nom « DUPONT »"),
+    ("DUPONT JEAN", "« DUPONT JEAN » est tout en majuscules"),
+    ("DUPONT2 Jean", "ne commence pas par un nom en majuscules"),
+])
+def test_a_combined_name_that_cannot_be_split(text, reason):
+    with pytest.raises(ValueError) as refused:
+        importers.split_full_name(text)
+    assert reason in str(refused.value)
+
+
+def test_pronote_list_with_one_eleve_column(empty_db):
+    name = "eleves_pronote_eleve.csv"
+    plan = importers.preview_learners(empty_db, OPERATOR, read(name), name, school_year="2026-2027")
+    assert plan.summary() == "1 classe ajoutée, 6 apprenants ajoutés, 3 comptes apprenants ajoutés."
+    assert not plan.notes and not plan.rejected
+    importers.import_learners(empty_db, OPERATOR, read(name), name, school_year="2026-2027")
+    assert set(learners_of(empty_db, "2MEL2")) == {
+        ("D’ALMEIDA", "Inès", None, "2010-04-07"),
+        ("DA SILVA SANTOS", "Léa Marie", None, "2009-09-22"),
+        ("DUPONT", "Jean", "jean.dupont@eleve.lycee-volta.fr", "2010-02-14"),
+        ("LE GALL", "Anne-Marie", "anne-marie.le-gall@eleve.lycee-volta.fr", "2010-06-03"),
+        ("N'DIAYE", "Aminata", "aminata.ndiaye@eleve.lycee-volta.fr", "2010-12-11"),
+        ("ÉGRÈVE-MARCHAND", "Zoé Élise", None, "2010-01-19"),
+    }
+    assert empty_db.execute("SELECT name FROM users WHERE email = 'anne-marie.le-gall@eleve.lycee-volta.fr'"
+                            ).fetchone() == ("LE GALL Anne-Marie",)
+    before = snapshot(empty_db)
+    again = importers.import_learners(empty_db, OPERATOR, read(name), name)
+    assert again.summary() == "6 apprenants inchangés."
+    assert snapshot(empty_db) == before
+
+
+@pytest.mark.parametrize("header", ["Eleve", "Nom et prénom", "Nom Prénom", "NOM PRENOM"])
+def test_other_titles_of_the_combined_column(empty_db, header):
+    text = f"{header};Classe\r\nLE GALL Anne-Marie;2MEL1\r\n"
+    importers.import_learners(empty_db, OPERATOR, text.encode(), "liste.csv")
+    assert learners_of(empty_db, "2MEL1") == [("LE GALL", "Anne-Marie", None, None)]
+
+
+def test_an_unsplittable_name_is_a_rejected_line_and_nothing_is_written(school):
+    text = ("Élève;Classe\r\nDUPONT Jean;2MEL2\r\nDupont Marie;2MEL2\r\nMOREAU;2MEL2\r\n;2MEL2\r\n"
+            "LE GALL Anne-Marie;2MEL2\r\n")
+    before = snapshot(school)
+    with pytest.raises(FileRejected) as refused:
+        importers.import_learners(school, OPERATOR, text.encode(), "pronote.csv")
+    assert messages(refused.value.problems) == [
+        "pronote.csv, ligne 3, colonne « Élève » : « Dupont Marie » ne commence pas par un nom en majuscules "
+        "(attendu « NOM Prénom », ex. « DUPONT Jean »)",
+        "pronote.csv, ligne 4, colonne « Élève » : prénom absent après le nom « MOREAU » "
+        "(attendu « NOM Prénom », ex. « DUPONT Jean »)",
+        "pronote.csv, ligne 5, colonne « Élève » : valeur obligatoire manquante",
+    ]
+    assert refused.value.problems[0].content == "Dupont Marie ; 2MEL2"
+    assert snapshot(school) == before
+    plan = importers.import_learners(school, OPERATOR, text.encode(), "pronote.csv", partial=True)
+    assert plan.summary() == "1 classe ajoutée, 2 apprenants ajoutés ; 3 lignes rejetées."
+    assert [r[:2] for r in learners_of(school, "2MEL2")] == [("DUPONT", "Jean"), ("LE GALL", "Anne-Marie")]
+
+
+def test_separate_name_columns_win_over_a_combined_one(empty_db):
+    text = "Nom;Prénom;Élève;Classe\r\nLE GALL;Anne-Marie;Le Gall Anne-Marie;2MEL1\r\n"
+    plan = importers.import_learners(empty_db, OPERATOR, text.encode(), "liste.csv")
+    assert plan.notes == ["Colonnes ignorées : « Élève »."]
+    assert learners_of(empty_db, "2MEL1") == [("LE GALL", "Anne-Marie", None, None)]
+    # With only one of the separate columns, the combined column holds the whole name.
+    text = "Nom;Élève;Classe\r\nX;DA SILVA Léa;2MEL1\r\n"
+    plan = importers.import_learners(empty_db, OPERATOR, text.encode(), "liste.csv")
+    assert plan.notes == ["Colonnes ignorées : « Nom »."]
+    assert ("DA SILVA", "Léa", None, None) in learners_of(empty_db, "2MEL1")
+
+
+def test_a_missing_name_column_mentions_the_combined_one(empty_db):
+    with pytest.raises(FileRejected) as refused:
+        importers.preview_learners(empty_db, OPERATOR, b"Nom;Classe\r\nDUPONT;2MEL1\r\n", "x.csv")
+    assert messages(refused.value.problems) == [
+        "x.csv, ligne 1, colonne « Prénom » : colonne obligatoire absente (colonnes trouvées : « Nom », « Classe ») ; "
+        "une colonne « Élève (NOM Prénom) » peut remplacer « Nom » et « Prénom »"]
+
+
+def learner_row(db, last_name):
+    return db.execute("SELECT l.id, c.name, l.version FROM learners l JOIN classes c ON c.id = l.class_id "
+                      "WHERE l.last_name = ?", [last_name]).fetchone()
+
+
+def test_learners_who_changed_class_are_moved_with_their_results(school):
+    importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+    martin_id, _, martin_version = learner_row(school, "MARTIN")
+    results_of_martin = school.execute("SELECT * FROM results WHERE learner_id = ? ORDER BY 1, 2, 3",
+                                       [martin_id]).fetchall()
+    assert results_of_martin
+    name = "eleves_passage_1ere.csv"
+
+    plan = importers.preview_learners(school, OPERATOR, read(name), name, school_year="2026-2027")
+    assert plan.summary() == "1 classe ajoutée, 3 apprenants mis à jour, 1 apprenant inchangé."
+    assert [(c.line, c.label, c.detail) for c in plan.changes if c.action == importers.UPDATED] == [
+        (2, "1MEL1 — MARTIN Lucas", "changement de classe : 2MEL1 → 1MEL1"),
+        (3, "1MEL1 — BERNARD Emma", "changement de classe : 2MEL1 → 1MEL1"),
+        (5, "1MEL2 — LEFÈVRE Léa", "changement de classe : 2MEL1 → 1MEL2"),
+    ]
+    frame = plan.changes_frame()
+    assert frame.iloc[0].tolist() == [2, "Apprenant", "mis à jour", "1MEL1 — MARTIN Lucas",
+                                      "changement de classe : 2MEL1 → 1MEL1"]
+    assert learner_row(school, "MARTIN")[1] == "2MEL1"  # the preview writes nothing
+
+    importers.import_learners(school, OPERATOR, read(name), name, school_year="2026-2027")
+    assert learner_row(school, "MARTIN")[:2] == (martin_id, "1MEL1")
+    assert learner_row(school, "MARTIN")[2] > martin_version  # the dashboard's caches see the move
+    assert learner_row(school, "BERNARD")[1] == "1MEL1"
+    assert learner_row(school, "DUBOIS")[1] == "2MEL1"
+    assert learner_row(school, "LEFÈVRE")[1] == "1MEL2"
+    assert school.execute("SELECT school_year FROM classes WHERE name = '1MEL2'").fetchone() == ("2026-2027",)
+    assert school.execute("SELECT * FROM results WHERE learner_id = ? ORDER BY 1, 2, 3",
+                          [martin_id]).fetchall() == results_of_martin
+    # Their accounts stay theirs, under the same e-mail.
+    assert school.execute("SELECT learner_id FROM users WHERE email = 'lucas.martin@eleve.lycee-volta.fr'"
+                          ).fetchone() == (martin_id,)
+    assert school.execute("SELECT count(*) FROM learners").fetchone()[0] == 30
+
+    before = snapshot(school)
+    again = importers.import_learners(school, OPERATOR, read(name), name)
+    assert again.summary() == "4 apprenants inchangés."
+    assert snapshot(school) == before
+
+
+def test_a_class_change_that_fails_writes_nothing(school, monkeypatch):
+    def broken_audit(*args):
+        raise RuntimeError("disque plein")
+
+    before = snapshot(school)
+    monkeypatch.setattr(importers, "_audit", broken_audit)
+    with pytest.raises(RuntimeError, match="disque plein"):
+        importers.import_learners(school, OPERATOR, read("eleves_passage_1ere.csv"), "eleves_passage_1ere.csv")
+    assert snapshot(school) == before
+    assert learner_row(school, "MARTIN")[1] == "2MEL1"
+
+
+def test_a_learner_named_in_its_own_class_is_not_taken_elsewhere(school):
+    text = "Nom;Prénom;Classe\r\nMARTIN;Lucas;1MEL1\r\nMARTIN;Lucas;2MEL1\r\n"
+    plan = importers.preview_learners(school, OPERATOR, text.encode(), "x.csv")
+    assert [(c.line, c.label, c.action) for c in plan.changes] == [
+        (2, "1MEL1 — MARTIN Lucas", importers.ADDED), (3, "2MEL1 — MARTIN Lucas", importers.UNCHANGED)]
+
+
+def test_one_learner_cannot_move_to_two_classes(school):
+    text = "Nom;Prénom;Classe\r\nMARTIN;Lucas;1MEL1\r\nMARTIN;Lucas;TMEL1\r\n"
+    plan = importers.preview_learners(school, OPERATOR, text.encode(), "x.csv")
+    assert messages(plan.rejected) == [
+        "x.csv, ligne 3, colonne « Nom » : « MARTIN Lucas » de 2MEL1 change déjà de classe ligne 2"]
+
+
+def test_two_learners_of_the_same_name_elsewhere_make_the_line_ambiguous(school):
+    importers.import_learners(school, OPERATOR, "Nom;Prénom;Classe;Date de naissance\r\n"
+                                                "MARTIN;Lucas;TMEL1;02/05/2008\r\n".encode(), "homonyme.csv")
+    before = snapshot(school)
+    text = "Nom;Prénom;Classe\r\nMARTIN;Lucas;1MEL1\r\n"
+    with pytest.raises(FileRejected) as refused:
+        importers.import_learners(school, OPERATOR, text.encode(), "x.csv")
+    assert messages(refused.value.problems) == [
+        "x.csv, ligne 2, colonne « Nom » : identité ambiguë : 2 apprenants « MARTIN Lucas » dans d'autres classes "
+        "(2MEL1, TMEL1), impossible de savoir lequel change de classe ; ajoutez sa date de naissance ou son e-mail "
+        "pour le désigner"]
+    assert snapshot(school) == before
+    # The date of birth tells them apart.
+    text = "Nom;Prénom;Classe;Date de naissance\r\nMARTIN;Lucas;1MEL1;02/05/2008\r\n"
+    plan = importers.import_learners(school, OPERATOR, text.encode(), "x.csv")
+    assert [c.detail for c in plan.changes] == ["changement de classe : TMEL1 → 1MEL1"]
+    assert school.execute("SELECT c.name, l.birth_date FROM learners l JOIN classes c ON c.id = l.class_id "
+                          "WHERE l.last_name = 'MARTIN' ORDER BY c.name").fetchall() == [
+        ("1MEL1", "2008-05-02"), ("2MEL1", "2010-03-12")]
+
+
+def test_another_date_of_birth_is_a_homonym_not_a_class_change(school):
+    text = "Nom;Prénom;Classe;Date de naissance\r\nMARTIN;Lucas;1MEL1;02/05/2008\r\n"
+    plan = importers.import_learners(school, OPERATOR, text.encode(), "x.csv")
+    assert [(c.action, c.label) for c in plan.changes] == [(importers.ADDED, "1MEL1 — MARTIN Lucas")]
+    assert learner_row(school, "MARTIN") is not None
+    assert school.execute("SELECT count(*) FROM learners WHERE last_name = 'MARTIN'").fetchone() == (2,)
+
+
+def test_a_class_change_read_from_a_combined_column(school):
+    text = "Élève;Classe\r\nLE GOFF Jean-René;1MEL1\r\nN'DIAYE Moussa;1MEL1\r\n"
+    plan = importers.import_learners(school, OPERATOR, text.encode(), "pronote.csv")
+    assert [c.detail for c in plan.changes] == ["changement de classe : 2MEL1 → 1MEL1"] * 2
+    assert learner_row(school, "LE GOFF")[1] == learner_row(school, "N'DIAYE")[1] == "1MEL1"
 
 
 # ---------------------------------------------------------------- results

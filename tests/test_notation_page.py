@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -179,3 +181,68 @@ def test_names_are_shown_literally(db, teacher):
     at = opened(teacher)
     assert not at.exception
     assert r"\*GRAS\* \[lien\](http://x.example)" in at.subheader[0].value
+
+
+RECOVERED = "Pondération en cours retrouvée (non enregistrée, modifiée le "
+
+
+def type_weights(at: AppTest, by_row: dict[int, int]) -> AppTest:
+    """Edit the weights grid as the browser reports a teacher's typing (the editor's edit state)."""
+    grid = at.data_editor[0]
+    at.session_state[grid.key] = {"edited_rows": {row: {"Pondération (%)": weight} for row, weight in by_row.items()},
+                                  "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def test_typed_weights_are_found_again_by_a_new_session(db, teacher):
+    at = opened(teacher)
+    assert not [c for c in at.caption if c.value.startswith(RECOVERED)]
+    type_weights(at, {0: 40, 2: 30})
+    assert not at.exception
+    assert "#### Reste à répartir : 30 %" in markdown(at)
+    assert db.execute("SELECT count(*) FROM grades").fetchone()[0] == 0
+
+    again = opened(teacher)  # a reload, a closed tab or another device: nothing of the session is left
+    weights = list(again.dataframe[0].value["Pondération (%)"])
+    assert weights[:3] == [40, 0, 30] and sum(weights) == 70
+    assert "#### Reste à répartir : 30 %" in markdown(again)
+    recovered = [c.value for c in again.caption if c.value.startswith(RECOVERED)]
+    assert len(recovered) == 1
+    assert re.fullmatch(r"Pondération en cours retrouvée \(non enregistrée, modifiée le "
+                        r"\d\d/\d\d/\d{4} à \d\d:\d\d\)\.", recovered[0]), recovered[0]
+    # Found again, then changed: still kept, and « Remise à zéro » forgets it.
+    type_weights(again, {1: 30})
+    assert "#### Reste à répartir : 0 %" in markdown(again)
+    assert not [c for c in again.caption if c.value.startswith(RECOVERED)]
+    assert list(opened(teacher).dataframe[0].value["Pondération (%)"])[:3] == [40, 30, 30]
+    button(again, "Remise à zéro").click().run()
+    fresh = opened(teacher)
+    assert "#### Reste à répartir : 100 %" in markdown(fresh)
+    assert not [c for c in fresh.caption if c.value.startswith(RECOVERED)]
+
+
+def test_a_refused_edit_keeps_the_last_accepted_draft(db, teacher):
+    at = opened(teacher)
+    type_weights(at, {0: 40})
+    at = opened(teacher)
+    at = type_weights(at, {0: 40, 1: 70})  # 110 %: refused
+    assert any("Saisie refusée" in e.value for e in at.error)
+    assert "#### Reste à répartir : 60 %" in markdown(opened(teacher))
+
+
+def test_the_model_weighting_is_kept_until_the_grades_are_saved(db, teacher):
+    at = opened(teacher)
+    _, learner_id = first_learner(db, teacher)
+    bilan = grading.latest_validated_bilan(db, teacher, learner_id)
+    model = [grading.model_weighting(bilan.lines)[line.id] for line in bilan.lines]
+    button(at, "Pondération modèle").click().run()
+    again = opened(teacher)
+    assert list(again.dataframe[0].value["Pondération (%)"]) == model
+    assert [c.value for c in again.caption if c.value.startswith(RECOVERED)]
+    button(again, "Enregistrer les notes").click().run()
+    assert again.success[0].value.startswith("1 note enregistrée")
+    assert not [c for c in again.caption if c.value.startswith(RECOVERED)]
+    saved = opened(teacher)  # opens on the saved weighting, with nothing left in progress
+    assert list(saved.dataframe[0].value["Pondération (%)"]) == model
+    assert not [c for c in saved.caption if c.value.startswith(RECOVERED)]
+    assert db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0] == 0

@@ -145,3 +145,43 @@ def test_two_threads_writing_at_once_lose_nothing(tmp_path, empty_db):
     assert errors == []
     assert empty_db.execute("SELECT count(*) FROM classes").fetchone()[0] == 100
     assert empty_db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 100
+
+
+def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
+    from livret import referentiel, schema
+
+    db = connect(tmp_path / "before-drafts.db")
+    schema.migrations.apply(db, stop_before="m005_grading_drafts")
+    referentiel.load_default_referentiel(db)
+    stamp = "2026-03-27 18:00:00"
+    with transaction(db):
+        db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
+        learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')").lastrowid
+        teacher = db.execute("INSERT INTO users(name, email, role) VALUES ('MARTIN Paul', 'p.martin@lycee.fr', "
+                             "'teacher')").lastrowid
+        bilan = db.execute("INSERT INTO bilans(learner_id, status, validated_at, created_at, modified_at) "
+                           "VALUES (?, 'validated', ?, ?, ?)", [learner, stamp, stamp, stamp]).lastrowid
+        db.execute("INSERT INTO grades(bilan_id, grade, weights, rounding_step, author_id, created_at) "
+                   "VALUES (?, 13.3, '{\"C1\": 100}', 0.1, ?, ?)", [bilan, teacher, stamp])
+    assert not db["grading_drafts"].exists()
+
+    schema.migrate(db)
+    assert "m005_grading_drafts" in [m.name for m in schema.migrations.applied(db)]
+    assert db.execute("SELECT bilan_id, grade, author_id FROM grades").fetchall() == [(bilan, 13.3, teacher)]
+    db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, '{\"1\": 40}', ?)",
+               [bilan, teacher, stamp])
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, '{}', ?)",
+                   [bilan, teacher, stamp])
+    for weights in ("not json", "[40]"):
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, ?, ?)",
+                       [bilan, teacher, weights, stamp])
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (9999, ?, '{}', ?)",
+                   [teacher, stamp])
+    schema.migrate(db)  # applied once: a second start changes nothing
+    assert db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0] == 1
+    db.execute("DELETE FROM bilans WHERE id = ?", [bilan])
+    assert db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0] == 0
+    db.close()

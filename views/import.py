@@ -13,10 +13,12 @@ from livret.errors import FileRejected, LivretError
 
 KINDS = {"learners": "Classes et apprenants", "results": "Résultats d'évaluations", "referentiel": "Référentiel"}
 HELP = {
-    "learners": "Colonnes attendues : **Nom**, **Prénom**, **Classe** ; facultatives : **E-mail**, **Date de "
-                "naissance** (jj/mm/aaaa). Les en-têtes des exports de la vie scolaire (SIECLE, Pronote…) sont "
-                "reconnus, les autres colonnes sont ignorées. Un apprenant est reconnu à sa classe, son nom et son "
-                "prénom : réimporter une liste ne crée pas de doublon. Une adresse e-mail crée le compte apprenant.",
+    "learners": "Colonnes attendues : **Nom**, **Prénom** (ou une seule colonne **Élève** au format « NOM "
+                "Prénom »), **Classe** ; facultatives : **E-mail**, **Date de naissance** (jj/mm/aaaa). Les "
+                "en-têtes des exports de la vie scolaire (SIECLE, Pronote…) sont reconnus, les autres colonnes sont "
+                "ignorées. Un apprenant est reconnu à son nom et son prénom : réimporter une liste ne crée pas de "
+                "doublon, et un apprenant déjà inscrit dans une autre classe change de classe en gardant ses "
+                "résultats. Une adresse e-mail crée le compte apprenant.",
     "results": "Une ligne par apprenant, évaluation et critère : **Classe**, **Nom**, **Prénom**, **Évaluation**, "
                "**Date** (jj/mm/aaaa), **Complexité** (D, Int, B, ou E pour un bilan entreprise), **Compétence** "
                "(C1…), **Critère** (numéro, ex. 3, ou code, ex. C1-3), **Résultat** (NA, PR, RA, RT, NV, AB).",

@@ -1,7 +1,9 @@
 """Notation: a grade /20 from each learner's latest validated bilan and a weighting (SPEC N1–N7).
 
-Weightings being typed live in the session, per bilan, until « Enregistrer les notes » stores them;
-a saved weighting is what the grid shows when the bilan is opened again."""
+Weightings being typed live in the session, per bilan, and every accepted change is also kept as the
+teacher's draft, so a reload, a closed tab or another device finds it again; « Enregistrer les notes »
+stores the grade and drops the draft. With no draft, a saved weighting is what the grid shows when the
+bilan is opened again."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from livret.ui_selection import pick_learner
 OPEN = "notation_open"
 WEIGHTS = "notation_weights"  # {bilan id: {competency id: weight}}: the accepted weighting
 GRID = "notation_grid"  # {bilan id: (version, weights)}: what the grid was last built from
+RECOVERED = "notation_recovered"  # {bilan id: when its draft was last changed}: the grid opened on it
 GRID_NOTICE = "notation_grid_notice"  # (kind, text) shown once, after the rerun that produced it
 SAVE_NOTICE = "notation_save_notice"
 DUPLICATE = "notation_duplicate"
@@ -50,9 +53,39 @@ def tick_key(bilan_id: int, other_bilan_id: int) -> str:
     return f"notation_dup_{bilan_id}_{other_bilan_id}"
 
 
+def keep_draft(bilan_id: int, weights: dict[int, int]) -> None:
+    """Store an accepted change of the weighting as the user's draft for the bilan."""
+    state(RECOVERED).pop(bilan_id, None)  # changed since: no longer what was found on opening
+    try:
+        grading.save_draft_weights(db, user, bilan_id, weights)
+    except LivretError as error:
+        notify(GRID_NOTICE, "error", f"La pondération en cours n'a pas pu être conservée : {error}")
+
+
+def opening_weights(bilan) -> dict[int, int]:
+    """The weighting the grid opens on: the user's unsaved draft first, then the saved grade's."""
+    draft = grading.draft_weights(db, user, bilan)
+    if draft is not None:
+        state(RECOVERED)[bilan.id] = draft.when
+        return draft.weights
+    return grading.stored_weights(db, user, bilan) or grading.zero_weights(bilan)
+
+
 def apply_model(bilan) -> None:
     try:
-        set_weights(bilan.id, grading.model_weights(db, user, bilan))
+        weights = grading.model_weights(db, user, bilan)
+    except LivretError as error:
+        notify(GRID_NOTICE, "error", str(error))
+        return
+    set_weights(bilan.id, weights)
+    keep_draft(bilan.id, weights)
+
+
+def reset(bilan) -> None:
+    set_weights(bilan.id, grading.zero_weights(bilan))
+    state(RECOVERED).pop(bilan.id, None)
+    try:
+        grading.discard_draft_weights(db, user, bilan)
     except LivretError as error:
         notify(GRID_NOTICE, "error", str(error))
 
@@ -73,6 +106,8 @@ def save(bilan, others) -> None:
     for other in ticked:
         set_weights(other.id, weights)
         st.session_state[tick_key(bilan.id, other.id)] = False
+    for graded in saved:
+        state(RECOVERED).pop(graded.bilan_id, None)
     plural = "s" if len(saved) > 1 else ""
     listed = " ; ".join(f"{s.full_name} {str(s.grade).replace('.', ',')}" for s in saved[:5])
     more = " ; …" if len(saved) > 5 else "."
@@ -101,7 +136,7 @@ def weights_grid(bilan) -> dict[int, int]:
     """The grid of weights; an edit that breaks a rule is refused and the grid shows the last
     accepted weighting again."""
     if bilan.id not in state(WEIGHTS):
-        set_weights(bilan.id, grading.stored_weights(db, user, bilan) or grading.zero_weights(bilan))
+        set_weights(bilan.id, opening_weights(bilan))
     version, base = state(GRID)[bilan.id]
     if f"notation_grid_{bilan.id}_{version}" not in st.session_state and base != state(WEIGHTS)[bilan.id]:
         # Back from another learner: the grid's edits were dropped with it, the accepted weights were not.
@@ -127,6 +162,8 @@ def weights_grid(bilan) -> dict[int, int]:
         set_weights(bilan.id, state(WEIGHTS)[bilan.id])
         notify(GRID_NOTICE, "error", f"Saisie refusée : {error}")
         st.rerun()
+    if accepted != state(WEIGHTS)[bilan.id]:
+        keep_draft(bilan.id, accepted)
     state(WEIGHTS)[bilan.id] = accepted
     return accepted
 
@@ -172,11 +209,12 @@ def grading_section(learner_id: int) -> None:
         with st.container(horizontal=True):
             st.button("Pondération modèle", icon=":material/balance:", on_click=apply_model, args=(bilan,),
                       help="D'après les coefficients des unités, répartie sur les compétences évaluées dans ce bilan")
-            st.button("Remise à zéro", icon=":material/restart_alt:",
-                      on_click=set_weights, args=(bilan.id, grading.zero_weights(bilan)))
+            st.button("Remise à zéro", icon=":material/restart_alt:", on_click=reset, args=(bilan,))
             if st.button("Dupliquer la pondération", icon=":material/content_copy:"):
                 st.session_state[DUPLICATE] = not st.session_state.get(DUPLICATE, False)
         weights = weights_grid(bilan)
+        if bilan.id in state(RECOVERED):
+            st.caption(f"Pondération en cours retrouvée (non enregistrée, modifiée le {state(RECOVERED)[bilan.id]}).")
         show_notice(GRID_NOTICE)
         left = grading.remaining(weights)
         st.markdown(f"#### Reste à répartir : {left} %")
