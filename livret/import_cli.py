@@ -33,6 +33,13 @@ def _print_plan(plan: importers.ImportPlan) -> None:
     for note in plan.notes:
         print(note)
     print(("Importé : " if plan.applied else "") + plan.summary())
+    updates = [change for change in plan.changes if change.action == importers.UPDATED and change.detail]
+    if updates:
+        print("Mises à jour :")
+        for change in updates[:MAX_LISTED]:
+            print(f"  ligne {change.line} : {change.label} — {change.detail}")
+        if len(updates) > MAX_LISTED:
+            print(f"  … et {len(updates) - MAX_LISTED} autres.")
     if plan.rejected:
         print("Lignes rejetées et ignorées :")
         _print_problems(plan.rejected, sys.stdout)

@@ -58,7 +58,12 @@ def test_pronote_eleve_column_and_learners_who_changed_class(school_db, capsys):
 
     passage = str(DATA / "eleves_passage_1ere.csv")
     assert main(["--db", str(school_db), "import", "learners", passage]) == 0
-    assert capsys.readouterr().out == "Importé : 1 classe ajoutée, 3 apprenants mis à jour, 1 apprenant inchangé.\n"
+    assert capsys.readouterr().out.splitlines() == [
+        "Importé : 1 classe ajoutée, 3 apprenants mis à jour, 1 apprenant inchangé.",
+        "Mises à jour :",
+        "  ligne 2 : 1MEL1 — MARTIN Lucas — changement de classe : 2MEL1 → 1MEL1",
+        "  ligne 3 : 1MEL1 — BERNARD Emma — changement de classe : 2MEL1 → 1MEL1",
+        "  ligne 5 : 1MEL2 — LEFÈVRE Léa — changement de classe : 2MEL1 → 1MEL2"]
     assert count(school_db, "SELECT count(*) FROM learners l JOIN classes c ON c.id = l.class_id "
                             "WHERE c.name = '1MEL1' AND l.last_name IN ('MARTIN', 'BERNARD')") == 2
     assert count(school_db, "SELECT count(*) FROM learners") == 36
