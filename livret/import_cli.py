@@ -93,7 +93,7 @@ def register(commands) -> None:
     kinds = command.add_subparsers(dest="import_kind", required=True)
     partial_help = "n'importer que les lignes valides si certaines sont rejetées"
 
-    learners = kinds.add_parser("learners", help="classes et apprenants (CSV ou XLSX : Nom, Prénom, Classe…)")
+    learners = kinds.add_parser("learners", help="classes et apprenants (CSV ou XLSX : Nom, Prénom ou Élève, Classe…)")
     learners.add_argument("file", metavar="FICHIER")
     learners.add_argument("--diploma", default=importers.DEFAULT_DIPLOMA,
                           help=f"diplôme des classes créées (par défaut {importers.DEFAULT_DIPLOMA})")

@@ -534,6 +534,37 @@ def split_full_name(text: str) -> tuple[str, str]:
     return " ".join(words[:count]), " ".join(words[count:])
 
 
+class _LineReader:
+    """Reads a table's lines by field, the learner's name given by « Nom » and « Prénom » or by one combined
+    column (« Élève ») split with split_full_name. Shared by the learners and the results imports."""
+
+    def __init__(self, table: Table, spec: dict[str, Column]) -> None:
+        self.table, self.spec = table, spec
+        self.combined = "full_name" in table.columns
+        self.labels = {f: c.label for f, c in spec.items()}
+        if self.combined:
+            # A rejection points at the column the user has in the file, under its own title.
+            combined_title = table.header[table.columns["full_name"]].strip()
+            self.labels.update(full_name=combined_title, last_name=combined_title, first_name=combined_title)
+        # The fields a line must fill, in the spec's order, the combined name in the place of Nom and Prénom.
+        name_fields = {"last_name": ("full_name",), "first_name": ()} if self.combined else {}
+        self.required = tuple(f for fname, column in spec.items() if column.required
+                              for f in name_fields.get(fname, (fname,)))
+
+    def values(self, cells: list[str]) -> tuple[dict[str, str], str]:
+        """The cleaned cells by field, the combined name split; and why it could not be split."""
+        value = {f: _clean(self.table.cell(cells, f)) for f in self.spec}
+        if self.combined and value["full_name"]:
+            try:
+                value["last_name"], value["first_name"] = split_full_name(value["full_name"])
+            except ValueError as error:
+                return value, str(error)
+        return value, ""
+
+    def rejection(self, line: int, cells: list[str], fname: str, reason: str) -> Rejection:
+        return Rejection(self.table.name, line, self.labels[fname], reason, self.table.content(cells))
+
+
 def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str) -> ImportPlan:
     plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
     classes = {_name_key(name): (cid, name) for cid, name in db.execute("SELECT id, name FROM classes")}
@@ -554,23 +585,7 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
     account_of = {learner_id: (uid, email) for uid, email, learner_id, _ in
                   db.execute("SELECT id, email, learner_id, name FROM users WHERE learner_id IS NOT NULL")}
 
-    combined = "full_name" in table.columns
-    name_fields = ("full_name",) if combined else ("last_name", "first_name")
-    labels = {f: c.label for f, c in LEARNER_COLUMNS.items()}
-    if combined:
-        # A rejection points at the column the user has in the file, under its own title.
-        combined_title = table.header[table.columns["full_name"]].strip()
-        labels.update(full_name=combined_title, last_name=combined_title, first_name=combined_title)
-
-    def line_values(cells: list[str]) -> tuple[dict[str, str], str]:
-        """The cleaned cells by field, the combined name split; and why it could not be split."""
-        value = {f: _clean(table.cell(cells, f)) for f in LEARNER_COLUMNS}
-        if combined and value["full_name"]:
-            try:
-                value["last_name"], value["first_name"] = split_full_name(value["full_name"])
-            except ValueError as error:
-                return value, str(error)
-        return value, ""
+    reader = _LineReader(table, LEARNER_COLUMNS)
 
     def in_class(class_id: int, last: str, first: str) -> tuple | None:
         existing = learners.get(class_id, {}).get(_name_key(f"{last} {first}"))
@@ -582,7 +597,7 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
     # A learner named in its own class by some line stays there: no other line may take it to another class.
     kept_in_class: set[int] = set()
     for _line, cells in table.rows:
-        value, _unsplittable = line_values(cells)
+        value, _unsplittable = reader.values(cells)
         klass = classes.get(_name_key(value["class_name"]))
         if klass and value["last_name"] and value["first_name"]:
             existing = in_class(klass[0], value["last_name"], value["first_name"])
@@ -613,13 +628,13 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
     plan.ops["diploma"], plan.ops["school_year"] = diploma, school_year
 
     for line, cells in table.rows:
-        value, split_problem = line_values(cells)
+        value, split_problem = reader.values(cells)
         problems = []
 
         def reject(fname: str, reason: str, _line=line, _cells=cells, _problems=problems) -> None:
-            _problems.append(Rejection(table.name, _line, labels[fname], reason, table.content(_cells)))
+            _problems.append(reader.rejection(_line, _cells, fname, reason))
 
-        for fname in (*name_fields, "class_name"):
+        for fname in reader.required:
             if not value[fname]:
                 reject(fname, "valeur obligatoire manquante")
         if split_problem:
@@ -802,6 +817,7 @@ RESULT_COLUMNS = {
                                               "criteres", "ncritere", "nocritere"})),
     "result": Column("Résultat", frozenset({"resultat", "coderesultat", "niveaudereussite", "reussite",
                                             "resultats", "code"})),
+    "full_name": LEARNER_COLUMNS["full_name"],
 }
 _COMPLEXITY_WORDS = {
     "d": "D", "decouverte": "D", "int": "Int", "i": "Int", "intermediaire": "Int", "b": "B", "bac": "B",
@@ -856,14 +872,15 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
     seen_results: dict[tuple, int] = {}
     ops = plan.ops = {"evaluations": {}, "links": [], "results": [], "complexity": []}
 
+    reader = _LineReader(table, RESULT_COLUMNS)
     for line, cells in table.rows:
-        value = {f: _clean(table.cell(cells, f)) for f in RESULT_COLUMNS}
+        value, split_problem = reader.values(cells)
         problems = []
 
         def reject(fname: str, reason: str, _line=line, _cells=cells, _problems=problems) -> None:
-            _problems.append(Rejection(table.name, _line, RESULT_COLUMNS[fname].label, reason, table.content(_cells)))
+            _problems.append(reader.rejection(_line, _cells, fname, reason))
 
-        for fname in RESULT_COLUMNS:
+        for fname in reader.required:
             if not value[fname] and not (fname == "competency" and _CRITERION_CODE.match(value["criterion"])):
                 reject(fname, "valeur obligatoire manquante")
         if problems:
@@ -873,7 +890,9 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
         learner = None
         if klass is None:
             reject("class_name", f"classe « {value['class_name']} » inconnue")
-        else:
+        if split_problem:
+            reject("full_name", split_problem)
+        elif klass is not None:
             name = f"{value['last_name']} {value['first_name']}"
             learner = learners.get(klass[0], {}).get(_name_key(name))
             if learner is None:

@@ -81,6 +81,25 @@ def test_an_unsplittable_eleve_is_refused_from_the_command_line(school_db, tmp_p
     assert count(school_db, "SELECT count(*) FROM learners") == 0
 
 
+def test_results_with_one_eleve_column_from_the_command_line(school_db, tmp_path, capsys):
+    assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_utf8_bom.csv")]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(school_db), "import", "results", str(DATA / "resultats_pronote_eleve.csv")]) == 0
+    assert capsys.readouterr().out == "Importé : 5 évaluations ajoutées, 66 résultats ajoutés.\n"
+    assert main(["--db", str(school_db), "import", "results", str(DATA / "resultats_long.csv")]) == 0
+    assert capsys.readouterr().out == "Importé : 5 évaluations inchangées, 66 résultats inchangés.\n"
+
+    listing = tmp_path / "pronote.csv"
+    listing.write_text("Élève;Classe;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+                       "MARTIN Lucas;2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n"
+                       "Martin Lucas;2MEL1;Dépannage n°1;02/12/2026;B;C8;2;RT\r\n", encoding="utf-8")
+    assert main(["--db", str(school_db), "import", "results", str(listing)]) == 1
+    assert capsys.readouterr().err.splitlines()[1] == (
+        "  pronote.csv, ligne 3, colonne « Élève » : « Martin Lucas » ne commence pas par un nom en majuscules "
+        "(attendu « NOM Prénom », ex. « DUPONT Jean »)")
+    assert count(school_db, "SELECT count(*) FROM results") == 66
+
+
 def test_refused_import_exits_non_zero_and_lists_the_lines(school_db, capsys):
     code = main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_erreurs.csv")])
     assert code == 1

@@ -569,6 +569,93 @@ def test_results_missing_column_and_mismatched_criterion_code(school):
         "r.csv, ligne 2, colonne « Critère » : le critère « C1-1 » n'appartient pas à la compétence « C2 »"]
 
 
+RESULTS_WITH_ELEVE = "resultats_pronote_eleve.csv"
+
+
+def test_results_with_one_eleve_column_are_those_of_the_nom_prenom_file(school):
+    def changes(plan):
+        return [(c.line, c.entity, c.action, c.label, c.detail) for c in plan.changes]
+
+    preview = importers.preview_results(school, OPERATOR, read(RESULTS_WITH_ELEVE), RESULTS_WITH_ELEVE)
+    assert not preview.rejected and not preview.notes
+    assert changes(preview) == changes(
+        importers.preview_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv"))
+    plan = importers.import_results(school, OPERATOR, read(RESULTS_WITH_ELEVE), RESULTS_WITH_ELEVE)
+    assert plan.summary() == "5 évaluations ajoutées, 66 résultats ajoutés."
+    assert school.execute(
+        "SELECT l.last_name, l.first_name, count(*) FROM results r JOIN learners l ON l.id = r.learner_id "
+        "WHERE l.last_name IN ('DA SILVA', 'LE GOFF', 'N''DIAYE') GROUP BY l.id ORDER BY l.last_name").fetchall() == [
+        ("DA SILVA", "Kylian", 5), ("LE GOFF", "Jean-René", 5), ("N'DIAYE", "Moussa", 5)]
+
+    before = snapshot(school)
+    again = importers.import_results(school, OPERATOR, read(RESULTS_WITH_ELEVE), RESULTS_WITH_ELEVE)
+    assert again.summary() == "5 évaluations inchangées, 66 résultats inchangés."
+    assert snapshot(school) == before
+    # The Nom/Prénom file finds every one of these results already there.
+    same = importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+    assert same.summary() == "5 évaluations inchangées, 66 résultats inchangés."
+    assert snapshot(school) == before
+
+
+def test_an_unsplittable_name_in_results_is_a_rejected_line_and_nothing_is_written(school):
+    text = ("Nom et prénom;Classe;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+            "MARTIN Lucas;2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n"
+            "Bernard Emma;2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n"
+            "DUBOIS;2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n"
+            ";2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n"
+            "INCONNU Paul;2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n"
+            "LEFEVRE Lea;2MEL1;Dépannage n°1;02/12/2026;B;C8;1;RA\r\n"
+            "GARCIA INÈS;2MEL1;Dépannage n°1;2/13/2026;B;C8;1;RT\r\n")
+    before = snapshot(school)
+    with pytest.raises(FileRejected) as refused:
+        importers.import_results(school, OPERATOR, text.encode(), "pronote.csv")
+    expected = "(attendu « NOM Prénom », ex. « DUPONT Jean »)"
+    assert messages(refused.value.problems) == [
+        f"pronote.csv, ligne 3, colonne « Nom et prénom » : « Bernard Emma » ne commence pas par un nom en "
+        f"majuscules {expected}",
+        f"pronote.csv, ligne 4, colonne « Nom et prénom » : prénom absent après le nom « DUBOIS » {expected}",
+        "pronote.csv, ligne 5, colonne « Nom et prénom » : valeur obligatoire manquante",
+        "pronote.csv, ligne 6, colonne « Nom et prénom » : apprenant « INCONNU Paul » inconnu dans la classe 2MEL1",
+        "pronote.csv, ligne 8, colonne « Nom et prénom » : « GARCIA INÈS » est tout en majuscules : le nom ne se "
+        f"distingue pas du prénom {expected}",
+        "pronote.csv, ligne 8, colonne « Date » : date « 2/13/2026 » invalide (format attendu jj/mm/aaaa)",
+    ]
+    assert refused.value.problems[0].content == "Bernard Emma ; 2MEL1 ; Dépannage n°1 ; 02/12/2026 ; B ; C8 ; 1 ; RT"
+    assert snapshot(school) == before
+
+    plan = importers.import_results(school, OPERATOR, text.encode(), "pronote.csv", partial=True)
+    assert plan.summary() == "1 évaluation ajoutée, 2 résultats ajoutés ; 5 lignes rejetées."
+    # Written without accents, the name still finds LEFÈVRE Léa, as it would in Nom and Prénom columns.
+    assert school.execute("SELECT l.last_name, l.first_name, r.code FROM results r "
+                          "JOIN learners l ON l.id = r.learner_id ORDER BY l.last_name").fetchall() == [
+        ("LEFÈVRE", "Léa", "RA"), ("MARTIN", "Lucas", "RT")]
+
+
+def test_separate_name_columns_win_over_a_combined_one_in_results(school):
+    text = ("Classe;Nom;Prénom;Élève;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+            "2MEL1;MARTIN;Lucas;Martin Lucas;Dépannage n°1;02/12/2026;B;C8;1;RT\r\n")
+    plan = importers.import_results(school, OPERATOR, text.encode(), "r.csv")
+    assert plan.notes == ["Colonnes ignorées : « Élève »."]
+    assert [c.label for c in plan.changes if c.entity == "result"] == ["2MEL1 — MARTIN Lucas — Dépannage n°1 — C8-1"]
+    # With only one of the separate columns, the combined column holds the whole name.
+    text = ("Classe;Nom;Élève;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+            "2MEL1;X;BERNARD Emma;Dépannage n°1;02/12/2026;B;C8;1;PR\r\n")
+    plan = importers.import_results(school, OPERATOR, text.encode(), "r.csv")
+    assert plan.notes == ["Colonnes ignorées : « Nom »."]
+    assert school.execute("SELECT l.last_name, r.code FROM results r JOIN learners l ON l.id = r.learner_id "
+                          "ORDER BY l.last_name").fetchall() == [("BERNARD", "PR"), ("MARTIN", "RT")]
+
+
+def test_a_results_file_without_first_names_mentions_the_combined_column(school):
+    text = "Classe;Nom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n2MEL1;MARTIN;T;01/12/2026;B;C1;1;RT\r\n"
+    with pytest.raises(FileRejected) as refused:
+        importers.preview_results(school, OPERATOR, text.encode(), "r.csv")
+    assert messages(refused.value.problems) == [
+        "r.csv, ligne 1, colonne « Prénom » : colonne obligatoire absente (colonnes trouvées : « Classe », « Nom », "
+        "« Évaluation », « Date », « Complexité », « Compétence », « Critère », « Résultat ») ; une colonne "
+        "« Élève (NOM Prénom) » peut remplacer « Nom » et « Prénom »"]
+
+
 def test_five_megabyte_results_file(demo_db, tmp_path):
     """A 5 MB export (generated here, never committed) is imported whole, then re-imported as unchanged."""
     learners = demo_db.execute("SELECT c.name, l.last_name, l.first_name FROM learners l "

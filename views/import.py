@@ -19,7 +19,8 @@ HELP = {
                 "ignorées. Un apprenant est reconnu à son nom et son prénom : réimporter une liste ne crée pas de "
                 "doublon, et un apprenant déjà inscrit dans une autre classe change de classe en gardant ses "
                 "résultats. Une adresse e-mail crée le compte apprenant.",
-    "results": "Une ligne par apprenant, évaluation et critère : **Classe**, **Nom**, **Prénom**, **Évaluation**, "
+    "results": "Une ligne par apprenant, évaluation et critère : **Classe**, **Nom**, **Prénom** (ou une seule colonne "
+               "**Élève** « NOM Prénom »), **Évaluation**, "
                "**Date** (jj/mm/aaaa), **Complexité** (D, Int, B, ou E pour un bilan entreprise), **Compétence** "
                "(C1…), **Critère** (numéro, ex. 3, ou code, ex. C1-3), **Résultat** (NA, PR, RA, RT, NV, AB).",
     "referentiel": "Les cinq fichiers CSV d'un référentiel (diploma.csv, units.csv, domains.csv, competencies.csv, "
