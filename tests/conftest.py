@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from livret import dashboard, demo, referentiel, schema
 from livret.db import close_thread_connections, connect
@@ -130,9 +131,12 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR", accept_downloads=True)
     context.set_default_timeout(20_000)
+    # Two shared cores run several servers and browsers at once: a first render can take seconds.
+    expect.set_options(timeout=15_000)
     pg = context.new_page()
     yield pg
     context.close()
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")

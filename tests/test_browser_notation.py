@@ -22,14 +22,6 @@ WEIGHT_COLUMN = 5  # Unité, Compétence, Positionnement, Objectifs, Valeur, Pon
 HEADER_HEIGHT, ROW_HEIGHT = 35, 35
 
 
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    # Two cores shared by several servers: a refused edit takes two script runs to show.
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 @pytest.fixture(scope="module")
 def school(private_server):
     """The private server's database, with C13 not evaluated in the second 1MELEC learner's bilan."""
