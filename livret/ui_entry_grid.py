@@ -3,7 +3,7 @@
 One row per learner, one column per criterion (grouped by competency). A cell holds one of the six
 result codes, coloured like the dashboard. The cell editor is a small popup list of the codes with
 their colour and label: type the code (« R », « T »), move with the arrows, Enter confirms and goes
-down to the next learner; Backspace then Enter empties a cell; Ctrl+Z undoes an entry, Ctrl+Y redoes it.
+down to the next learner; Backspace then Enter empties a cell.
 
 Saving: every cellValueChanged sends the grid back to Streamlit, and the grid's callback (run
 before the page script) writes at once the cells that changed since the grid last reported, through
@@ -242,9 +242,6 @@ def grid_options(criteria: pd.DataFrame, *, editable: bool) -> dict:
         "enterNavigatesVerticallyAfterEdit": True,
         "stopEditingWhenCellsLoseFocus": True,
         "singleClickEdit": False,
-        # Ctrl+Z / Ctrl+Y: an undone edit is a cellValueChanged like any other, so it is saved at once too.
-        "undoRedoCellEditing": True,
-        "undoRedoCellEditingLimit": 50,
         "tooltipShowDelay": 400,
         "suppressDragLeaveHidesColumns": True,
         "rowHeight": 32,

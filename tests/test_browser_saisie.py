@@ -116,44 +116,6 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     expect(result.first).to_have_attribute("data-complexity", "B")
 
 
-def test_undo_and_redo_an_entry_are_saved_too(private_server, page):
-    db, user, class_id = teacher_db(private_server)
-    criterion = db.execute("SELECT cr.id FROM criteria cr JOIN competencies c ON c.id = cr.competency_id "
-                           "WHERE c.code = 'C6' ORDER BY cr.position LIMIT 1").fetchone()[0]
-    evaluation = entry.create_evaluation(db, user, class_id, title="Essais de fonctionnement", eval_date="2026-11-24",
-                                         complexity="B", criterion_ids=[criterion])
-    learner = int(entry.evaluation_learners(db, user, evaluation).iloc[0]["id"])
-    entry.save_results(db, user, evaluation, {(learner, criterion): "PR"})
-    sign_in(page, private_server.url, ACCOUNT, path="saisie")
-    open_evaluation(page, private_server, db, user, class_id, evaluation)
-    expect(cell(page, 0, criterion)).to_have_text("PR")
-
-    cell(page, 0, criterion).click()
-    page.keyboard.type("rt")
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    expect(cell(page, 0, criterion)).to_have_text("RT")
-    expect(page.get_by_text("Enregistré à")).to_be_visible()
-    assert entry.evaluation_results(db, user, evaluation)[(learner, criterion)] == "RT"
-
-    page.keyboard.press("Control+z")
-    expect(cell(page, 0, criterion)).to_have_text("PR")
-    stored_becomes(page, lambda: entry.evaluation_results(db, user, evaluation)[(learner, criterion)], "PR")
-
-    page.keyboard.press("Control+y")
-    expect(cell(page, 0, criterion)).to_have_text("RT")
-    stored_becomes(page, lambda: entry.evaluation_results(db, user, evaluation)[(learner, criterion)], "RT")
-
-
-def stored_becomes(page, read, expected, timeout_ms: int = 10_000) -> None:
-    """Poll the database until read() gives expected: the save runs in the rerun the grid's event starts."""
-    waited = 0
-    while read() != expected and waited < timeout_ms:
-        page.wait_for_timeout(50)
-        waited += 50
-    assert read() == expected
-
-
 def test_fill_a_column_and_mark_a_learner_absent(private_server, page):
     db, user, class_id = teacher_db(private_server)
     criteria = [r[0] for r in db.execute(

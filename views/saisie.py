@@ -160,8 +160,7 @@ with st.container(border=True):
 
 st.markdown("**Résultats** — cliquez une case et tapez un code (NA, PR, RA, RT, NV, AB) puis Entrée : "
             "la saisie passe à l'apprenant suivant. Les flèches déplacent la case choisie ; F2 ou un double-clic "
-            "ouvre la liste des codes. Ctrl+Z annule la dernière saisie, Ctrl+Y la rétablit. "
-            "Chaque résultat est enregistré dès sa saisie.")
+            "ouvre la liste des codes. Chaque résultat est enregistré dès sa saisie.")
 status = st.session_state.get(ui_entry_grid.status_key(evaluation_id))
 if status and status[0] == "error":
     st.error(status[1])
