@@ -481,6 +481,9 @@ def test_local_sign_in_keeps_the_shared_link_and_survives_a_reload(local_server,
     assert page.url.endswith("/notation")
     expect(page.get_by_text("Démonstration")).to_have_count(0)
 
+    # The cookie is written by a script of the sidebar, which may run just after its buttons show.
+    page.wait_for_function("(name) => document.cookie.split('; ').some(c => c.startsWith(name + '='))",
+                           arg=auth.SESSION_COOKIE)
     cookie = next(c for c in page.context.cookies() if c["name"] == auth.SESSION_COOKIE)
     assert cookie["sameSite"] == "Strict" and cookie["value"] not in page.url
     db = connect(local_server.db_path)

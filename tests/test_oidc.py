@@ -127,6 +127,7 @@ def test_oidc_sign_in_opens_the_shared_link_it_started_from(oidc_app, page):
     db.close()
     page.goto(f"{oidc_app.url}/tableau-de-bord?classe={quote(class_name)}&apprenant={quote(learner)}")
     wait_for_app(page)
+    page.wait_for_function("() => document.cookie.includes('livret_retour=')")  # written by the sign-in page
     authorize_at_provider(page, predefined="marc")
     expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
     expect(page.get_by_role("combobox", name="Apprenant")).to_have_value(learner)
