@@ -137,19 +137,6 @@ def exclusive_units(selection: list[str], previous: list[str]) -> list[str]:
     return [s for s in selection if s != ALL_UNITS]
 
 
-def competency_choices(referentiel: pd.DataFrame, units: tuple[str, ...]) -> dict[str, str]:
-    """Competency code → « C1 - title » for the jump list, in référentiel order, within the chosen units."""
-    frame = referentiel.drop_duplicates("competency_id")
-    if units:
-        frame = frame[frame["unit"].isin(units)]
-    return {row.competency: f"{row.competency} - {row.competency_title}" for row in frame.itertuples()}
-
-
-def competency_ids(referentiel: pd.DataFrame) -> dict[str, int]:
-    frame = referentiel.drop_duplicates("competency_id")
-    return {row.competency: int(row.competency_id) for row in frame.itertuples()}
-
-
 def learner_version(db: sqlite_utils.Database, learner_id: int) -> int:
     row = db.execute("SELECT version FROM learners WHERE id = ?", [learner_id]).fetchone()
     if row is None:

@@ -23,6 +23,7 @@ import sqlite_utils
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODES, column_code
 from livret.db import bump_data_version, transaction
 from livret.errors import LivretError, NotFound, ValidationError
+from livret.french import moment_text
 from livret.permissions import STAFF_ROLES, User, require_class, require_role
 
 LOCK_CONFIRM_LABEL = "Je confirme la modification d'une évaluation déjà prise en compte dans un bilan"
@@ -506,7 +507,7 @@ def audit_trail(db: sqlite_utils.Database, user: User | None, evaluation_id: int
     for line in reversed(list(lines.itertuples(index=False))):
         before = json.loads(line.before) if line.before else {}
         after = json.loads(line.after) if line.after else {}
-        rows.append({"Date": datetime.fromisoformat(line.at).strftime("%d/%m/%Y %H:%M"), "Par": line.user_name,
+        rows.append({"Date": moment_text(line.at, " "), "Par": line.user_name,
                      "Action": AUDIT_ACTIONS.get(line.action, line.action),
                      "Détail": _change_text(line.action, before, after, names)})
     return pd.DataFrame(rows, columns=["Date", "Par", "Action", "Détail"])

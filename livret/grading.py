@@ -19,6 +19,7 @@ import sqlite_utils
 from livret.codes import ACQUISITION_BY_LEVEL, OBJECTIVES, positioning_short
 from livret.db import bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
+from livret.french import moment_text
 from livret.permissions import STAFF_ROLES, User, require_class, require_learner_staff, require_role
 from livret.spreadsheet import french_csv
 
@@ -453,7 +454,7 @@ class DraftWeighting:
 
     @property
     def when(self) -> str:
-        return datetime.strptime(self.updated_at, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y à %H:%M")
+        return moment_text(self.updated_at)
 
 
 def save_draft_weights(db: sqlite_utils.Database, user: User | None, bilan_id: int,
@@ -518,7 +519,7 @@ class CurrentGrade:
 
     @property
     def when(self) -> str:
-        return datetime.strptime(self.created_at, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y à %H:%M")
+        return moment_text(self.created_at)
 
 
 def current_grade(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> CurrentGrade | None:

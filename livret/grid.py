@@ -300,7 +300,3 @@ def stylesheet_css() -> str:
     return STYLESHEET.read_text(encoding="utf-8") + colour_rules()
 
 
-def stylesheet() -> str:
-    """The dashboard's whole stylesheet, as a <style> element."""
-    return f"<style>{stylesheet_css()}</style>"
-

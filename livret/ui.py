@@ -132,8 +132,8 @@ def _establish(db, user: User, kind: str) -> None:
     st.rerun()
 
 
-def _cookie_script(value: str, max_age: int) -> str:
-    cookie = json.dumps(f"{auth.SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict")
+def _cookie_script(value: str, max_age: int, name: str = auth.SESSION_COOKIE) -> str:
+    cookie = json.dumps(f"{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict")
     return f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>"
 
 
@@ -212,8 +212,7 @@ def return_address(pages: list) -> tuple | None:
 
 def forget_return_address() -> None:
     if isinstance(st.context.cookies.get(RETURN_COOKIE), str) and st.session_state.get(RETURN_USED_KEY):
-        st.html(f"<script>document.cookie = '{RETURN_COOKIE}=; Path=/; Max-Age=0';</script>",
-                unsafe_allow_javascript=True)
+        st.html(_cookie_script("", 0, RETURN_COOKIE), unsafe_allow_javascript=True)
 
 
 def _oidc_sign_in() -> None:

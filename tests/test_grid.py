@@ -262,7 +262,7 @@ def test_legend_explains_every_colour_and_shape():
 
 
 def test_stylesheet_has_a_colour_class_for_every_level_and_targets_the_streamlit_keys():
-    css = grid.stylesheet()
+    css = grid.stylesheet_css()
     for level in RESULT_LEVELS:
         assert f".lv-cell.{level.css}{{background:{level.colour}" in css
     assert ".lv-ask" in css and "st-key-open_bilan" in css

@@ -1,12 +1,13 @@
 """Saisie: create an evaluation of a class, then enter its results in a grid (SPEC E2)."""
 
-from datetime import date, datetime
+from datetime import date
 
 import streamlit as st
 
 from livret import entry, school, ui, ui_entry_grid
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODES
 from livret.errors import LivretError
+from livret.french import date_text, moment_text
 from livret.ui_selection import pick_class
 
 NEW = 0
@@ -18,16 +19,8 @@ CHOICE_LABELS = {code: f"{code} — {label}" for code, label in COMPLEXITIES.ite
 CHOICE_LABELS[COMPANY_CODE] = f"{COMPANY_CODE} — Bilan entreprise"
 
 
-def french_date(iso: str) -> str:
-    return date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
-
-
-def french_moment(stamp: str) -> str:
-    return datetime.fromisoformat(stamp).strftime("%d/%m/%Y à %H:%M")
-
-
 def evaluation_label(row) -> str:
-    label = f"{row.code} · {french_date(row.eval_date)} · {row.title}"
+    label = f"{row.code} · {date_text(row.eval_date)} · {row.title}"
     return label + (f" · {row.learner_name}" if row.learner_name else "")
 
 
@@ -124,15 +117,15 @@ if evaluation_id == NEW:
     st.stop()
 
 detail = entry.evaluation_detail(db, user, evaluation_id)
-subtitle = f"{detail['code']} · {french_date(detail['eval_date'])} · {ui.markdown_text(detail['class_name'])}"
+subtitle = f"{detail['code']} · {date_text(detail['eval_date'])} · {ui.markdown_text(detail['class_name'])}"
 if detail["learner_name"]:
     subtitle += f" · bilan entreprise de {ui.markdown_text(detail['learner_name'])}"
 st.subheader(ui.markdown_text(detail["title"]), anchor=False)
-st.caption(f"{subtitle} · dernière modification le {french_moment(detail['modified_at'])}")
+st.caption(f"{subtitle} · dernière modification le {moment_text(detail['modified_at'])}")
 
 confirm_locked = False
 if detail["locked_by"]:
-    st.warning(f"Cette évaluation est déjà prise en compte dans le bilan validé le {french_date(detail['locked_by'])}. "
+    st.warning(f"Cette évaluation est déjà prise en compte dans le bilan validé le {date_text(detail['locked_by'])}. "
                "Toute modification sera enregistrée dans le journal des modifications.", icon=":material/lock:")
     confirm_locked = st.checkbox(entry.LOCK_CONFIRM_LABEL, key=f"saisie_lock_{evaluation_id}")
 editable = not detail["locked_by"] or confirm_locked
