@@ -203,4 +203,5 @@ def test_a_typed_weight_is_back_after_a_reload(page, school):
     expect(weight_cell(page, 0)).to_have_text("25")
     expect(page.get_by_text(re.compile(r"Pondération en cours retrouvée \(non enregistrée, modifiée le "
                                        r"\d\d/\d\d/\d{4} à \d\d:\d\d\)"))).to_be_visible()
+    page.screenshot(path="/tmp/notation-recovered.png")
     assert db.execute("SELECT count(*) FROM grades WHERE bilan_id = ?", [bilan.id]).fetchone()[0] == 0
