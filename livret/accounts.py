@@ -11,7 +11,7 @@ import sqlite3
 import pandas as pd
 import sqlite_utils
 
-from livret import auth
+from livret import auth, clock
 from livret.auth import database_kind, demo_mode_enabled
 from livret.codes import ROLES
 from livret.db import transaction
@@ -72,7 +72,7 @@ def list_accounts(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame
         "u.name COLLATE NOCASE, u.id",
         db.conn,
     )
-    now = auth.stamp(auth.utcnow())
+    now = clock.stamp()
     frame["role_label"] = frame["role"].map(ROLES)
     frame["locked"] = frame["locked_until"].fillna("").map(lambda until: until > now)
     frame["active"] = frame["active"].astype(bool)

@@ -6,17 +6,17 @@ Nothing here talks to Streamlit: livret/ui.py carries the session token in a coo
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from livret import audit, clock
 from livret.db import transaction
 from livret.errors import PermissionDenied, ValidationError
 from livret.permissions import User, load_user, require_user
@@ -41,19 +41,6 @@ class AccountLocked(PermissionDenied):
     pass
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def stamp(moment: datetime) -> str:
-    """UTC time as stored in the database: fixed width, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-
-
 # ---------------------------------------------------------------- sign-in modes
 
 
@@ -74,13 +61,7 @@ def demo_mode_enabled(db: sqlite_utils.Database) -> bool:
 def audit_account(db: sqlite_utils.Database, actor: User | None, action: str, user_id: int,
                   before: dict | None, after: dict | None) -> None:
     """One line of audit_log for a change to an account (never a password or a hash)."""
-    db.execute(
-        "INSERT INTO audit_log(at, user_id, user_name, action, entity, entity_id, before, after) "
-        "VALUES (?, ?, ?, ?, 'user', ?, ?, ?)",
-        [stamp(utcnow()), actor.id if actor else None, actor.name if actor else "Ligne de commande", action,
-         user_id, json.dumps(before, ensure_ascii=False) if before is not None else None,
-         json.dumps(after, ensure_ascii=False) if after is not None else None],
-    )
+    audit.write(db, actor, action, "user", user_id, before=before, after=after)
 
 
 # ---------------------------------------------------------------- passwords
@@ -134,13 +115,13 @@ def _register_failure(db: sqlite_utils.Database, user_id: int, now: datetime) ->
         if failures < MAX_FAILED_LOGINS:
             return None
         until = now + LOCKOUT
-        db.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", [stamp(until), user_id])
+        db.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", [clock.stamp(until), user_id])
         return until
 
 
 def authenticate(db: sqlite_utils.Database, email: str, password: str, now: datetime | None = None) -> User:
     """The account of that e-mail and password, or a refusal (wrong pair, locked, disabled)."""
-    now = now or utcnow()
+    now = now or clock.now()
     email = (email or "").strip()
     row = db.execute(
         "SELECT id, password_hash, active, locked_until FROM users WHERE email = ?", [email]
@@ -149,8 +130,8 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str, now: date
         _verify(None, password)
         raise PermissionDenied(BAD_CREDENTIALS)
     user_id, password_hash, active, locked_until = row
-    if locked_until and _parse(locked_until) > now:
-        raise AccountLocked(_lock_message(_parse(locked_until), now))
+    if locked_until and clock.parse(locked_until) > now:
+        raise AccountLocked(_lock_message(clock.parse(locked_until), now))
     if not _verify(password_hash, password):
         until = _register_failure(db, user_id, now)
         if until is not None:
@@ -161,7 +142,7 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str, now: date
     with transaction(db):
         new_hash = hash_password(password) if _hasher.check_needs_rehash(password_hash) else password_hash
         db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ?, password_hash = ? "
-                   "WHERE id = ?", [stamp(now), new_hash, user_id])
+                   "WHERE id = ?", [clock.stamp(now), new_hash, user_id])
     return load_user(db, user_id)
 
 
@@ -178,12 +159,12 @@ def change_password(db: sqlite_utils.Database, user: User | None, current: str, 
                     keep_token: str | None = None, now: datetime | None = None) -> None:
     """The signed-in user changes their own password; their other sessions are closed."""
     user = require_user(user)
-    now = now or utcnow()
+    now = now or clock.now()
     row = db.execute("SELECT password_hash, locked_until FROM users WHERE id = ?", [user.id]).fetchone()
     if row is None or row[0] is None:
         raise PermissionDenied("Ce compte n'a pas de mot de passe Livret.")
-    if row[1] and _parse(row[1]) > now:
-        raise AccountLocked(_lock_message(_parse(row[1]), now))
+    if row[1] and clock.parse(row[1]) > now:
+        raise AccountLocked(_lock_message(clock.parse(row[1]), now))
     if not _verify(row[0], current):
         until = _register_failure(db, user.id, now)
         if until is not None:
@@ -211,15 +192,15 @@ def _token_hash(token: str) -> str:
 
 def open_session(db: sqlite_utils.Database, user: User, kind: str, now: datetime | None = None) -> str:
     """Record a new sign-in and return its token (to be kept by the browser, never stored in clear)."""
-    now = now or utcnow()
+    now = now or clock.now()
     token = secrets.token_urlsafe(32)
     with transaction(db):
         db.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?",
-                   [stamp(now), stamp(now - SESSION_IDLE)])
+                   [clock.stamp(now), clock.stamp(now - SESSION_IDLE)])
         db.execute(
             "INSERT INTO sessions(token_hash, user_id, kind, created_at, last_seen_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [_token_hash(token), user.id, kind, stamp(now), stamp(now), stamp(now + SESSION_LIFETIME)],
+            [_token_hash(token), user.id, kind, clock.stamp(now), clock.stamp(now), clock.stamp(now + SESSION_LIFETIME)],
         )
     return token
 
@@ -228,22 +209,22 @@ def session_user(db: sqlite_utils.Database, token: str | None, now: datetime | N
     """The active account a session token belongs to, if the session is still open and not expired."""
     if not isinstance(token, str) or not token or len(token) > 100:
         return None
-    now = now or utcnow()
+    now = now or clock.now()
     row = db.execute("SELECT user_id, kind, last_seen_at, expires_at FROM sessions WHERE token_hash = ?",
                      [_token_hash(token)]).fetchone()
     if row is None:
         return None
     user_id, kind, last_seen, expires = row
-    if _parse(expires) <= now or _parse(last_seen) <= now - SESSION_IDLE:
+    if clock.parse(expires) <= now or clock.parse(last_seen) <= now - SESSION_IDLE:
         return None
     if kind == "demo" and not demo_mode_enabled(db):
         return None
     if kind == "local" and not has_password_id(db, user_id):
         return None
     user = load_user(db, user_id)
-    if user is not None and _parse(last_seen) <= now - SESSION_TOUCH:
+    if user is not None and clock.parse(last_seen) <= now - SESSION_TOUCH:
         with transaction(db):
-            db.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", [stamp(now), _token_hash(token)])
+            db.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", [clock.stamp(now), _token_hash(token)])
     return user
 
 
@@ -282,5 +263,5 @@ def oidc_account(db: sqlite_utils.Database, email: str | None, email_verified: o
     if not row[1]:
         raise PermissionDenied(DISABLED)
     with transaction(db):
-        db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [stamp(utcnow()), row[0]])
+        db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [clock.stamp(), row[0]])
     return load_user(db, row[0])

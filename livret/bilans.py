@@ -11,12 +11,11 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import pandas as pd
 import sqlite_utils
 
-from livret import bilan_document, radar
+from livret import audit, bilan_document, clock, radar
 from livret.codes import (
     ACQUISITION_BY_LEVEL,
     BILAN_STATUSES,
@@ -26,6 +25,7 @@ from livret.codes import (
 )
 from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
+from livret.french import date_text, moment_text
 from livret.permissions import (
     STAFF_ROLES,
     User,
@@ -107,11 +107,11 @@ class Draft:
 
 
 def _now() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    return clock.stamp()
 
 
 def _format_date(stamp: str) -> str:
-    return datetime.strptime(stamp[:10], "%Y-%m-%d").strftime("%d/%m/%Y")
+    return date_text(stamp)
 
 
 def _clean_text(value: str | None) -> str:
@@ -264,13 +264,7 @@ def _changes(before: dict, after: dict) -> tuple[dict, dict]:
 
 
 def _audit(db, user: User, action: str, bilan_id: int, learner_id: int, before: dict | None, after: dict | None):
-    db.execute(
-        "INSERT INTO audit_log(at, user_id, user_name, action, entity, entity_id, learner_id, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [_now(), user.id, user.name, action, AUDIT_ENTITY, bilan_id, learner_id,
-         None if before is None else json.dumps(before, ensure_ascii=False),
-         None if after is None else json.dumps(after, ensure_ascii=False)],
-    )
+    audit.write(db, user, action, AUDIT_ENTITY, bilan_id, learner_id, before, after)
 
 
 def _describe(values: str | None) -> str:
@@ -300,7 +294,7 @@ def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> 
         db.conn, params=[AUDIT_ENTITY, bilan_id],
     )
     frame["action_label"] = frame["action"].map(AUDIT_ACTIONS).fillna(frame["action"])
-    frame["when"] = frame["at"].map(lambda s: datetime.strptime(s, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y %H:%M"))
+    frame["when"] = frame["at"].map(lambda s: moment_text(s, " "))
     frame["before_text"] = frame["before"].map(_describe)
     frame["after_text"] = frame["after"].map(_describe)
     return frame
@@ -561,7 +555,7 @@ def bilan_history(
     columns = [(int(r.id), r.label, r.status, r.validated_at) for r in bilans.itertuples()]
     if include_draft:
         row = _draft_row(db, learner_id)
-        today = datetime.now().strftime("%d/%m/%Y")
+        today = clock.today().strftime("%d/%m/%Y")
         columns.insert(0, (row[0] if row else None, f"{today} (à valider)", "draft", None))
     competencies = _competencies(db, learner_id)
     records = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from livret import referentiel, schema
+from livret import clock, referentiel, schema
 from livret.db import connect, transaction
 
 DEFAULT_SEED = 2025
@@ -99,7 +99,8 @@ def _school_days() -> list[date]:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    """A moment of the demo's school calendar (local time) as stored (UTC)."""
+    return clock.stamp(moment)
 
 
 class _Builder:

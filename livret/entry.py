@@ -20,10 +20,11 @@ from datetime import date, datetime
 import pandas as pd
 import sqlite_utils
 
+from livret import audit, clock
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODES, column_code
 from livret.db import bump_data_version, transaction
 from livret.errors import LivretError, NotFound, ValidationError
-from livret.french import moment_text
+from livret.french import date_text, moment_text
 from livret.permissions import STAFF_ROLES, User, require_class, require_role
 
 LOCK_CONFIRM_LABEL = "Je confirme la modification d'une évaluation déjà prise en compte dans un bilan"
@@ -41,7 +42,7 @@ Cell = tuple[int, int]  # (learner_id, criterion_id)
 
 
 def _now() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    return clock.stamp()
 
 
 # ---------------------------------------------------------------- reading
@@ -259,13 +260,7 @@ def _unique_violation(error: sqlite3.IntegrityError) -> Exception:
 
 
 def _audit(db: sqlite_utils.Database, user: User, action: str, evaluation: dict, before, after) -> None:
-    db.execute(
-        "INSERT INTO audit_log(at, user_id, user_name, action, entity, entity_id, learner_id, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [_now(), user.id, user.name, action, AUDIT_ENTITY, evaluation["id"], evaluation["learner_id"],
-         None if before is None else json.dumps(before, ensure_ascii=False),
-         None if after is None else json.dumps(after, ensure_ascii=False)],
-    )
+    audit.write(db, user, action, AUDIT_ENTITY, evaluation["id"], evaluation["learner_id"], before, after)
 
 
 def _header(evaluation: dict, labels: Mapping[int, str]) -> dict:
@@ -297,7 +292,7 @@ def _require_lock_confirmation(db: sqlite_utils.Database, evaluation_id: int, co
 
 
 def _french_stamp(stamp: str) -> str:
-    return datetime.fromisoformat(stamp).strftime("%d/%m/%Y")
+    return date_text(stamp)
 
 
 # ---------------------------------------------------------------- writing

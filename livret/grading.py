@@ -9,17 +9,17 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
 import sqlite_utils
 
+from livret import audit, clock
 from livret.codes import ACQUISITION_BY_LEVEL, OBJECTIVES, positioning_short
 from livret.db import bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
-from livret.french import moment_text
+from livret.french import date_text, moment_text
 from livret.permissions import STAFF_ROLES, User, require_class, require_learner_staff, require_role
 from livret.spreadsheet import french_csv
 
@@ -84,7 +84,7 @@ class GradingBilan:
     @property
     def bilan_date(self) -> str:
         """The validation date as a French reader writes it (27/03/2026)."""
-        return datetime.strptime(self.validated_at[:10], "%Y-%m-%d").strftime("%d/%m/%Y")
+        return date_text(self.validated_at)
 
     @property
     def profile(self) -> frozenset[int]:
@@ -377,17 +377,11 @@ class SavedGrade:
 
 
 def _now() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    return clock.stamp()
 
 
 def _audit(db, user: User, action: str, entity: str, entity_id, learner_id, before, after) -> None:
-    db.execute(
-        "INSERT INTO audit_log(at, user_id, user_name, action, entity, entity_id, learner_id, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [_now(), user.id, user.name, action, entity, entity_id, learner_id,
-         json.dumps(before, ensure_ascii=False) if before is not None else None,
-         json.dumps(after, ensure_ascii=False) if after is not None else None],
-    )
+    audit.write(db, user, action, entity, entity_id, learner_id, before, after)
 
 
 def _bilan_by_id(db: sqlite_utils.Database, bilan_id: int) -> GradingBilan:
@@ -576,11 +570,11 @@ def class_grades_table(db: sqlite_utils.Database, user: User | None, class_id: i
     frame = class_grades(db, user, class_id)
     return pd.DataFrame({
         "Apprenant": frame["last_name"] + " " + frame["first_name"],
-        "Date du bilan": pd.to_datetime(frame["validated_at"]).dt.strftime("%d/%m/%Y"),
+        "Date du bilan": frame["validated_at"].map(date_text),
         "Note sur 20": [str(stored_grade(g, s)).replace(".", ",")
                         for g, s in zip(frame["grade"], frame["rounding_step"])],
         "Pondération": [_stored_weights_text(w) for w in frame["weights"]],
-        "Enregistrée le": pd.to_datetime(frame["created_at"]).dt.strftime("%d/%m/%Y %H:%M"),
+        "Enregistrée le": frame["created_at"].map(lambda s: moment_text(s, " ")),
         "Par": frame["author"],
     })
 
@@ -590,7 +584,7 @@ def export_csv(db: sqlite_utils.Database, user: User | None, class_id: int) -> b
     frame = class_grades(db, user, class_id)
     rows = [
         (r.class_name, r.last_name, r.first_name,
-         datetime.strptime(r.validated_at[:10], "%Y-%m-%d").strftime("%d/%m/%Y"),
+         date_text(r.validated_at),
          stored_grade(r.grade, r.rounding_step), _stored_weights_text(r.weights))
         for r in frame.itertuples()
     ]

@@ -29,6 +29,7 @@ from livret.codes import (
     column_code,
     positioning_short,
 )
+from livret.french import date_text
 
 COLUMN_CODES = (*COMPLEXITIES, COMPANY_CODE)
 STYLESHEET = Path(__file__).resolve().parent / "static" / "grid.css"
@@ -58,10 +59,7 @@ def _timestamps(values: pd.Series) -> pd.Series:
 
 
 def _french_date(value) -> str:
-    text = str(value)
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-":  # ISO 8601, as stored
-        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
-    return pd.Timestamp(value).strftime("%d/%m/%Y")
+    return date_text(str(value))
 
 
 def latest_bilan_at(bilans: pd.DataFrame) -> pd.Timestamp | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 import zipfile
@@ -26,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 import sqlite_utils
 
-from livret import referentiel
+from livret import audit, clock, referentiel
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_CODES
 from livret.db import bump_data_version, transaction
 from livret.errors import FileProblem, FileRejected, ValidationError
@@ -453,13 +452,13 @@ def french_date(iso: str | None) -> str:
 
 def current_school_year(today: date | None = None) -> str:
     """« 2026-2027 » from August on, else the year that started the September before."""
-    today = today or date.today()
+    today = today or clock.today()
     start = today.year if today.month >= 8 else today.year - 1
     return f"{start}-{start + 1}"
 
 
 def _now() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    return clock.stamp()
 
 
 def _author_id(db: sqlite_utils.Database, user: User) -> int | None:
@@ -469,12 +468,8 @@ def _author_id(db: sqlite_utils.Database, user: User) -> int | None:
 
 def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
     counts = {f"{e}.{a}": n for (e, a), n in sorted(plan.counts.items()) if a != UNCHANGED}
-    db.execute(
-        "INSERT INTO audit_log(at, user_id, user_name, action, entity, after) VALUES (?, ?, ?, 'import', ?, ?)",
-        [_now(), _author_id(db, user), user.name, plan.kind,
-         json.dumps({"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines},
-                    ensure_ascii=False)],
-    )
+    audit.write(db, user, "import", plan.kind,
+                after={"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines})
 
 
 def _finish(db: sqlite_utils.Database, user: User, plan: ImportPlan, partial: bool, write) -> ImportPlan:

@@ -320,6 +320,34 @@ def m005_grading_drafts(db: sqlite_utils.Database) -> None:
     _run_statements(db, GRADING_DRAFTS)
 
 
+# Columns that were written in the server's local time before the one clock (livret/clock.py);
+# account and session times (users, sessions, audit lines of entity 'user') were UTC already.
+LOCAL_TIME_COLUMNS = (
+    ("bilans", "created_at", ""), ("bilans", "modified_at", ""), ("bilans", "validated_at", ""),
+    ("evaluations", "created_at", ""), ("evaluations", "modified_at", ""),
+    ("grades", "created_at", ""), ("grading_drafts", "updated_at", ""),
+    ("audit_log", "at", "WHERE entity <> 'user'"),
+)
+
+
+@migrations()
+def m006_one_clock(db: sqlite_utils.Database) -> None:
+    # Every stored moment becomes UTC, so an account created and a bilan confirmed in the same second
+    # carry the same time; the school's zone is used only to show them.
+    from datetime import datetime
+
+    from livret import clock
+
+    def local_to_utc(text):
+        if text is None or len(text) < 19:
+            return text
+        return clock.stamp(datetime.strptime(text[:19], clock.STAMP_FORMAT))
+
+    db.conn.create_function("livret_local_to_utc", 1, local_to_utc, deterministic=True)
+    for table, column, where in LOCAL_TIME_COLUMNS:
+        db.execute(f"UPDATE {table} SET {column} = livret_local_to_utc({column}) {where}")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

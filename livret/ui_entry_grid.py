@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +22,7 @@ from st_aggrid import AgGrid, DataReturnMode, JsCode
 from livret import entry, ui
 from livret.codes import RESULT_LEVELS
 from livret.errors import LivretError
+from livret.french import time_text
 
 LEARNER_FIELD = "learner_id"
 NAME_FIELD = "Apprenant"
@@ -281,7 +281,7 @@ def _on_grid_change(response, *, evaluation_id: int, key: str, confirm_locked: b
         return
     st.session_state[base_name] = cells
     if written:
-        now = datetime.now().strftime("%H:%M:%S")
+        now = time_text()
         st.session_state[status_key(evaluation_id)] = (
             "saved", f"Enregistré à {now} ({written} résultat{'s' if written > 1 else ''} modifié"
                      f"{'s' if written > 1 else ''}).")

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livret import accounts, auth
+from livret import accounts, auth, clock
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import load_user
 
@@ -56,7 +56,7 @@ def test_wrong_password_and_unknown_email_get_the_same_refusal(school, roles):
 
 
 def test_five_failures_lock_the_account_even_for_the_right_password(school, roles):
-    teacher, now = roles["teacher"], auth.utcnow()
+    teacher, now = roles["teacher"], clock.now()
     for attempt in range(auth.MAX_FAILED_LOGINS - 1):
         with pytest.raises(PermissionDenied, match="incorrect"):
             auth.authenticate(school, teacher.email, f"wrong-{attempt}", now=now)
@@ -70,7 +70,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(school, role
 
 
 def test_admin_unlocks_a_locked_account(school, roles):
-    teacher, now = roles["teacher"], auth.utcnow()
+    teacher, now = roles["teacher"], clock.now()
     for attempt in range(auth.MAX_FAILED_LOGINS):
         with pytest.raises(PermissionDenied):
             auth.authenticate(school, teacher.email, f"wrong-{attempt}", now=now)
@@ -140,7 +140,7 @@ def test_session_token_is_stored_only_as_a_hash(school, roles, demo_path):
 
 
 def test_session_expires_when_idle_or_too_old_and_closes_on_sign_out(school, roles):
-    teacher, now = roles["teacher"], auth.utcnow()
+    teacher, now = roles["teacher"], clock.now()
     token = auth.open_session(school, teacher, "local", now=now)
     assert auth.session_user(school, token, now=now + timedelta(hours=11)) == teacher  # also touches it
     assert auth.session_user(school, token, now=now + timedelta(hours=22)) == teacher

@@ -249,7 +249,7 @@ def test_fill_criterion_and_mark_absent(demo_db, roles, new_eval):
 
 def test_editing_results_of_an_evaluation_in_a_validated_bilan(demo_db, roles):
     evaluation = locked_evaluation(demo_db, roles["class_id"])
-    assert entry.taken_into_account(demo_db, evaluation) == "2026-03-27 18:00:00"
+    assert entry.taken_into_account(demo_db, evaluation) == "2026-03-27 17:00:00"  # the 18:00 council in Paris, stored in UTC
     (learner, criterion, code), = demo_db.execute(
         "SELECT learner_id, criterion_id, code FROM results WHERE evaluation_id = ? AND code <> 'NV' LIMIT 1",
         [evaluation]).fetchall()

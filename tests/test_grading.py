@@ -6,7 +6,6 @@ import csv
 import io
 import itertools
 import json
-from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -17,6 +16,7 @@ import pytest
 from livret import grading
 from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
+from livret.french import moment_text
 from livret.grading import CompetencyLine, GradingBilan
 
 # The MELEC référentiel: (code, unit) in référentiel order; units U2 3, U31 7, U32 2.
@@ -419,7 +419,7 @@ def test_a_draft_weighting_is_kept_replaced_read_back_and_discarded(demo_db, rol
     assert saved.weights == {**grading.zero_weights(bilan), **first}
     found = grading.draft_weights(demo_db, teacher, bilan)
     assert found.weights == saved.weights and found.updated_at == saved.updated_at
-    assert found.when == datetime.strptime(saved.updated_at, "%Y-%m-%d %H:%M:%S").strftime("%d/%m/%Y à %H:%M")
+    assert found.when == moment_text(saved.updated_at)
     # Upsert: the same author's next change replaces the draft; another author's draft is their own.
     second = {bilan.lines[0].id: np.float64(60)}  # as the grid gives it back
     grading.save_draft_weights(demo_db, teacher, bilan.id, second)

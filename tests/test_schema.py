@@ -185,3 +185,22 @@ def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
     db.execute("DELETE FROM bilans WHERE id = ?", [bilan])
     assert db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0] == 0
     db.close()
+
+
+def test_one_clock_migration_brings_local_times_to_utc_and_leaves_account_times(tmp_path):
+    from livret import referentiel, schema
+
+    db = connect(tmp_path / "before-clock.db")
+    schema.migrations.apply(db, stop_before="m006_one_clock")
+    referentiel.load_default_referentiel(db)
+    db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
+    db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'A', 'B')")
+    db.execute("INSERT INTO bilans(learner_id, status, validated_at, created_at, modified_at) "
+               "VALUES (1, 'validated', '2026-03-27 18:00:00', '2026-03-27 18:00:00', '2026-06-27 18:00:00')")
+    db.execute("INSERT INTO audit_log(at, user_name, action, entity) VALUES ('2026-03-27 18:00:00', 'x', 'a', 'bilan')")
+    db.execute("INSERT INTO audit_log(at, user_name, action, entity) VALUES ('2026-03-27 17:00:00', 'x', 'a', 'user')")
+    schema.migrate(db)
+    assert db.execute("SELECT validated_at, created_at, modified_at FROM bilans").fetchone() == (
+        "2026-03-27 17:00:00", "2026-03-27 17:00:00", "2026-06-27 16:00:00")
+    assert [r[0] for r in db.execute("SELECT at FROM audit_log ORDER BY id")] == [
+        "2026-03-27 17:00:00", "2026-03-27 17:00:00"]
