@@ -19,7 +19,7 @@ from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import User, load_user, require_role
 
 __all__ = [
-    "database_kind", "demo_mode_enabled", "demo_accounts", "demo_sign_in", "list_accounts", "create_account",
+    "NAME_MAX_LENGTH", "check_name", "database_kind", "demo_mode_enabled", "demo_accounts", "demo_sign_in", "list_accounts", "create_account",
     "account_classes", "set_active", "reset_password", "unlock", "set_teacher_classes", "link_learner", "learners_for_linking",
     "operator_add_account", "operator_set_password", "operator_list_accounts",
 ]
@@ -105,12 +105,19 @@ def learners_for_linking(db: sqlite_utils.Database, actor: User | None) -> pd.Da
 # ---------------------------------------------------------------- validation
 
 
-def _clean_name(name: str) -> str:
+NAME_MAX_LENGTH = 120  # the one limit on a person's name: accounts, and learners (whose account takes their name)
+
+
+def check_name(name: str | None, label: str = "Le nom") -> str:
+    """The name with its spaces tidied (runs of blanks become one space), or the French refusal.
+
+    `label` names the field in the message (« Le nom », « Le prénom »…) when the rule guards another one."""
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationError("Le nom est obligatoire.")
-    if len(name) > 120:
-        raise ValidationError("Le nom ne peut pas dépasser 120 caractères.")
+        raise ValidationError(f"{label} est obligatoire.")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(f"{label} ne peut pas dépasser {NAME_MAX_LENGTH} caractères "
+                              f"(il en compte {len(name)}).")
     return name
 
 
@@ -174,7 +181,7 @@ def _insert_account(db, actor, name, email, role, class_ids, learner_id, passwor
             "SELECT last_name || ' ' || first_name, email FROM learners WHERE id = ?", [learner_id]).fetchone()
         name = name if (name or "").strip() else learner_name
         email = email if (email or "").strip() else (learner_email or "")
-    name = _clean_name(name)
+    name = check_name(name)
     email = _clean_email(db, email)
     password_hash = auth.hash_password(password) if password is not None else None
     with transaction(db):

@@ -233,6 +233,7 @@ def test_admin_creates_a_teacher_with_a_temporary_password(demo_db, roles, monke
 
 @pytest.mark.parametrize("fields, message", [
     ({"name": " ", "email": "a@b.fr", "role": "teacher"}, "Le nom est obligatoire"),
+    ({"name": "N" * 121, "email": "a@b.fr", "role": "teacher"}, "Le nom ne peut pas dépasser 120 caractères"),
     ({"name": "A B", "email": "pas-une-adresse", "role": "teacher"}, "n'est pas valide"),
     ({"name": "A B", "email": "a@b.fr", "role": "chef"}, "Profil inconnu"),
     ({"name": "A B", "email": "a@b.fr", "role": "learner"}, "doit être relié à un apprenant"),
@@ -243,6 +244,16 @@ def test_account_creation_refuses_bad_input_and_creates_nothing(demo_db, roles, 
     with pytest.raises((ValidationError, NotFound), match=message):
         accounts.create_account(demo_db, roles["admin"], **fields)
     assert demo_db.execute("SELECT count(*) FROM users").fetchone()[0] == before
+
+
+def test_one_name_rule_tidies_spaces_and_caps_the_length():
+    assert accounts.NAME_MAX_LENGTH == 120
+    assert accounts.check_name("  MARTIN \t  Léa ") == "MARTIN Léa"
+    assert accounts.check_name("N" * 120) == "N" * 120
+    with pytest.raises(ValidationError, match=r"^Le prénom ne peut pas dépasser 120 caractères \(il en compte 121\)\.$"):
+        accounts.check_name("N" * 121, "Le prénom")
+    with pytest.raises(ValidationError, match="^Le nom est obligatoire.$"):
+        accounts.check_name(None)
 
 
 def test_duplicate_email_and_second_account_for_a_learner_are_refused(demo_db, roles):
