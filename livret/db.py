@@ -6,13 +6,21 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
 
+from livret.errors import LivretError
+
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "livret.db"
 BUSY_TIMEOUT_MS = 10_000
+# A long import holds the write lock for longer than one busy timeout: a teacher's write waits (in
+# several attempts) up to this long before being told, in French, to try again.
+WRITE_WAIT_SECONDS = 30.0
+BUSY_MESSAGE = ("La base est occupée par une autre écriture (un import, par exemple) : réessayez dans un "
+                "instant. Ce que vous avez saisi est conservé à l'écran ; rien n'a été enregistré.")
 
 _local = threading.local()
 
@@ -68,7 +76,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         with db.atomic():
             yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         yield db
     except BaseException:
@@ -77,6 +85,30 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, waiting through another writer's long transaction (each attempt waits one
+    busy timeout) with a growing pause between attempts, at most WRITE_WAIT_SECONDS in all."""
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LivretError(BUSY_MESSAGE) from error
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 1.0)
 
 
 def data_version(db: sqlite_utils.Database) -> int:

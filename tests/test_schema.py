@@ -204,3 +204,62 @@ def test_one_clock_migration_brings_local_times_to_utc_and_leaves_account_times(
         "2026-03-27 17:00:00", "2026-03-27 17:00:00", "2026-06-27 16:00:00")
     assert [r[0] for r in db.execute("SELECT at FROM audit_log ORDER BY id")] == [
         "2026-03-27 17:00:00", "2026-03-27 17:00:00"]
+
+
+# ---------------------------------------------------------------- a write waiting for another
+
+
+def _hold_write_lock(path, seconds, started):
+    holder = connect(path)
+    holder.conn.execute("BEGIN IMMEDIATE")
+    holder.conn.execute("INSERT INTO settings(key, value) VALUES ('holder', '1')")
+    started.set()
+    threading.Event().wait(seconds)
+    holder.conn.execute("COMMIT")
+    holder.close()
+
+
+def _write_while_held(path, hold_seconds, monkeypatch, wait_seconds):
+    import livret.db as livret_db
+
+    monkeypatch.setattr(livret_db, "BUSY_TIMEOUT_MS", 100)  # far shorter than the holder's transaction
+    monkeypatch.setattr(livret_db, "WRITE_WAIT_SECONDS", wait_seconds)
+    writer = connect(path)
+    assert writer.execute("PRAGMA busy_timeout").fetchone()[0] == 100
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, hold_seconds, started))
+    holder.start()
+    started.wait()
+    try:
+        with transaction(writer):
+            writer.execute("INSERT INTO settings(key, value) VALUES ('teacher', 'saved')")
+    finally:
+        holder.join()
+    return writer
+
+
+def test_a_write_waits_for_a_long_import_beyond_the_busy_timeout(tmp_path, monkeypatch):
+    from livret import schema
+
+    path = tmp_path / "busy.db"
+    schema.migrate(connect(path))
+    writer = _write_while_held(path, 1.0, monkeypatch, wait_seconds=30)
+    values = dict(writer.execute("SELECT key, value FROM settings WHERE key IN ('holder', 'teacher')").fetchall())
+    assert values == {"holder": "1", "teacher": "saved"}
+
+
+def test_a_write_blocked_too_long_gets_a_french_message_and_writes_nothing(tmp_path, monkeypatch):
+    from livret import schema
+    from livret.db import BUSY_MESSAGE
+    from livret.errors import LivretError
+
+    path = tmp_path / "busy.db"
+    schema.migrate(connect(path))
+    with pytest.raises(LivretError) as refused:
+        _write_while_held(path, 2.0, monkeypatch, wait_seconds=0.3)
+    assert str(refused.value) == BUSY_MESSAGE
+    assert "occupée par une autre écriture" in str(refused.value) and "réessayez" in str(refused.value)
+    assert not isinstance(refused.value, sqlite3.OperationalError)
+    check = connect(path)
+    assert check.execute("SELECT value FROM settings WHERE key = 'teacher'").fetchone() is None
+    assert check.execute("SELECT value FROM settings WHERE key = 'holder'").fetchone()[0] == "1"
