@@ -28,31 +28,38 @@ def _opening_page(pages: list) -> st.Page:
     return st.Page(open_first_page, title="Livret", url_path="ouverture", default=True, visibility="hidden")
 
 
-user = ui.current_user()
-if user is None:
-    pages = _every_address_shows(ui.sign_in_page, "Connexion", ":material/login:", "connexion")
-    st.navigation(pages, position="hidden").run()
-else:
-    changing_password = ui.must_change_password(user)
-    if changing_password:
-        pages = _every_address_shows(ui.forced_password_page, "Mot de passe", ":material/password:", "mot-de-passe")
-        current = st.navigation(pages, position="hidden")
+def main() -> None:
+    user = ui.current_user()
+    if user is None:
+        pages = _every_address_shows(ui.sign_in_page, "Connexion", ":material/login:", "connexion")
+        st.navigation(pages, position="hidden").run()
     else:
-        pages = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
-                 for spec in navigation.pages_for(user.role)]
-        # Another role's page address (a link shared by a colleague) explains itself instead of « Page not found ».
-        elsewhere = [st.Page(ui.page_not_for_role(pages[0]), title=spec.title, url_path=spec.url_path,
-                             visibility="hidden") for spec in navigation.PAGES if user.role not in spec.roles]
-        current = st.navigation([_opening_page(pages), *pages, *elsewhere])
-    with st.sidebar:
-        st.markdown(f"**{ui.markdown_text(user.name)}**  \n{ROLES[user.role]}")
-        may_change = not changing_password and ui.can_change_password(user)
-        if may_change and st.button("Changer mon mot de passe", icon=":material/password:"):
-            ui.password_dialog(user)
-        if st.button("Se déconnecter", icon=":material/logout:"):
-            ui.sign_out()
-        ui.write_session_cookie()
-        ui.forget_return_address()
-    ui.show_notice()
-    ui.show_banner()
-    current.run()
+        changing_password = ui.must_change_password(user)
+        if changing_password:
+            pages = _every_address_shows(ui.forced_password_page, "Mot de passe", ":material/password:", "mot-de-passe")
+            current = st.navigation(pages, position="hidden")
+        else:
+            pages = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+                     for spec in navigation.pages_for(user.role)]
+            # Another role's page address (a link shared by a colleague) explains itself instead of « Page not found ».
+            elsewhere = [st.Page(ui.page_not_for_role(pages[0]), title=spec.title, url_path=spec.url_path,
+                                 visibility="hidden") for spec in navigation.PAGES if user.role not in spec.roles]
+            current = st.navigation([_opening_page(pages), *pages, *elsewhere])
+        with st.sidebar:
+            st.markdown(f"**{ui.markdown_text(user.name)}**  \n{ROLES[user.role]}")
+            may_change = not changing_password and ui.can_change_password(user)
+            if may_change and st.button("Changer mon mot de passe", icon=":material/password:"):
+                ui.password_dialog(user)
+            if st.button("Se déconnecter", icon=":material/logout:"):
+                ui.sign_out()
+            ui.write_session_cookie()
+            ui.forget_return_address()
+        ui.show_notice()
+        ui.show_banner()
+        current.run()
+
+
+# One boundary for the whole run: a page (or the sign-in, or the sidebar) that fails shows a French
+# message and logs the traceback on the server; Streamlit's own message would be in English.
+with ui.error_boundary():
+    main()

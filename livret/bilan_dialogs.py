@@ -53,7 +53,7 @@ def _choice_css(current: bilans.Positioning | None) -> str:
     return "<style>" + "\n".join(rules) + "</style>"
 
 
-@st.dialog("Niveaux d'acquisition de la compétence", width="medium")
+@ui.dialog("Niveaux d'acquisition de la compétence", width="medium")
 def positioning_dialog(db, user, learner_id: int, competency_id: int) -> None:
     """SPEC B1: 4 levels × objectifs intermédiaires / terminaux, « Compétence non évaluée », « Fermer».
     A click writes the draft positioning at once and reruns the app (which closes the dialog)."""
@@ -213,7 +213,7 @@ def bilan_dialog(db, user, learner_id: int) -> None:
         return
     for key in [k for k in st.session_state if str(k).startswith(f"bilan_confirming_{learner_id}_")]:
         del st.session_state[key]  # each opening starts at the review, not at the typed word
-    st.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id)
+    ui.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id)
 
 
 # ---------------------------------------------------------------- printing (B4)

@@ -8,13 +8,18 @@ functions; they hold no SQL and no rule."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
+import secrets
 import threading
 import urllib.parse
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import FragmentHandledException
+from streamlit.logger import get_logger
 
 from livret import accounts, auth, demo, schema
 from livret.codes import ROLES
@@ -30,6 +35,54 @@ CLEAR_COOKIE_KEY = "auth_cookie_clear"
 OIDC_MATCH_KEY = "auth_oidc_match"  # (e-mail, user id) once the identity has been matched
 OIDC_REFUSAL_KEY = "auth_oidc_refusal"
 NOTICE_KEY = "auth_notice"
+
+
+# ---------------------------------------------------------------- error boundary
+
+LOGGER = get_logger("livret")
+UNEXPECTED_ERROR = ("Une erreur inattendue est survenue : cette action n'a pas abouti. Rien n'a été perdu de ce "
+                    "qui était enregistré. Rechargez la page ou réessayez ; si l'erreur revient, signalez-la à "
+                    "l'administrateur de Livret avec la référence {reference}.")
+
+
+@contextlib.contextmanager
+def error_boundary():
+    """Around a page, a dialog or a fragment: an unexpected exception is logged on the server with its
+    traceback and the user reads a French message instead (a traceback would show code and data).
+    A refusal (LivretError) that no page caught shows its own French message. Streamlit's control
+    flow (st.rerun, st.stop, st.switch_page) derives from BaseException and passes through; so does a
+    nested fragment's already-handled error."""
+    try:
+        yield
+    except FragmentHandledException:
+        raise
+    except LivretError as error:
+        show_error(error)
+    except Exception:
+        reference = secrets.token_hex(4)
+        LOGGER.exception("Unexpected error (reference %s)", reference)
+        st.error(UNEXPECTED_ERROR.format(reference=reference), icon=":material/error:")
+
+
+def guarded(function):
+    @functools.wraps(function)
+    def run_guarded(*args, **kwargs):
+        with error_boundary():
+            return function(*args, **kwargs)
+
+    return run_guarded
+
+
+def dialog(title: str, **options):
+    """st.dialog with the error boundary inside it (the message shows in the dialog)."""
+    return lambda function: st.dialog(title, **options)(guarded(function))
+
+
+def fragment(function=None, **options):
+    """st.fragment with the error boundary inside it; @fragment and @fragment(run_every=…) both work."""
+    if function is None:
+        return lambda f: st.fragment(guarded(f), **options)
+    return st.fragment(guarded(function), **options)
 
 
 @st.cache_resource(show_spinner="Préparation de la base de démonstration…")
@@ -288,7 +341,7 @@ def _password_form(user: User, key: str) -> bool:
     return True
 
 
-@st.dialog("Changer mon mot de passe")
+@dialog("Changer mon mot de passe")
 def password_dialog(user: User) -> None:
     if _password_form(user, "password_change"):
         st.rerun()
@@ -346,3 +399,4 @@ def markdown_text(text: str) -> str:
 def show_error(error: LivretError) -> None:
     """A refusal's French message, shown as plain text (it may quote what the user typed or a file held)."""
     st.error(markdown_text(str(error)))
+

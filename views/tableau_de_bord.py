@@ -20,7 +20,7 @@ def keep_units_exclusive() -> None:
         st.session_state[UNITS_KEY], st.session_state.get(SEEN_UNITS_KEY, []))
 
 
-@st.fragment
+@ui.fragment
 def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
     # A fragment: a « ? » click reruns only the grid, then opens the positioning dialog.
     try:
