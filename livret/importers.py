@@ -16,6 +16,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,20 +27,35 @@ import pandas as pd
 import sqlite_utils
 
 from livret import audit, clock, referentiel
+from livret import entry as saisie
+from livret.accounts import check_name
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_CODES
 from livret.db import bump_data_version, transaction
 from livret.errors import FileProblem, FileRejected, ValidationError
+from livret.french import date_text
 from livret.permissions import User, require_role
 from livret.spreadsheet import french_csv
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILE_LABEL = "10 Mo"
-MAX_DATA_ROWS = 200_000
+MAX_DATA_ROWS = 200_000  # lines after the header; one more is refused
 HEADER_SEARCH_ROWS = 10  # school exports sometimes put a title line or two above the header
+# A workbook is a ZIP: 10 Mo uploaded can hold gigabytes of XML. What it may expand to, and how many rows (blank
+# ones included: a sheet can declare its one row as the 50 millionth) it may hold, are checked while reading.
+MAX_UNCOMPRESSED_BYTES = 150 * 1024 * 1024
+MAX_UNCOMPRESSED_LABEL = "150 Mo"
+# openpyxl keeps a workbook's shared strings in memory (the sheets themselves are streamed).
+MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+MAX_SHARED_STRINGS_LABEL = "32 Mo"
+MAX_SHEET_ROWS = 250_000
+MAX_COLUMNS = 200
+READ_CHUNK = 1024 * 1024
 IMPORT_ROLES = ("ddfpt", "admin")
 # Evaluation results are pedagogical data: the DDFPT's (SPEC A1). The admin sets up classes, learners
 # (and their accounts) and the référentiel.
 RESULTS_IMPORT_ROLES = ("ddfpt",)
+LOCKED_CONFIRM_LABEL = ("Autoriser cet import à modifier des évaluations déjà prises en compte dans un bilan "
+                        "validé (chaque modification est journalisée)")
 KIND_ROLES = {"learners": IMPORT_ROLES, "results": RESULTS_IMPORT_ROLES, "referentiel": IMPORT_ROLES}
 
 
@@ -49,6 +65,9 @@ def import_kinds(user: User | None) -> list[str]:
 DEFAULT_DIPLOMA = "BACPRO-MELEC"
 
 ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
+# What the DDFPT decides for a possible homonym.
+SAME, NEW, SKIP = "same", "new", "skip"
+DECISION_LABELS = {SAME: "Même apprenant", NEW: "Nouvel apprenant", SKIP: "Ignorer la ligne"}
 
 # entity: (singular, plural, feminine)
 ENTITIES = {
@@ -95,6 +114,38 @@ class Change:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Homonym:
+    """A line naming a learner already recorded under the same name, when it is not certain it is the same
+    person: a learner is never silently added next to, or moved away from, a possible namesake."""
+
+    line: int
+    reason: str
+    incoming: dict  # the line: Nom, Prénom, Classe, Date de naissance, E-mail
+    existing: dict  # the recorded learner: id and the same fields, and how many results it has
+    choices: tuple[str, ...]
+    decision: str | None = None
+
+    def records_frame(self) -> pd.DataFrame:
+        columns = ["Nom", "Prénom", "Classe", "Date de naissance", "E-mail"]
+        rows = [[f"Ligne {self.line} du fichier", *(self.incoming[c] for c in columns), ""],
+                ["Apprenant enregistré", *(self.existing[c] for c in columns), str(self.existing["Résultats"])]]
+        return pd.DataFrame(rows, columns=["", *columns, "Résultats"])
+
+    def text(self) -> str:
+        def describe(fields: dict) -> str:
+            parts = [f"{fields['Nom']} {fields['Prénom']}", fields["Classe"]]
+            if fields["Date de naissance"]:
+                parts.append(f"né(e) le {fields['Date de naissance']}")
+            if fields["E-mail"]:
+                parts.append(fields["E-mail"])
+            return ", ".join(parts)
+
+        results = self.existing["Résultats"]
+        return (f"homonyme possible ({self.reason}) : dans le fichier « {describe(self.incoming)} », enregistré "
+                f"« {describe(self.existing)}, {results} résultat{'s' if results > 1 else ''} »")
+
+
 @dataclass
 class ImportPlan:
     """What an import does: the changes, the rejected lines, and the writes that carry it out."""
@@ -107,6 +158,17 @@ class ImportPlan:
     notes: list[str] = field(default_factory=list)
     ops: dict = field(default_factory=dict)
     applied: bool = False
+    homonyms: list[Homonym] = field(default_factory=list)
+    # Evaluations already counted in a validated bilan that this import would change: (label, validated at).
+    locked: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def undecided(self) -> list[Homonym]:
+        return [h for h in self.homonyms if h.decision is None]
+
+    @property
+    def new_classes(self) -> list[Change]:
+        return [c for c in self.changes if c.entity == "class" and c.action == ADDED]
 
     def count(self, entity: str, action: str) -> int:
         return self.counts.get((entity, action), 0)
@@ -143,6 +205,12 @@ class ImportPlan:
         n = self.rejected_lines
         if n:
             text += f" ; {n} ligne{'s' if n > 1 else ''} rejetée{'s' if n > 1 else ''}"
+        n = len(self.undecided)
+        if n:
+            text += f" ; {n} homonyme{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} à trancher"
+        n = sum(h.decision == SKIP for h in self.homonyms)
+        if n:
+            text += f" ; {n} ligne{'s' if n > 1 else ''} ignorée{'s' if n > 1 else ''}"
         return text[0].upper() + text[1:] + "."
 
     def changes_frame(self, include_unchanged: bool = False) -> pd.DataFrame:
@@ -256,12 +324,42 @@ def decode_text(data: bytes, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    _refuse_mixed_encoding(data, name)
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise _reject_file(name, "encodage non reconnu (ni UTF-8 ni Windows-1252) ; "
                                  "enregistrez le fichier en CSV UTF-8", line) from None
+
+
+def _refuse_mixed_encoding(data: bytes, name: str) -> None:
+    """A file some of whose lines are UTF-8 and others Windows-1252 (two exports pasted together) cannot be read
+    in either: read as Windows-1252, its UTF-8 header says « PrÃ©nom » and no column is found."""
+    utf8_line = cp1252_line = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            cp1252_line = cp1252_line or number
+        else:
+            utf8_line = utf8_line or number
+        if utf8_line and cp1252_line:
+            raise _reject_file(name, f"encodage mélangé : la ligne {utf8_line} est en UTF-8 et la ligne {cp1252_line} "
+                                     "en Windows-1252 (fichiers collés l'un à la suite de l'autre ?) ; enregistrez "
+                                     "tout le fichier dans un seul encodage, de préférence en CSV UTF-8",
+                               min(utf8_line, cp1252_line))
+
+
+def _too_many_rows(name: str) -> FileRejected:
+    return _reject_file(name, f"le fichier compte plus de {_count(MAX_DATA_ROWS)} lignes de données, au-delà de la "
+                              "limite ; découpez-le en plusieurs fichiers")
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -272,18 +370,32 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _csv_rows(text: str, name: str) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, start = [], 1
     try:
         for cells in reader:
+            if reader.line_num > start:
+                _refuse_unclosed_quote(cells, delimiter, name, start, reader.line_num)
             if any(c.strip() for c in cells):
                 rows.append((start, cells))
+                # The header is within the first HEADER_SEARCH_ROWS rows: past this many, too many data rows.
                 if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
-                    raise _reject_file(name, f"le fichier compte plus de {MAX_DATA_ROWS:,} lignes".replace(",", " "))
+                    raise _too_many_rows(name)
             start = reader.line_num + 1
     except csv.Error:
         raise _reject_file(name, "ligne illisible : un guillemet ouvrant n'est pas refermé", start) from None
     return rows
+
+
+def _refuse_unclosed_quote(cells: list[str], delimiter: str, name: str, start: int, end: int) -> None:
+    """A quoted value may hold line breaks, but one that holds whole lines (separators and all) is a quote left
+    open: without this, those lines are read as one value and reported as lines missing their other columns."""
+    for cell in cells:
+        if "\n" in cell and delimiter in cell.split("\n", 1)[1]:
+            raise _reject_file(name, f"guillemet (\") ouvert ligne {start} sans être refermé sur cette ligne : "
+                                     f"les lignes {start} à {end} ont été lues comme une seule valeur ; retirez ce "
+                                     "guillemet ou refermez-le", start)
 
 
 def _xlsx_cell(value) -> str:
@@ -308,13 +420,26 @@ def _xlsx_rows(data: bytes, name: str) -> tuple[list[tuple[int, list[str]]], str
         raise _reject_file(name, "classeur XLSX illisible ou endommagé") from None
     try:
         sheet = workbook.worksheets[0]
+        # The dimension the sheet declares is not trusted: openpyxl would pad every row up to its last column.
+        sheet.reset_dimensions()
         rows = []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_xlsx_cell(v) for v in values]
+            if number > MAX_SHEET_ROWS:
+                raise _reject_file(name, f"le classeur compte plus de {_count(MAX_SHEET_ROWS)} lignes, lignes vides "
+                                         "comprises ; découpez-le en plusieurs fichiers", number)
+            if not values:
+                continue
+            last = len(values)
+            while last and values[last - 1] in (None, ""):
+                last -= 1
+            if last > MAX_COLUMNS:
+                raise _reject_file(name, f"la ligne {number} a plus de {MAX_COLUMNS} colonnes remplies ; gardez "
+                                         "seulement les colonnes à importer", number)
+            cells = [_xlsx_cell(v) for v in values[:last]]
             if any(c.strip() for c in cells):
                 rows.append((number, cells))
                 if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
-                    raise _reject_file(name, f"le classeur compte plus de {MAX_DATA_ROWS:,} lignes".replace(",", " "))
+                    raise _too_many_rows(name)
         return rows, sheet.title
     finally:
         workbook.close()
@@ -333,17 +458,63 @@ def _spreadsheet_rows(data: bytes, name: str) -> tuple[list[tuple[int, list[str]
         raise _reject_file(name, "c'est un fichier PDF : exportez la liste au format CSV ou XLSX")
     if data.startswith(b"PK\x03\x04"):
         try:
-            members = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+            archive = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile:
             raise _reject_file(name, "archive endommagée : ni CSV ni XLSX lisible") from None
+        members = set(archive.namelist())
         if "content.xml" in members:
             raise _reject_file(name, "format OpenDocument (.ods) : enregistrez le fichier au format XLSX ou CSV")
         if "xl/workbook.xml" not in members:
             raise _reject_file(name, "archive ZIP qui n'est pas un classeur XLSX")
+        # Before openpyxl opens anything: what the workbook really expands to, read and thrown away chunk by chunk.
+        read_members(archive, name, keep=lambda member: False,
+                     member_limits={"xl/sharedStrings.xml": (MAX_SHARED_STRINGS_BYTES, MAX_SHARED_STRINGS_LABEL)})
         rows, sheet = _xlsx_rows(data, name)
         return rows, [f"Feuille lue : « {sheet} »."]
     text, notes = _repair_double_encoding(decode_text(data, name))
     return _csv_rows(text, name), notes
+
+
+def read_members(archive: zipfile.ZipFile, name: str, keep, member_limits: dict | None = None,
+                 limit: int = MAX_UNCOMPRESSED_BYTES, limit_label: str = MAX_UNCOMPRESSED_LABEL) -> dict[str, bytes]:
+    """The members of an archive that keep(member) accepts, every member read chunk by chunk within a byte budget.
+
+    The sizes a ZIP declares are checked first (a cheap early refusal), but not trusted: zipfile inflates a
+    whole member at once in read(), so a member lying about its size would expand in memory before any check."""
+    member_limits = member_limits or {}
+    members = [m for m in archive.infolist() if not m.is_dir()]
+
+    def too_big(what: str, label: str) -> FileRejected:
+        return _reject_file(name, f"{what} dépasse {label} une fois décompressé : fichier refusé (archive piégée "
+                                  "ou trop volumineuse)")
+
+    if sum(m.file_size for m in members) > limit:
+        raise too_big("le contenu de l'archive", limit_label)
+    kept: dict[str, bytes] = {}
+    total = 0
+    for member in members:
+        member_limit, member_label = member_limits.get(member.filename, (limit, limit_label))
+        if member.file_size > member_limit:
+            raise too_big(f"« {member.filename} »", member_label)
+        chunks = [] if keep(member) else None
+        size = 0
+        try:
+            with archive.open(member) as stream:
+                while chunk := stream.read(READ_CHUNK):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if size > member_limit:
+                        raise too_big(f"« {member.filename} »", member_label)
+                    if total > limit:
+                        raise too_big("le contenu de l'archive", limit_label)
+                    if chunks is not None:
+                        chunks.append(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+            raise _reject_file(name, f"« {member.filename} » est endommagé dans l'archive (son contenu ne correspond "
+                                     "pas à la taille ou à la somme de contrôle annoncées)") from None
+        if chunks is not None:
+            kept[member.filename] = b"".join(chunks)
+    return kept
 
 
 def _repair_double_encoding(text: str) -> tuple[str, list[str]]:
@@ -417,6 +588,8 @@ def read_table(data: bytes, name: str, spec: dict[str, Column]) -> Table:
     data_rows = rows[header_index + 1:]
     if not data_rows:
         raise _reject_file(name, "le fichier ne contient que la ligne d'en-tête, aucune donnée", header_line)
+    if len(data_rows) > MAX_DATA_ROWS:
+        raise _too_many_rows(name)
     if ignored:
         notes.append("Colonnes ignorées : " + ", ".join(f"« {header[i].strip()} »" for i in sorted(ignored)) + ".")
     return Table(name, header, columns, data_rows, notes)
@@ -468,14 +641,66 @@ def _author_id(db: sqlite_utils.Database, user: User) -> int | None:
 
 def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
     counts = {f"{e}.{a}": n for (e, a), n in sorted(plan.counts.items()) if a != UNCHANGED}
-    audit.write(db, user, "import", plan.kind,
-                after={"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines})
+    after = {"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines}
+    if plan.ops.get("journal"):
+        # Each of these evaluations has its own journal lines, old and new values (see _journal_locked).
+        after["locked_evaluations_changed"] = sorted(plan.ops["journal"])
+    decided = {h.line: h.decision for h in plan.homonyms if h.decision}
+    if decided:
+        after["homonym_decisions"] = decided
+    audit.write(db, user, "import", plan.kind, after=after)
+
+
+def _prepared(db: sqlite_utils.Database, user: User, build, partial: bool, write) -> ImportPlan:
+    """Build the plan (parse, validate, match against the database) WITHOUT the write lock, then write it in one
+    short transaction, so that a long import never makes the other users' writes wait for it.
+
+    The plan is built in a read transaction: one consistent snapshot, no lock taken from writers (WAL). The
+    write transaction then checks, with SQLite's data_version, that no other connection has written since; if
+    one has, the plan is built again inside the transaction, so what is written is always what the checks accept
+    against the database as it is, all or nothing."""
+    conn = db.conn
+    if conn.in_transaction:  # inside a caller's transaction: it holds the lock already
+        return _finish(db, user, build(), partial, write)
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT 1 FROM settings LIMIT 1").fetchall()  # the snapshot starts with the first read
+        seen = _data_version(db)
+        plan = build()
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    _refuse(plan, partial)  # a refusal needs no lock
+    with transaction(db):
+        if _data_version(db) != seen:
+            plan = build()
+        return _finish(db, user, plan, partial, write)
+
+
+def _choice_list(choices) -> str:
+    """« « Même apprenant », « Nouvel apprenant » ou « Ignorer la ligne » »."""
+    labels = [f"« {DECISION_LABELS[c]} »" for c in choices]
+    return ", ".join(labels[:-1]) + " ou " + labels[-1] if len(labels) > 1 else labels[0]
+
+
+def _data_version(db: sqlite_utils.Database) -> int:
+    """Changes when another connection commits (not this one): SQLite's own counter."""
+    return db.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _refuse(plan: ImportPlan, partial: bool) -> None:
+    if plan.undecided:
+        # Never settled by --partial: leaving out a line is a decision too, the DDFPT's.
+        raise FileRejected([FileProblem(plan.file_name, h.line, "Nom", f"{h.text()} ; choisissez "
+                                        + _choice_list(h.choices))
+                            for h in plan.undecided])
+    if plan.rejected and not partial:
+        raise FileRejected(list(plan.rejected))
 
 
 def _finish(db: sqlite_utils.Database, user: User, plan: ImportPlan, partial: bool, write) -> ImportPlan:
     """Inside the caller's transaction: refuse or write, then record."""
-    if plan.rejected and not partial:
-        raise FileRejected(list(plan.rejected))
+    _refuse(plan, partial)
     if plan.has_writes:
         write(db, user, plan)
         _audit(db, user, plan)
@@ -511,6 +736,24 @@ def _is_capital_word(word: str) -> bool:
     """« DUPONT », « LE », « N'DIAYE », « ÉGRÈVE-MARTIN »: letters all capitals, hyphens and apostrophes."""
     return (any(c.isalpha() for c in word)
             and all((c.isalpha() and c.isupper()) or c == "-" or c in _NAME_APOSTROPHES for c in word))
+
+
+# Only what looks like a name is rewritten: letters, with spaces, hyphens, apostrophes and dots between them.
+_NAME_LIKE = re.compile(r"^[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def normal_last_name(text: str) -> str:
+    """The last name as school software writes it: in capitals, accents kept (« lefèvre » → « LEFÈVRE »)."""
+    return text.upper() if _NAME_LIKE.match(text) else text
+
+
+def normal_first_name(text: str) -> str:
+    """The first name as school software writes it: each part capitalised, accents kept (« jean-pierre » →
+    « Jean-Pierre », « FRANÇOIS » → « François »)."""
+    if not _NAME_LIKE.match(text):
+        return text
+    return _LETTERS.sub(lambda part: part.group()[0].upper() + part.group()[1:].lower(), text)
 
 
 def split_full_name(text: str) -> tuple[str, str]:
@@ -560,8 +803,10 @@ class _LineReader:
         return Rejection(self.table.name, line, self.labels[fname], reason, self.table.content(cells))
 
 
-def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str) -> ImportPlan:
+def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str,
+                  decisions: dict[int, str] | None = None) -> ImportPlan:
     plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
+    decisions = decisions or {}
     classes = {_name_key(name): (cid, name) for cid, name in db.execute("SELECT id, name FROM classes")}
     class_names = {cid: name for cid, name in classes.values()}
     learners: dict[int, dict[str, tuple]] = {}
@@ -599,20 +844,30 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
             if existing:
                 kept_in_class.add(existing[0])
 
-    def in_other_classes(class_id: int | None, last: str, first: str, email: str, birth: str | None) -> list[tuple]:
-        """The learners of other classes this line may name, narrowed as far as the line allows."""
+    def in_other_classes(class_id: int | None, last: str, first: str, email: str,
+                         birth: str | None) -> tuple[list[tuple], bool]:
+        """The learners of other classes this line may name, narrowed as far as the line allows, and whether
+        the line confirms who it is (the same date of birth or e-mail as the one recorded)."""
         def elsewhere(rows):
             return [r for r in rows if r[1] != class_id and r[0] not in kept_in_class]
         candidates = (elsewhere(school_exact.get(_name_key(f"{last} {first}"), []))
                       or elsewhere(school_loose.get(_loose_key(last + first), [])))
-        if birth:
-            # Another recorded date of birth is another person of the same name, not a class change.
-            candidates = [r for r in candidates if r[5] in (None, birth)]
-        if len(candidates) > 1 and email:
-            candidates = [r for r in candidates if (r[4] or "").casefold() == email.casefold()] or candidates
-        if len(candidates) > 1 and birth:
-            candidates = [r for r in candidates if r[5] == birth] or candidates
-        return candidates
+        confirmed = [r for r in candidates if (birth and r[5] == birth)
+                     or (email and (r[4] or "").casefold() == email.casefold())]
+        if len(confirmed) > 1 and email and birth:
+            confirmed = [r for r in confirmed if r[5] == birth and (r[4] or "").casefold() == email.casefold()] \
+                or confirmed
+        if confirmed:
+            return confirmed, True
+        # Another recorded date of birth may be another person of the same name: the DDFPT decides.
+        compatible = [r for r in candidates if not (birth and r[5] and r[5] != birth)]
+        return compatible or candidates, False
+
+    results_of = dict(db.execute("SELECT learner_id, count(*) FROM results GROUP BY learner_id").fetchall())
+
+    def record(row: tuple, class_name: str) -> dict:
+        return {"id": row[0], "Nom": row[2], "Prénom": row[3], "Classe": class_name,
+                "Date de naissance": french_date(row[5]), "E-mail": row[4] or "", "Résultats": results_of.get(row[0], 0)}
 
     new_classes: dict[str, str] = {}
     seen_learners: dict[tuple[str, str], int] = {}
@@ -634,6 +889,14 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
                 reject(fname, "valeur obligatoire manquante")
         if split_problem:
             reject("full_name", split_problem)
+        value["last_name"] = normal_last_name(value["last_name"])
+        value["first_name"] = normal_first_name(value["first_name"])
+        if value["last_name"] and value["first_name"]:
+            try:
+                # The learner's account, now or later, bears this name: the accounts' own rule.
+                check_name(f"{value['last_name']} {value['first_name']}", "Le nom complet (nom et prénom)")
+            except ValidationError as error:
+                reject("last_name", str(error))
         email = value["email"]
         if email and not _EMAIL.match(email):
             reject("email", f"adresse e-mail « {email} » invalide")
@@ -662,8 +925,15 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
         else:
             class_name = new_classes.get(class_key) or value["class_name"]
         former_class = None
-        if existing is None:
-            candidates = in_other_classes(class_id, value["last_name"], value["first_name"], email, birth)
+        # A possible homonym: (the recorded learner, why in doubt, the decisions that make sense).
+        doubt = None
+        if existing is not None:
+            if birth and existing[5] and birth != existing[5]:
+                # Two learners of one name in one class cannot be told apart (the table forbids it): no « new ».
+                doubt = (existing, "même nom et prénom dans la même classe, mais une autre date de naissance",
+                         (SAME, SKIP))
+        else:
+            candidates, confirmed = in_other_classes(class_id, value["last_name"], value["first_name"], email, birth)
             if len(candidates) > 1:
                 where = ", ".join(sorted(class_names[r[1]] for r in candidates))
                 hint = "" if email and birth else " ; ajoutez sa date de naissance ou son e-mail pour le désigner"
@@ -673,11 +943,40 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
                 reject("last_name", f"« {full_name} » de {class_names[candidates[0][1]]} change déjà de classe "
                                     f"ligne {moved_by[candidates[0][0]]}")
             elif candidates:
-                existing = candidates[0]
-                former_class = class_names[existing[1]]
+                candidate = candidates[0]
+                elsewhere = class_names[candidate[1]]
+                if not confirmed and birth and candidate[5] and candidate[5] != birth:
+                    doubt = (candidate, f"même nom et prénom qu'un apprenant de {elsewhere}, mais une autre date "
+                                        "de naissance", (SAME, NEW, SKIP))
+                elif not confirmed and results_of.get(candidate[0]):
+                    doubt = (candidate, f"même nom et prénom qu'un apprenant de {elsewhere} qui a déjà des "
+                                        "résultats : changement de classe ou homonyme ?", (SAME, NEW, SKIP))
+                else:
+                    existing, former_class = candidate, elsewhere
         if problems:
             plan.rejected.extend(problems)
             continue
+        if doubt is not None:
+            candidate, reason, choices = doubt
+            decision = decisions.get(line)
+            if decision is not None and decision not in choices:
+                raise ValidationError(f"Ligne {line} : « {DECISION_LABELS[decision]} » n'est pas possible ici "
+                                      f"({reason}) ; choisissez {_choice_list(choices)}.")
+            plan.homonyms.append(Homonym(
+                line, reason, {"Nom": value["last_name"], "Prénom": value["first_name"], "Classe": class_name,
+                               "Date de naissance": french_date(birth), "E-mail": email},
+                record(candidate, class_names[candidate[1]]), choices, decision))
+            if decision is None or decision == SKIP:
+                continue
+            if decision == SAME:
+                existing = candidate
+                if candidate[1] != class_id:
+                    if candidate[0] in moved_by:
+                        reject("last_name", f"« {full_name} » de {class_names[candidate[1]]} change déjà de classe "
+                                            f"ligne {moved_by[candidate[0]]}")
+                        plan.rejected.extend(problems)
+                        continue
+                    former_class = class_names[candidate[1]]
         label = f"{class_name} — {full_name}"
 
         # An e-mail already used by an account that is not this learner's would make the sign-in ambiguous.
@@ -693,7 +992,8 @@ def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
         if class_id is None and class_key not in new_classes:
             new_classes[class_key] = class_name
             ops["classes"].append((class_key, class_name))
-            plan.changes.append(Change(line, "class", ADDED, class_name, f"diplôme {diploma}, année {school_year}"))
+            plan.changes.append(Change(line, "class", ADDED, class_name,
+                                       f"nouvelle classe, année scolaire {school_year}, diplôme {diploma}"))
 
         if existing is None:
             ops["learners"].append((class_key, class_id, value["last_name"], value["first_name"], email or None,
@@ -773,26 +1073,42 @@ def _check_diploma(db: sqlite_utils.Database, diploma: str) -> None:
         raise ValidationError(f"Le diplôme « {diploma} » n'existe pas : importez d'abord son référentiel.")
 
 
-def preview_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
-                     diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None) -> ImportPlan:
-    """What importing this list of classes and learners would do. Writes nothing."""
-    require_role(user, *IMPORT_ROLES)
+def _decided_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str | None,
+                  decisions: dict[int, str] | None) -> ImportPlan:
     _check_diploma(db, diploma)
+    decisions = {int(line): decision for line, decision in (decisions or {}).items()}
+    unknown = [d for d in decisions.values() if d not in DECISION_LABELS]
+    if unknown:
+        raise ValidationError(f"Décision « {unknown[0]} » inconnue (attendu : {', '.join(DECISION_LABELS)}).")
+    plan = _learner_plan(db, table, diploma, school_year or current_school_year(), decisions)
+    stray = sorted(set(decisions) - {h.line for h in plan.homonyms})
+    if stray:
+        lines = ", ".join(map(str, stray))
+        raise ValidationError(f"Ligne{'s' if len(stray) > 1 else ''} {lines} : aucun homonyme possible à trancher "
+                              "sur cette ligne ; rien n'a été importé.")
+    return plan
+
+
+def preview_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+                     diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None,
+                     decisions: dict[int, str] | None = None) -> ImportPlan:
+    """What importing this list of classes and learners would do, with the decisions taken so far on possible
+    homonyms ({line: SAME, NEW or SKIP}). Writes nothing."""
+    require_role(user, *IMPORT_ROLES)
     table = read_table(data, file_name, LEARNER_COLUMNS)
-    return _learner_plan(db, table, diploma, school_year or current_school_year())
+    return _decided_plan(db, table, diploma, school_year, decisions)
 
 
 def import_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
                     diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None,
-                    partial: bool = False) -> ImportPlan:
+                    partial: bool = False, decisions: dict[int, str] | None = None) -> ImportPlan:
     """Import classes and learners in one transaction. With rejected lines, refuses (nothing written)
-    unless partial is True, in which case only the valid lines are imported."""
+    unless partial is True, in which case only the valid lines are imported. A possible homonym left
+    without a decision always refuses the import."""
     user = require_role(user, *IMPORT_ROLES)
     table = read_table(data, file_name, LEARNER_COLUMNS)
-    with transaction(db):
-        _check_diploma(db, diploma)
-        plan = _learner_plan(db, table, diploma, school_year or current_school_year())
-        return _finish(db, user, plan, partial, _write_learners)
+    return _prepared(db, user, lambda: _decided_plan(db, table, diploma, school_year, decisions), partial,
+                     _write_learners)
 
 
 # ---------------------------------------------------------------- evaluation results (long format)
@@ -822,7 +1138,7 @@ _COMPLEXITY_WORDS = {
 _CRITERION_CODE = re.compile(r"^\s*(C\d+)\s*[-./ ]\s*(\d+)\s*$", re.IGNORECASE)
 
 
-def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
+def _result_plan(db: sqlite_utils.Database, table: Table, allow_locked: bool = False) -> ImportPlan:
     plan = ImportPlan("results", table.name, lines=len(table.rows), notes=list(table.notes))
     classes = {_name_key(name): (cid, name, diploma)
                for cid, name, diploma in db.execute("SELECT id, name, diploma FROM classes")}
@@ -845,10 +1161,10 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
         criteria[(comp_id, position)] = crit_id
         criteria_count[comp_id] += 1
     evaluations = {}
-    for eid, cid, lid, title, day, context, complexity in db.execute(
-            f"SELECT id, class_id, learner_id, title, eval_date, context, complexity FROM evaluations "
+    for eid, cid, lid, title, day, context, complexity, modified in db.execute(
+            f"SELECT id, class_id, learner_id, title, eval_date, context, complexity, modified_at FROM evaluations "
             f"WHERE class_id IN ({marks})", class_ids):
-        evaluations[(cid, _clean(title), day, lid or 0)] = (eid, context, complexity)
+        evaluations[(cid, _clean(title), day, lid or 0)] = (eid, context, complexity, modified, lid, title)
     eval_ids = [e[0] for e in evaluations.values()]
     linked: set[tuple[int, int]] = set()
     results: dict[tuple[int, int, int], str] = {}
@@ -865,7 +1181,7 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
     # Per evaluation identity: its first line, complexity, label, existing row, criteria and results to write.
     planned: dict[tuple, dict] = {}
     seen_results: dict[tuple, int] = {}
-    ops = plan.ops = {"evaluations": {}, "links": [], "results": [], "complexity": []}
+    ops = plan.ops = {"evaluations": {}, "links": [], "results": [], "complexity": [], "journal": {}}
 
     reader = _LineReader(table, RESULT_COLUMNS)
     for line, cells in table.rows:
@@ -945,7 +1261,7 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
                 plan.rejected.extend(problems)
                 continue
             entry = {"line": line, "complexity": complexity, "existing": existing, "new_criteria": set(),
-                     "results": 0,
+                     "rows": [], "title": title, "day": day,
                      "label": f"{class_name} — {title} ({french_date(day)})"
                               + (f" — {learner_name}" if company else "")}
         elif entry["complexity"] != complexity:
@@ -964,26 +1280,54 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
 
         label = f"{class_name} — {learner_name} — {title} — {competency[1]}-{int(criterion_text)}"
         eid = existing[0] if existing else None
+        link = None
         if (eid is None or (eid, criterion_id) not in linked) and criterion_id not in entry["new_criteria"]:
             entry["new_criteria"].add(criterion_id)
-            ops["links"].append((key, criterion_id))
+            link = criterion_id
         old = results.get((eid, learner_id, criterion_id)) if eid else None
+        write = (key, learner_id, criterion_id, code) if old != code else None
         if old is None:
-            ops["results"].append((key, learner_id, criterion_id, code))
-            plan.changes.append(Change(line, "result", ADDED, label, code))
-            entry["results"] += 1
+            change = Change(line, "result", ADDED, label, code)
         elif old != code:
-            ops["results"].append((key, learner_id, criterion_id, code))
-            plan.changes.append(Change(line, "result", UPDATED, label, f"{old} → {code}"))
-            entry["results"] += 1
+            change = Change(line, "result", UPDATED, label, f"{old} → {code}")
         else:
-            plan.changes.append(Change(line, "result", UNCHANGED, label, code))
+            change = Change(line, "result", UNCHANGED, label, code)
+        entry["rows"].append((line, cells, change, write, link, old))
 
-    evaluation_changes = []
+    evaluation_changes, result_changes = [], []
     for key, entry in planned.items():
         existing, complexity = entry["existing"], entry["complexity"]
+        rows = entry["rows"]
+        complexity_changed = existing is not None and (existing[2] or COMPANY_CODE) != complexity
+        writing = rows if complexity_changed else [r for r in rows if r[3] or r[4]]
+        locked_by = saisie.taken_into_account(db, existing[0]) if existing and writing else None
+        if locked_by and not allow_locked:
+            # Changing what a validated bilan counted needs the DDFPT's explicit leave, for this import.
+            reason = (f"l'évaluation « {entry['title']} » du {french_date(entry['day'])} est déjà prise en compte "
+                      f"dans un bilan validé le {date_text(locked_by)} : cochez « {LOCKED_CONFIRM_LABEL} » "
+                      "(ou --allow-locked en ligne de commande) pour la modifier")
+            plan.rejected.extend(reader.rejection(r[0], r[1], "title", reason) for r in writing)
+            plan.locked.append((entry["label"], locked_by))
+            refused = {r[0] for r in writing}
+            rows = [r for r in rows if r[0] not in refused]
+            entry["new_criteria"] = set()
+            if not rows:
+                continue
+        elif locked_by:
+            plan.locked.append((entry["label"], locked_by))
+            ops["journal"][existing[0]] = {
+                "learner_id": existing[4], "title": existing[5], "eval_date": entry["day"], "context": existing[1],
+                "complexity": existing[2], "new_complexity": None if complexity == COMPANY_CODE else complexity,
+                "modified_at": existing[3], "criteria": sorted(c for e, c in linked if e == existing[0]),
+                "results": [(w[1], w[2], old, w[3]) for _, _, _, w, _, old in rows if w]}
+        for _, _, change, write, link, _ in rows:
+            result_changes.append(change)
+            if write:
+                ops["results"].append(write)
+            if link:
+                ops["links"].append((key, link))
         parts = []
-        criteria_added, results_written = len(entry["new_criteria"]), entry["results"]
+        criteria_added, results_written = len(entry["new_criteria"]), sum(1 for r in rows if r[3])
         if criteria_added:
             plural = "s" if criteria_added > 1 else ""
             parts.append(f"{criteria_added} critère{plural} ajouté{plural}")
@@ -1000,11 +1344,16 @@ def _result_plan(db: sqlite_utils.Database, table: Table) -> ImportPlan:
             parts.insert(0, f"complexité : {old_complexity} → {complexity}")
             ops["complexity"].append((existing[0], complexity))
         if parts:
+            if locked_by:
+                parts.append(f"déjà prise en compte dans un bilan validé le {date_text(locked_by)} : chaque "
+                             "modification est journalisée")
             ops["evaluations"][key] = (existing[0], complexity)
             evaluation_changes.append(Change(entry["line"], "evaluation", UPDATED, entry["label"], " ; ".join(parts)))
         else:
             evaluation_changes.append(Change(entry["line"], "evaluation", UNCHANGED, entry["label"]))
-    plan.changes[:0] = evaluation_changes
+    result_changes.sort(key=lambda change: change.line)
+    plan.changes[:0] = evaluation_changes + result_changes
+    plan.rejected.sort(key=lambda rejection: rejection.line)
     return plan
 
 
@@ -1033,21 +1382,53 @@ def _write_results(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> N
     # Importing into an evaluation is editing it: its date for ordering is its last modification.
     touched = [(now, eid) for key, eid in ids.items() if ops["evaluations"][key][0] is not None]
     db.conn.executemany("UPDATE evaluations SET modified_at = ? WHERE id = ?", touched)
+    new_links = {}
+    for key, crit in ops["links"]:
+        new_links.setdefault(ids[key], []).append(crit)
+    for eid, old in ops["journal"].items():
+        _journal_locked(db, user, eid, old, new_links.get(eid, []), now)
 
 
-def preview_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str) -> ImportPlan:
+def _journal_locked(db: sqlite_utils.Database, user: User, eid: int, old: dict, added: list[int], now: str) -> None:
+    """Journal a change to an evaluation a validated bilan counted, in the lines Saisie writes for the same
+    change (so they show in its « Journal des modifications »): the header and criteria, then each result."""
+    evaluation = {"id": eid, "learner_id": old["learner_id"], "title": old["title"], "eval_date": old["eval_date"],
+                  "context": old["context"], "complexity": old["complexity"], "modified_at": old["modified_at"]}
+    results = old["results"]
+    # Saisie's own helpers, so that the journal reads the same whichever page or file made the change.
+    labels = saisie._criterion_labels(db, set(old["criteria"]) | set(added) | {crit for _, crit, _, _ in results})
+    if added or old["new_complexity"] != old["complexity"]:
+        before = saisie._header({**evaluation, "criterion_ids": old["criteria"]}, labels)
+        after = saisie._header({**evaluation, "complexity": old["new_complexity"], "modified_at": now,
+                                      "criterion_ids": old["criteria"] + added}, labels)
+        after["dropped_results"] = 0
+        audit.write(db, user, "evaluation.update", saisie.AUDIT_ENTITY, eid, old["learner_id"], before, after)
+    if results:
+        cells = sorted(results)
+        audit.write(db, user, "evaluation.results", saisie.AUDIT_ENTITY, eid, old["learner_id"],
+                    {"modified_at": old["modified_at"],
+                     "results": [{"learner_id": lid, "criterion": labels[crit], "code": code}
+                                 for lid, crit, code, _ in cells]},
+                    {"modified_at": now,
+                     "results": [{"learner_id": lid, "criterion": labels[crit], "code": new}
+                                 for lid, crit, _, new in cells]})
+
+
+def preview_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+                    allow_locked: bool = False) -> ImportPlan:
     """What importing these results (one line per learner, evaluation and criterion) would do."""
     require_role(user, *RESULTS_IMPORT_ROLES)
-    return _result_plan(db, read_table(data, file_name, RESULT_COLUMNS))
+    return _result_plan(db, read_table(data, file_name, RESULT_COLUMNS), allow_locked)
 
 
 def import_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
-                   partial: bool = False) -> ImportPlan:
-    """Import evaluation results in one transaction; refuses on any rejected line unless partial."""
+                   partial: bool = False, allow_locked: bool = False) -> ImportPlan:
+    """Import evaluation results in one transaction; refuses on any rejected line unless partial. A line
+    changing an evaluation already counted in a validated bilan is rejected unless allow_locked, and then
+    every such change is journalled as Saisie journals it."""
     user = require_role(user, *RESULTS_IMPORT_ROLES)
     table = read_table(data, file_name, RESULT_COLUMNS)
-    with transaction(db):
-        return _finish(db, user, _result_plan(db, table), partial, _write_results)
+    return _prepared(db, user, lambda: _result_plan(db, table, allow_locked), partial, _write_results)
 
 
 # ---------------------------------------------------------------- référentiel
@@ -1075,13 +1456,14 @@ def referentiel_files(uploads: Sequence[tuple[str, bytes]]) -> tuple[dict[str, s
         if data.startswith(b"PK\x03\x04"):
             try:
                 archive = zipfile.ZipFile(io.BytesIO(data))
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if sum(m.file_size for m in members) > MAX_FILE_BYTES:
-                    raise _reject_file(name, f"l'archive décompressée dépasse {MAX_FILE_LABEL}")
-                for member in members:
-                    add(member.filename, archive.read(member))
             except (zipfile.BadZipFile, zipfile.LargeZipFile):
                 raise _reject_file(name, "archive ZIP endommagée ou illisible") from None
+            wanted = read_members(archive, name, limit=MAX_FILE_BYTES, limit_label=MAX_FILE_LABEL,
+                                  keep=lambda m: PurePosixPath(m.filename.replace("\\", "/")).name.lower()
+                                  in referentiel.FILES)
+            for member in archive.infolist():
+                if not member.is_dir():
+                    add(member.filename, wanted.get(member.filename, b""))
         else:
             add(name, data)
     return files, notes
@@ -1174,5 +1556,4 @@ def import_referentiel(db: sqlite_utils.Database, user: User | None,
     if not uploads:
         raise ValidationError("Choisissez les cinq fichiers du référentiel, ou une archive ZIP qui les contient.")
     ref, notes, name = _parse_referentiel_uploads(uploads)
-    with transaction(db):
-        return _finish(db, user, _referentiel_plan(db, ref, name, notes), False, _write_referentiel)
+    return _prepared(db, user, lambda: _referentiel_plan(db, ref, name, notes), False, _write_referentiel)

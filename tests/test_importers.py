@@ -61,7 +61,9 @@ def test_new_school_from_its_learner_list(empty_db):
     assert preview.notes == ["Colonnes ignorées : « Sexe »."]
     assert empty_db.execute("SELECT count(*) FROM learners").fetchone()[0] == 0  # the preview writes nothing
     frame = preview.changes_frame()
-    assert frame.iloc[0].tolist() == [2, "Classe", "ajoutée", "2MEL1", "diplôme BACPRO-MELEC, année 2026-2027"]
+    assert frame.iloc[0].tolist() == [2, "Classe", "ajoutée", "2MEL1",
+                                      "nouvelle classe, année scolaire 2026-2027, diplôme BACPRO-MELEC"]
+    assert [c.label for c in preview.new_classes] == ["2MEL1", "1MEL1", "TMEL1"]
     assert frame.iloc[1].tolist() == [2, "Apprenant", "ajouté", "2MEL1 — MARTIN Lucas",
                                       "lucas.martin@eleve.lycee-volta.fr, 12/03/2010"]
 
@@ -433,7 +435,8 @@ def test_one_learner_cannot_move_to_two_classes(school):
 
 def test_two_learners_of_the_same_name_elsewhere_make_the_line_ambiguous(school):
     importers.import_learners(school, OPERATOR, "Nom;Prénom;Classe;Date de naissance\r\n"
-                                                "MARTIN;Lucas;TMEL1;02/05/2008\r\n".encode(), "homonyme.csv")
+                                                "MARTIN;Lucas;TMEL1;02/05/2008\r\n".encode(), "homonyme.csv",
+                              decisions={2: importers.NEW})
     before = snapshot(school)
     text = "Nom;Prénom;Classe\r\nMARTIN;Lucas;1MEL1\r\n"
     with pytest.raises(FileRejected) as refused:
@@ -452,12 +455,77 @@ def test_two_learners_of_the_same_name_elsewhere_make_the_line_ambiguous(school)
         ("1MEL1", "2008-05-02"), ("2MEL1", "2010-03-12")]
 
 
-def test_another_date_of_birth_is_a_homonym_not_a_class_change(school):
-    text = "Nom;Prénom;Classe;Date de naissance\r\nMARTIN;Lucas;1MEL1;02/05/2008\r\n"
-    plan = importers.import_learners(school, OPERATOR, text.encode(), "x.csv")
-    assert [(c.action, c.label) for c in plan.changes] == [(importers.ADDED, "1MEL1 — MARTIN Lucas")]
-    assert learner_row(school, "MARTIN") is not None
-    assert school.execute("SELECT count(*) FROM learners WHERE last_name = 'MARTIN'").fetchone() == (2,)
+def test_another_date_of_birth_is_a_possible_homonym_the_ddfpt_decides(school):
+    text = "Nom;Prénom;Classe;Date de naissance\r\nMARTIN;Lucas;1MEL1;02/05/2008\r\n".encode()
+    plan = importers.preview_learners(school, OPERATOR, text, "x.csv")
+    assert plan.summary() == "Aucune donnée à importer ; 1 homonyme possible à trancher."
+    [homonym] = plan.homonyms
+    assert (homonym.line, homonym.decision, homonym.choices) == (2, None, (importers.SAME, importers.NEW,
+                                                                          importers.SKIP))
+    assert homonym.records_frame().values.tolist() == [
+        ["Ligne 2 du fichier", "MARTIN", "Lucas", "1MEL1", "02/05/2008", "", ""],
+        ["Apprenant enregistré", "MARTIN", "Lucas", "2MEL1", "12/03/2010", "lucas.martin@eleve.lycee-volta.fr", "0"]]
+    # Undecided, the import refuses and writes nothing, even as a partial import.
+    before = snapshot(school)
+    for partial in (False, True):
+        with pytest.raises(FileRejected) as refused:
+            importers.import_learners(school, OPERATOR, text, "x.csv", partial=partial)
+        assert messages(refused.value.problems) == [
+            "x.csv, ligne 2, colonne « Nom » : homonyme possible (même nom et prénom qu'un apprenant de 2MEL1, mais "
+            "une autre date de naissance) : dans le fichier « MARTIN Lucas, 1MEL1, né(e) le 02/05/2008 », enregistré "
+            "« MARTIN Lucas, 2MEL1, né(e) le 12/03/2010, lucas.martin@eleve.lycee-volta.fr, 0 résultat » ; "
+            "choisissez « Même apprenant », « Nouvel apprenant » ou « Ignorer la ligne »"]
+    assert snapshot(school) == before
+
+    skipped = importers.import_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.SKIP})
+    assert skipped.summary() == "Aucune donnée à importer ; 1 ligne ignorée."
+    assert snapshot(school) == before
+
+    new = importers.preview_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.NEW})
+    assert [(c.action, c.label) for c in new.changes] == [(importers.ADDED, "1MEL1 — MARTIN Lucas")]
+    same = importers.import_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.SAME})
+    assert [(c.action, c.detail) for c in same.changes] == [
+        (importers.UPDATED, "changement de classe : 2MEL1 → 1MEL1 ; date de naissance : 12/03/2010 → 02/05/2008")]
+    assert school.execute("SELECT c.name, l.birth_date FROM learners l JOIN classes c ON c.id = l.class_id "
+                          "WHERE l.last_name = 'MARTIN'").fetchall() == [("1MEL1", "2008-05-02")]
+
+
+def test_a_namesake_elsewhere_who_has_results_is_not_moved_silently(school):
+    importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+    martin = learner_row(school, "MARTIN")
+    text = "Nom;Prénom;Classe\r\nMARTIN;Lucas;1MEL1\r\n".encode()
+    plan = importers.preview_learners(school, OPERATOR, text, "x.csv")
+    [homonym] = plan.homonyms
+    assert homonym.reason == ("même nom et prénom qu'un apprenant de 2MEL1 qui a déjà des résultats : changement de "
+                              "classe ou homonyme ?")
+    assert homonym.existing["Résultats"] == 7 and homonym.existing["id"] == martin[0]
+    before = snapshot(school)
+    with pytest.raises(FileRejected, match="homonyme possible"):
+        importers.import_learners(school, OPERATOR, text, "x.csv")
+    assert snapshot(school) == before
+    importers.import_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.NEW})
+    assert school.execute("SELECT c.name FROM learners l JOIN classes c ON c.id = l.class_id "
+                          "WHERE l.last_name = 'MARTIN' ORDER BY c.name").fetchall() == [("1MEL1",), ("2MEL1",)]
+    assert school.execute("SELECT class_id FROM learners WHERE id = ?", [martin[0]]).fetchone() == (
+        school.execute("SELECT id FROM classes WHERE name = '2MEL1'").fetchone())  # not moved
+    # The same date of birth confirms who it is: moved with its results, no question asked.
+    text = "Nom;Prénom;Classe;Date de naissance\r\nBERNARD;Emma;1MEL1;04/07/2010\r\n".encode()
+    plan = importers.import_learners(school, OPERATOR, text, "y.csv")
+    assert not plan.homonyms and [c.detail for c in plan.changes] == ["changement de classe : 2MEL1 → 1MEL1"]
+
+
+def test_same_class_other_date_of_birth_offers_no_new_learner(school):
+    text = "Nom;Prénom;Classe;Date de naissance\r\nMARTIN;Lucas;2MEL1;01/01/2011\r\n".encode()
+    plan = importers.preview_learners(school, OPERATOR, text, "x.csv")
+    assert [h.choices for h in plan.homonyms] == [(importers.SAME, importers.SKIP)]
+    before = snapshot(school)
+    with pytest.raises(ValidationError, match="« Nouvel apprenant » n'est pas possible ici"):
+        importers.import_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.NEW})
+    with pytest.raises(ValidationError, match="Ligne 3 : aucun homonyme possible à trancher"):
+        importers.import_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.SAME, 3: importers.NEW})
+    assert snapshot(school) == before
+    plan = importers.import_learners(school, OPERATOR, text, "x.csv", decisions={2: importers.SAME})
+    assert [c.detail for c in plan.changes] == ["date de naissance : 12/03/2010 → 01/01/2011"]
 
 
 def test_a_class_change_read_from_a_combined_column(school):
