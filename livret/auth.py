@@ -87,16 +87,22 @@ def temporary_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
 
 
-def _verify(password_hash: str | None, password: str) -> bool:
+def _dummy_check(password: str) -> None:
+    """An argon2 check of the same cost as a real one, against a hash nobody's password matches: every
+    refusal costs the same work, so the answer time does not tell which e-mails have an account or
+    which accounts are locked."""
     global _dummy_hash
-    if password_hash is None:
-        # Same cost as a real check, so the answer time does not tell which e-mails have an account.
-        if _dummy_hash is None:
-            _dummy_hash = _hasher.hash(secrets.token_hex(16))
-        password_hash = _dummy_hash
-        password = ""
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_hex(32))
     try:
-        return _hasher.verify(password_hash, password) and password != ""
+        _hasher.verify(_dummy_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -107,43 +113,89 @@ def _lock_message(locked_until: datetime, now: datetime) -> str:
             f"{'s' if minutes > 1 else ''}. Réessayez plus tard ou demandez à l'administrateur de le débloquer.")
 
 
-def _register_failure(db: sqlite_utils.Database, user_id: int, now: datetime) -> datetime | None:
-    """Count one failed attempt; the fifth in a row locks the account. Returns the lock's end, if any."""
+# An attempt is counted in failed_logins when it is claimed, BEFORE its slow argon2 check, in one write:
+# attempts that run together each take their own number, and once MAX_FAILED_LOGINS of them are counted
+# (failed, or still being checked) no further guess is checked until the lock ends, however many arrive
+# at once. A success gives its number back by resetting the count, unless a lock was earned meanwhile.
+# The first attempt after a lock has ended starts the count again.
+_CLAIM = (
+    "UPDATE users SET "
+    "failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END, "
+    "locked_until = NULL "
+    "WHERE {where} AND password_hash IS NOT NULL AND (locked_until IS NULL OR locked_until <= :now) "
+    "AND (failed_logins < :max OR locked_until IS NOT NULL) "
+    "RETURNING id, password_hash, active, failed_logins"
+)
+# A refused attempt, or the check that fails with the count full, arms the lock (if not already armed):
+# a burst larger than the allowance locks the account even while its first guesses are still checked.
+_ARM_LOCK = ("UPDATE users SET locked_until = :until WHERE {where} AND password_hash IS NOT NULL "
+             "AND failed_logins >= :max AND (locked_until IS NULL OR locked_until <= :now)")
+
+
+def _claim_attempt(db: sqlite_utils.Database, where: str, key: object, now: datetime) -> tuple | None:
+    """(id, password hash, active) of the account whose password may be checked now, its attempt
+    already counted; None when there is no such account with a password, or it is locked."""
+    params = {"key": key, "now": clock.stamp(now), "max": MAX_FAILED_LOGINS, "until": clock.stamp(now + LOCKOUT)}
     with transaction(db):
-        db.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", [user_id])
-        (failures,) = db.execute("SELECT failed_logins FROM users WHERE id = ?", [user_id]).fetchone()
-        if failures < MAX_FAILED_LOGINS:
+        row = db.execute(_CLAIM.format(where=where), params).fetchone()
+        if row is None:
+            db.execute(_ARM_LOCK.format(where=where), params)
             return None
-        until = now + LOCKOUT
-        db.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", [clock.stamp(until), user_id])
-        return until
+    return row[:3]
+
+
+def _register_failure(db: sqlite_utils.Database, user_id: int, now: datetime) -> None:
+    """The attempt was counted when claimed; the failure that fills the count locks the account."""
+    with transaction(db):
+        db.execute(_ARM_LOCK.format(where="id = :key"),
+                   {"key": user_id, "now": clock.stamp(now), "max": MAX_FAILED_LOGINS,
+                    "until": clock.stamp(now + LOCKOUT)})
+
+
+def _register_success(db: sqlite_utils.Database, user_id: int, now: datetime, changes: str = "",
+                      params: tuple = ()) -> bool:
+    """Reset the count (and apply `changes`, SQL assignments) unless the account was locked while this
+    attempt was checked: then the lock stands, and the attempt is refused like any other."""
+    with transaction(db):
+        row = db.execute(
+            f"UPDATE users SET failed_logins = 0, locked_until = NULL{changes} "
+            "WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING id",
+            [*params, user_id, clock.stamp(now)],
+        ).fetchone()
+    return row is not None
 
 
 def authenticate(db: sqlite_utils.Database, email: str, password: str, now: datetime | None = None) -> User:
-    """The account of that e-mail and password, or a refusal (wrong pair, locked, disabled)."""
+    """The account of that e-mail and password, or one refusal, BAD_CREDENTIALS, whatever the reason
+    (unknown e-mail, wrong password, account locked or disabled), after the same argon2 work."""
     now = now or clock.now()
-    email = (email or "").strip()
-    row = db.execute(
-        "SELECT id, password_hash, active, locked_until FROM users WHERE email = ?", [email]
-    ).fetchone() if email else None
-    if row is None or row[1] is None:
-        _verify(None, password)
+    password = password or ""
+    account = _claim_attempt(db, "email = :key", (email or "").strip(), now)
+    if account is None:
+        _dummy_check(password)
         raise PermissionDenied(BAD_CREDENTIALS)
-    user_id, password_hash, active, locked_until = row
-    if locked_until and clock.parse(locked_until) > now:
-        raise AccountLocked(_lock_message(clock.parse(locked_until), now))
+    user_id, password_hash, active = account
     if not _verify(password_hash, password):
-        until = _register_failure(db, user_id, now)
-        if until is not None:
-            raise AccountLocked(_lock_message(until, now))
+        _register_failure(db, user_id, now)
         raise PermissionDenied(BAD_CREDENTIALS)
     if not active:
-        raise PermissionDenied(DISABLED)
-    with transaction(db):
-        new_hash = hash_password(password) if _hasher.check_needs_rehash(password_hash) else password_hash
-        db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ?, password_hash = ? "
-                   "WHERE id = ?", [clock.stamp(now), new_hash, user_id])
+        # Saying « désactivé » would confirm the password of an account that no longer signs in.
+        raise PermissionDenied(BAD_CREDENTIALS)
+    new_hash = hash_password(password) if _hasher.check_needs_rehash(password_hash) else password_hash
+    if not _register_success(db, user_id, now, ", last_login_at = ?, password_hash = ?",
+                             (clock.stamp(now), new_hash)):
+        raise PermissionDenied(BAD_CREDENTIALS)
     return load_user(db, user_id)
+
+
+def _locked_until(db: sqlite_utils.Database, user_id: int, now: datetime) -> datetime | None:
+    row = db.execute("SELECT locked_until FROM users WHERE id = ?", [user_id]).fetchone()
+    until = clock.parse(row[0]) if row and row[0] else None
+    return until if until and until > now else None
+
+
+def _locked_message(db: sqlite_utils.Database, user_id: int, now: datetime) -> str:
+    return _lock_message(_locked_until(db, user_id, now) or now + LOCKOUT, now)
 
 
 def must_change_password(db: sqlite_utils.Database, user: User) -> bool:
@@ -160,16 +212,18 @@ def change_password(db: sqlite_utils.Database, user: User | None, current: str, 
     """The signed-in user changes their own password; their other sessions are closed."""
     user = require_user(user)
     now = now or clock.now()
-    row = db.execute("SELECT password_hash, locked_until FROM users WHERE id = ?", [user.id]).fetchone()
-    if row is None or row[0] is None:
+    if not has_password_id(db, user.id):
         raise PermissionDenied("Ce compte n'a pas de mot de passe Livret.")
-    if row[1] and clock.parse(row[1]) > now:
-        raise AccountLocked(_lock_message(clock.parse(row[1]), now))
-    if not _verify(row[0], current):
-        until = _register_failure(db, user.id, now)
-        if until is not None:
-            raise AccountLocked(_lock_message(until, now))
+    account = _claim_attempt(db, "id = :key", user.id, now)
+    if account is None:  # the user is signed in: telling them the account is locked reveals nothing
+        raise AccountLocked(_locked_message(db, user.id, now))
+    if not _verify(account[1], current):
+        _register_failure(db, user.id, now)
+        if _locked_until(db, user.id, now):
+            raise AccountLocked(_locked_message(db, user.id, now))
         raise ValidationError("Le mot de passe actuel est incorrect.")
+    if not _register_success(db, user.id, now):
+        raise AccountLocked(_locked_message(db, user.id, now))
     check_new_password(new, confirmation)
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")

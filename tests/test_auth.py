@@ -57,15 +57,28 @@ def test_wrong_password_and_unknown_email_get_the_same_refusal(school, roles):
 
 def test_five_failures_lock_the_account_even_for_the_right_password(school, roles):
     teacher, now = roles["teacher"], clock.now()
-    for attempt in range(auth.MAX_FAILED_LOGINS - 1):
-        with pytest.raises(PermissionDenied, match="incorrect"):
+    for attempt in range(auth.MAX_FAILED_LOGINS):
+        with pytest.raises(PermissionDenied, match="^Adresse e-mail ou mot de passe incorrect.$"):
             auth.authenticate(school, teacher.email, f"wrong-{attempt}", now=now)
-    with pytest.raises(auth.AccountLocked, match="bloqué pendant encore 15 minutes"):
-        auth.authenticate(school, teacher.email, "wrong-last", now=now)
-    with pytest.raises(auth.AccountLocked, match="bloqué pendant encore 10 minutes"):
+    assert stored(school, teacher.id, "locked_until") == clock.stamp(now + auth.LOCKOUT)
+    # Locked, the right password gets the same answer as a wrong one (it would otherwise tell the account exists).
+    with pytest.raises(PermissionDenied, match="^Adresse e-mail ou mot de passe incorrect.$"):
         auth.authenticate(school, teacher.email, PASSWORD, now=now + timedelta(minutes=5))
+    assert stored(school, teacher.id, "locked_until") == clock.stamp(now + auth.LOCKOUT)
     assert auth.authenticate(school, teacher.email, PASSWORD, now=now + timedelta(minutes=16)) == teacher
     assert stored(school, teacher.id, "failed_logins") == 0
+    assert stored(school, teacher.id, "locked_until") is None
+
+
+def test_four_failures_then_the_right_password_signs_in_and_starts_the_count_again(school, roles):
+    teacher, now = roles["teacher"], clock.now()
+    for attempt in range(auth.MAX_FAILED_LOGINS - 1):
+        with pytest.raises(PermissionDenied):
+            auth.authenticate(school, teacher.email, f"wrong-{attempt}", now=now)
+    assert auth.authenticate(school, teacher.email, PASSWORD, now=now) == teacher
+    assert stored(school, teacher.id, "failed_logins") == 0
+    with pytest.raises(PermissionDenied):
+        auth.authenticate(school, teacher.email, "wrong-again", now=now)
     assert stored(school, teacher.id, "locked_until") is None
 
 
@@ -84,9 +97,10 @@ def test_disabled_account_is_refused_and_signed_out_everywhere(school, roles):
     token = auth.open_session(school, teacher, "local")
     accounts.set_active(school, admin, teacher.id, False)
     assert auth.session_user(school, token) is None
-    with pytest.raises(PermissionDenied, match="Ce compte est désactivé"):
+    # Even the right password does not tell that the account exists but is disabled.
+    with pytest.raises(PermissionDenied, match="^Adresse e-mail ou mot de passe incorrect.$"):
         auth.authenticate(school, teacher.email, PASSWORD)
-    with pytest.raises(PermissionDenied, match="incorrect"):  # a wrong password does not tell it is disabled
+    with pytest.raises(PermissionDenied, match="^Adresse e-mail ou mot de passe incorrect.$"):
         auth.authenticate(school, teacher.email, "wrong-password")
     accounts.set_active(school, admin, teacher.id, True)
     assert auth.authenticate(school, teacher.email, PASSWORD) == teacher
