@@ -315,7 +315,12 @@ def _local_sign_in(db) -> None:
         st.info("Aucun compte n'a encore de mot de passe. Créez le premier compte administrateur en ligne de "
                 "commande : `python -m livret user add --role admin --email … --name \"NOM Prénom\"`.")
     else:
-        st.caption("Mot de passe oublié : l'administrateur de Livret de l'établissement peut le réinitialiser.")
+        # Every refusal reads the same (no hint of which e-mails exist), so the lockout rule is told here.
+        minutes = int(auth.LOCKOUT.total_seconds() // 60)
+        st.caption(f"Après {auth.MAX_FAILED_LOGINS} essais infructueux de suite, le compte est bloqué "
+                   f"{minutes} minutes, même pour le bon mot de passe. Mot de passe oublié, compte bloqué ou "
+                   "désactivé : l'administrateur de Livret de l'établissement peut le réinitialiser, le "
+                   "débloquer ou le réactiver.")
 
 
 # ---------------------------------------------------------------- password change
