@@ -467,7 +467,7 @@ def _spreadsheet_rows(data: bytes, name: str) -> tuple[list[tuple[int, list[str]
         if "xl/workbook.xml" not in members:
             raise _reject_file(name, "archive ZIP qui n'est pas un classeur XLSX")
         # Before openpyxl opens anything: what the workbook really expands to, read and thrown away chunk by chunk.
-        read_members(archive, name, keep=lambda member: False,
+        read_members(archive, name, keep=lambda member: False, sheet_rows=MAX_SHEET_ROWS,
                      member_limits={"xl/sharedStrings.xml": (MAX_SHARED_STRINGS_BYTES, MAX_SHARED_STRINGS_LABEL)})
         rows, sheet = _xlsx_rows(data, name)
         return rows, [f"Feuille lue : « {sheet} »."]
@@ -475,12 +475,20 @@ def _spreadsheet_rows(data: bytes, name: str) -> tuple[list[tuple[int, list[str]
     return _csv_rows(text, name), notes
 
 
+# A row element of a sheet, with or without a namespace prefix (« <row r="2"> », « <x:row> »), not its end tag.
+_SHEET_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_SHEET_MEMBER = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+
+
 def read_members(archive: zipfile.ZipFile, name: str, keep, member_limits: dict | None = None,
-                 limit: int = MAX_UNCOMPRESSED_BYTES, limit_label: str = MAX_UNCOMPRESSED_LABEL) -> dict[str, bytes]:
+                 limit: int = MAX_UNCOMPRESSED_BYTES, limit_label: str = MAX_UNCOMPRESSED_LABEL,
+                 sheet_rows: int | None = None) -> dict[str, bytes]:
     """The members of an archive that keep(member) accepts, every member read chunk by chunk within a byte budget.
 
     The sizes a ZIP declares are checked first (a cheap early refusal), but not trusted: zipfile inflates a
-    whole member at once in read(), so a member lying about its size would expand in memory before any check."""
+    whole member at once in read(), so a member lying about its size would expand in memory before any check.
+    With sheet_rows, the rows of each worksheet are counted on the way: openpyxl scans a whole sheet for its
+    dimension before yielding its first row, so millions of empty rows must be refused before it opens them."""
     member_limits = member_limits or {}
     members = [m for m in archive.infolist() if not m.is_dir()]
 
@@ -488,19 +496,30 @@ def read_members(archive: zipfile.ZipFile, name: str, keep, member_limits: dict 
         return _reject_file(name, f"{what} dépasse {label} une fois décompressé : fichier refusé (archive piégée "
                                   "ou trop volumineuse)")
 
+    for member in members:
+        member_limit, member_label = member_limits.get(member.filename, (limit, limit_label))
+        if member.file_size > member_limit:
+            raise too_big(f"« {member.filename} »", member_label)
     if sum(m.file_size for m in members) > limit:
         raise too_big("le contenu de l'archive", limit_label)
     kept: dict[str, bytes] = {}
     total = 0
     for member in members:
         member_limit, member_label = member_limits.get(member.filename, (limit, limit_label))
-        if member.file_size > member_limit:
-            raise too_big(f"« {member.filename} »", member_label)
         chunks = [] if keep(member) else None
-        size = 0
+        size = rows = 0
+        count_rows = sheet_rows is not None and _SHEET_MEMBER.match(member.filename)
+        tail = b""
         try:
             with archive.open(member) as stream:
                 while chunk := stream.read(READ_CHUNK):
+                    if count_rows:
+                        rows += len(_SHEET_ROW.findall(tail + chunk))
+                        tail = chunk[-32:]
+                        rows -= len(_SHEET_ROW.findall(tail))  # counted again with the next chunk
+                        if rows > sheet_rows:
+                            raise _reject_file(name, f"le classeur compte plus de {_count(sheet_rows)} lignes, "
+                                                     "lignes vides comprises ; découpez-le en plusieurs fichiers")
                     size += len(chunk)
                     total += len(chunk)
                     if size > member_limit:
