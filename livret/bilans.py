@@ -44,9 +44,18 @@ AUDIT_ACTIONS = {
     "unlock": "Déverrouillage",
     "edit": "Modification",
     "relock": "Nouvelle confirmation (verrouillage)",
+    "withdraw": "Retrait du bilan",
 }
 FIELD_LABELS = {"status": "Statut", "constats": "Constats", "conseils": "Conseils", "positionings": "Positionnements"}
 LOCKED_MESSAGE = "Ce bilan est verrouillé : seul le DDFPT peut le déverrouiller pour le modifier."
+NOTHING_POSITIONED_MESSAGE = (
+    "Aucune compétence n'est positionnée : choisissez un niveau d'acquisition pour au moins une compétence "
+    "(bouton « ? » au bout de sa ligne bleue, sur le tableau de bord) avant de confirmer le bilan."
+)
+ALREADY_CONFIRMED_MESSAGE = "Ce brouillon vient d'être confirmé ou modifié par ailleurs : rouvrez le bilan."
+WITHDRAWAL_REASON_MESSAGE = "Indiquez la raison du retrait du bilan (par exemple : « bilan créé par erreur »)."
+# Every reader of bilans leaves out the withdrawn ones (SQL fragment on the alias b).
+NOT_WITHDRAWN = "b.withdrawn_at IS NULL"
 
 
 @dataclass(frozen=True)
@@ -273,6 +282,10 @@ def _describe(values: str | None) -> str:
         return ""
     data = json.loads(values)
     parts = []
+    if "validated_at" in data:
+        parts.append(f"Validé le {_format_date(data['validated_at'])}")
+    if "reason" in data:
+        parts.append(f"Retiré : « {data['reason']} »")
     if "status" in data:
         parts.append(f"{FIELD_LABELS['status']} : {BILAN_STATUSES.get(data['status'], data['status'])}")
     for key in ("constats", "conseils"):
@@ -286,8 +299,12 @@ def _describe(values: str | None) -> str:
 
 
 def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> pd.DataFrame:
-    """Every creation, unlock, edit and re-lock of a bilan, oldest first (staff only)."""
-    learner_id = _bilan_learner(db, bilan_id)
+    """Every creation, unlock, edit, re-lock and withdrawal of a bilan, oldest first (staff only); a
+    withdrawn bilan keeps its trail."""
+    row = db.execute("SELECT learner_id FROM bilans WHERE id = ?", [bilan_id]).fetchone()
+    if row is None:
+        raise NotFound("Ce bilan n'existe pas.")
+    learner_id = row[0]
     require_learner_staff(db, user, learner_id)
     frame = pd.read_sql_query(
         "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",
@@ -304,7 +321,10 @@ def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> 
 
 
 def _bilan_row(db, bilan_id: int):
-    row = db.execute("SELECT id, learner_id, status, validated_at FROM bilans WHERE id = ?", [bilan_id]).fetchone()
+    """(id, learner_id, status, validated_at) of a bilan that was not withdrawn; a withdrawn bilan no
+    longer exists for anyone but the audit trail."""
+    row = db.execute("SELECT id, learner_id, status, validated_at FROM bilans b WHERE id = ? AND "
+                     f"{NOT_WITHDRAWN}", [bilan_id]).fetchone()
     if row is None:
         raise NotFound("Ce bilan n'existe pas.")
     return row
@@ -314,38 +334,82 @@ def _bilan_learner(db, bilan_id: int) -> int:
     return _bilan_row(db, bilan_id)[1]
 
 
-def confirm_bilan(
-    db: sqlite_utils.Database, user: User | None, learner_id: int, word: str | None, *,
-    constats: str | None = None, conseils: str | None = None, draft_id: int | None = None,
-) -> int:
-    """Create the learner's validated bilan from the draft (SPEC B2), in one transaction: dated now,
-    locked, every competency not positioned stored as NE, the draft gone. Returns the bilan's id.
+def _has_acquisition_level(db, bilan_id: int) -> bool:
+    return db.execute("SELECT 1 FROM positionings WHERE bilan_id = ? AND level IS NOT NULL LIMIT 1",
+                      [bilan_id]).fetchone() is not None
 
-    draft_id is the draft the user reviewed: if another session confirmed or replaced it meanwhile,
-    nothing is created."""
+
+@dataclass(frozen=True)
+class ConfirmationReview:
+    """What the user is told before typing CONFIRMATION: the draft confirmed, and the competencies
+    still « ? » (stored NE) as « C4 - Réaliser une installation », in référentiel order."""
+
+    draft_id: int | None
+    unpositioned: tuple[str, ...]
+    has_level: bool
+
+    @property
+    def problem(self) -> str | None:
+        """Why the draft cannot be confirmed, None when it can."""
+        return None if self.has_level else NOTHING_POSITIONED_MESSAGE
+
+
+def confirmation_review(db: sqlite_utils.Database, user: User | None, learner_id: int) -> ConfirmationReview:
+    """The draft the user is about to confirm, and what in it is still not positioned."""
+    require_learner_staff(db, user, learner_id)
+    row = _draft_row(db, learner_id)
+    stored = _positionings(db, row[0]) if row else {}
+    unpositioned = tuple(f"{c.code} - {c.title}" for c in _competencies(db, learner_id).itertuples()
+                         if int(c.competency_id) not in stored)
+    return ConfirmationReview(row[0] if row else None, unpositioned, any(p.evaluated for p in stored.values()))
+
+
+def confirm_bilan(
+    db: sqlite_utils.Database, user: User | None, learner_id: int, word: str | None, *, draft_id: int | None,
+    constats: str | None = None, conseils: str | None = None,
+) -> int:
+    """Create the learner's validated bilan from the draft draft_id (SPEC B2), in one transaction: dated
+    now, locked, every competency not positioned stored as NE. Returns the bilan's id.
+
+    draft_id names exactly the draft the user reviewed: it must still be a draft of this learner, so a
+    draft another session just created is never locked unseen, and a second confirmation of the same
+    draft (two clicks, two sessions) is refused. A draft without any acquisition level is refused."""
     require_learner_staff(db, user, learner_id)
     check_confirmation(word)
+    if draft_id is None:
+        raise ValidationError(NOTHING_POSITIONED_MESSAGE)
     with transaction(db):
-        row = _draft_row(db, learner_id)
-        current = row[0] if row else None
-        if draft_id is not None and current != draft_id:
-            raise ValidationError("Ce brouillon vient d'être confirmé ou modifié par ailleurs : rouvrez le bilan.")
-        bilan_id = current if current is not None else _ensure_draft(db, user, learner_id)
+        row = db.execute("SELECT learner_id, status FROM bilans b WHERE id = ? AND " + NOT_WITHDRAWN,
+                         [draft_id]).fetchone()
+        if row is None or row[0] != learner_id:
+            raise NotFound("Ce brouillon n'existe pas pour cet apprenant.")
+        if row[1] != "draft":
+            raise ValidationError(ALREADY_CONFIRMED_MESSAGE)
+        if not _has_acquisition_level(db, draft_id):
+            raise ValidationError(NOTHING_POSITIONED_MESSAGE)
         db.conn.executemany(
             "INSERT OR IGNORE INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, NULL, NULL)",
-            [(bilan_id, int(c)) for c in _competencies(db, learner_id)["competency_id"]],
+            [(draft_id, int(c)) for c in _competencies(db, learner_id)["competency_id"]],
         )
         if constats is not None:
-            db.execute("UPDATE bilans SET constats = ? WHERE id = ?", [_clean_text(constats), bilan_id])
+            db.execute("UPDATE bilans SET constats = ? WHERE id = ?", [_clean_text(constats), draft_id])
         if conseils is not None:
-            db.execute("UPDATE bilans SET conseils = ? WHERE id = ?", [_clean_text(conseils), bilan_id])
+            db.execute("UPDATE bilans SET conseils = ? WHERE id = ?", [_clean_text(conseils), draft_id])
         now = _now()
-        db.execute(
-            "UPDATE bilans SET status = 'validated', validated_at = ?, modified_at = ?, author_id = ? WHERE id = ?",
-            [now, now, user.id, bilan_id],
-        )
-        _audit(db, user, "create", bilan_id, learner_id, None, _snapshot(db, bilan_id))
-    return bilan_id
+        changed = db.execute(
+            "UPDATE bilans SET status = 'validated', validated_at = ?, modified_at = ?, author_id = ? "
+            "WHERE id = ? AND learner_id = ? AND status = 'draft'",
+            [now, now, user.id, draft_id, learner_id]).rowcount
+        if changed != 1:  # cannot happen inside BEGIN IMMEDIATE; kept so a future change cannot lock twice
+            raise ValidationError(ALREADY_CONFIRMED_MESSAGE)
+        _audit(db, user, "create", draft_id, learner_id, None, _snapshot(db, draft_id))
+    return draft_id
+
+
+def confirmation_notice(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
+    """« Bilan de NOM Prénom validé le 03/12/2026 », said once a confirmation succeeded."""
+    detail = bilan_detail(db, user, bilan_id)
+    return f"Bilan de {detail['learner_name']} validé le {detail['date_label']}"
 
 
 def unlock_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> None:
@@ -361,7 +425,8 @@ def unlock_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int) ->
         raise ValidationError("Ce bilan est déjà déverrouillé.")
     with transaction(db):
         changed = db.execute(
-            "UPDATE bilans SET status = 'unlocked', modified_at = ? WHERE id = ? AND status = 'validated'",
+            "UPDATE bilans SET status = 'unlocked', modified_at = ? WHERE id = ? AND status = 'validated' "
+            "AND withdrawn_at IS NULL",
             [_now(), bilan_id]).rowcount
         if changed != 1:
             raise ValidationError("Ce bilan vient d'être modifié par ailleurs : rechargez la page.")
@@ -392,7 +457,10 @@ def edit_unlocked_bilan(
         if not isinstance(positioning, Positioning):
             raise ValidationError("Ce niveau d'acquisition n'existe pas.")
     with transaction(db):
-        if db.execute("SELECT status FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0] != "unlocked":
+        status = db.execute(f"SELECT status FROM bilans b WHERE id = ? AND {NOT_WITHDRAWN}", [bilan_id]).fetchone()
+        if status is None:
+            raise NotFound("Ce bilan n'existe pas.")
+        if status[0] != "unlocked":
             raise PermissionDenied(LOCKED_MESSAGE)
         before = _snapshot(db, bilan_id)
         for competency_id, positioning in (positionings or {}).items():
@@ -418,13 +486,74 @@ def reconfirm_bilan(
     db: sqlite_utils.Database, user: User | None, bilan_id: int, word: str | None, *,
     positionings: dict[int, Positioning] | None = None, constats: str | None = None, conseils: str | None = None,
 ) -> None:
-    """Save the last edits of an unlocked bilan and lock it again, keeping its validation date."""
+    """Save the last edits of an unlocked bilan and lock it again, keeping its validation date. A bilan
+    left without any acquisition level is refused, as at its first confirmation."""
     learner_id = _require_unlocked(db, user, bilan_id)
     check_confirmation(word)
     with transaction(db):
         edit_unlocked_bilan(db, user, bilan_id, positionings=positionings, constats=constats, conseils=conseils)
+        if not _has_acquisition_level(db, bilan_id):
+            raise ValidationError(NOTHING_POSITIONED_MESSAGE)
         db.execute("UPDATE bilans SET status = 'validated', modified_at = ? WHERE id = ?", [_now(), bilan_id])
         _audit(db, user, "relock", bilan_id, learner_id, {"status": "unlocked"}, {"status": "validated"})
+
+
+def save_unlocked_positioning(
+    db: sqlite_utils.Database, user: User | None, bilan_id: int, competency_id: int, positioning: Positioning
+) -> bool:
+    """One choice of the positioning dialog written at once into an unlocked bilan (audited as an edit)."""
+    return edit_unlocked_bilan(db, user, bilan_id, positionings={competency_id: positioning})
+
+
+def unlocked_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> dict | None:
+    """The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two):
+    {"id", "validated_at", "date_label"}, or None. Staff only."""
+    require_learner_staff(db, user, learner_id)
+    row = db.execute(
+        f"SELECT id, validated_at FROM bilans b WHERE learner_id = ? AND status = 'unlocked' AND {NOT_WITHDRAWN} "
+        "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
+    if row is None:
+        return None
+    return {"id": row[0], "validated_at": row[1], "date_label": _format_date(row[1])}
+
+
+def withdraw_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int, reason: str | None) -> None:
+    """« Retirer » a bilan validated by mistake (DDFPT only), with the reason: it disappears from every
+    view, grades included, but is never deleted; the audit trail keeps its whole content."""
+    user = require_user(user)
+    if user.role != "ddfpt":
+        raise PermissionDenied("Seul le DDFPT peut retirer un bilan.")
+    _, learner_id, status, validated_at = _bilan_row(db, bilan_id)
+    require_learner_staff(db, user, learner_id)
+    if status == "draft":
+        raise NotFound("Ce bilan n'existe pas.")
+    reason_text = _clean_text(reason)
+    if not reason_text:
+        raise ValidationError(WITHDRAWAL_REASON_MESSAGE)
+    with transaction(db):
+        before = {**_snapshot(db, bilan_id), "validated_at": validated_at}
+        now = _now()
+        changed = db.execute(
+            "UPDATE bilans SET withdrawn_at = ?, withdrawn_by = ?, withdrawal_reason = ?, modified_at = ? "
+            "WHERE id = ? AND status <> 'draft' AND withdrawn_at IS NULL",
+            [now, user.id, reason_text, now, bilan_id]).rowcount
+        if changed != 1:
+            raise ValidationError("Ce bilan vient d'être retiré par ailleurs : rechargez la page.")
+        _audit(db, user, "withdraw", bilan_id, learner_id, before, {"withdrawn_at": now, "reason": reason_text})
+
+
+def withdrawn_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The learner's withdrawn bilans, newest withdrawal first, with who withdrew them and why (staff only)."""
+    require_learner_staff(db, user, learner_id)
+    frame = pd.read_sql_query(
+        "SELECT b.id, b.validated_at, b.withdrawn_at, b.withdrawal_reason AS reason, "
+        "coalesce(u.name, '') AS withdrawn_by FROM bilans b LEFT JOIN users u ON u.id = b.withdrawn_by "
+        "WHERE b.learner_id = ? AND b.withdrawn_at IS NOT NULL ORDER BY b.withdrawn_at DESC, b.id DESC",
+        db.conn, params=[learner_id],
+    )
+    frame["date_label"] = frame["validated_at"].map(_format_date)
+    frame["withdrawn_label"] = frame["withdrawn_at"].map(lambda s: moment_text(s, " "))
+    return frame
 
 
 # ---------------------------------------------------------------- reading bilans (B2, B4)
@@ -443,7 +572,8 @@ def learner_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int
     frame = pd.read_sql_query(
         "SELECT b.id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
         "coalesce(u.name, '') AS author_name FROM bilans b LEFT JOIN users u ON u.id = b.author_id "
-        f"WHERE b.learner_id = ? AND b.status IN ({marks}) ORDER BY b.validated_at DESC, b.id DESC",
+        f"WHERE b.learner_id = ? AND b.status IN ({marks}) AND {NOT_WITHDRAWN} "
+        "ORDER BY b.validated_at DESC, b.id DESC",
         db.conn, params=[learner_id, *statuses],
     )
     frame["status_label"] = frame["status"].map(BILAN_STATUSES)
@@ -468,7 +598,7 @@ def class_bilans(db: sqlite_utils.Database, user: User | None, class_id: int) ->
         "SELECT l.id AS learner_id, l.last_name || ' ' || l.first_name AS full_name, "
         "sum(b.status IN ('validated', 'unlocked')) AS bilans, max(b.validated_at) AS latest, "
         "sum(b.status = 'unlocked') AS unlocked, sum(b.status = 'draft') AS drafts "
-        "FROM learners l LEFT JOIN bilans b ON b.learner_id = l.id WHERE l.class_id = ? "
+        f"FROM learners l LEFT JOIN bilans b ON b.learner_id = l.id AND {NOT_WITHDRAWN} WHERE l.class_id = ? "
         "GROUP BY l.id ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
         db.conn, params=[class_id],
     )

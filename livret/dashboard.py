@@ -71,7 +71,7 @@ def _bilans(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
     return pd.read_sql_query(
         "SELECT b.id AS bilan_id, b.validated_at, b.status, p.competency_id, p.level, p.objective "
         "FROM bilans b LEFT JOIN positionings p ON p.bilan_id = b.id "
-        "WHERE b.learner_id = ? AND b.status <> 'draft' ORDER BY b.validated_at, b.id",
+        "WHERE b.learner_id = ? AND b.status <> 'draft' AND b.withdrawn_at IS NULL ORDER BY b.validated_at, b.id",
         db.conn, params=[learner_id],
     ).astype({"competency_id": "Int64", "level": "Int64"})
 

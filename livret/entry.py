@@ -78,7 +78,8 @@ def class_criteria(db: sqlite_utils.Database, user: User | None, class_id: int) 
 
 
 _LOCK_SQL = (
-    "(SELECT max(b.validated_at) FROM bilans b WHERE b.validated_at IS NOT NULL AND b.learner_id IN "
+    "(SELECT max(b.validated_at) FROM bilans b WHERE b.validated_at IS NOT NULL AND b.withdrawn_at IS NULL "
+    "AND b.learner_id IN "
     "(SELECT r.learner_id FROM results r WHERE r.evaluation_id = e.id))"
 )
 

@@ -96,6 +96,7 @@ class GradingBilan:
 # The id of learner l's latest validated bilan, as a correlated subquery.
 _LATEST_VALIDATED = (
     "SELECT latest.id FROM bilans latest WHERE latest.learner_id = l.id AND latest.status = 'validated' "
+    "AND latest.withdrawn_at IS NULL "
     "ORDER BY latest.validated_at DESC, latest.id DESC LIMIT 1"
 )
 
@@ -105,7 +106,7 @@ def _load_bilans(db: sqlite_utils.Database, where: str, params: Sequence) -> lis
     heads = db.execute(
         "SELECT b.id, b.learner_id, l.last_name, l.first_name, c.id, c.name, b.validated_at, c.diploma "
         "FROM bilans b JOIN learners l ON l.id = b.learner_id JOIN classes c ON c.id = l.class_id "
-        f"WHERE b.status = 'validated' AND {where} "
+        f"WHERE b.status = 'validated' AND b.withdrawn_at IS NULL AND {where} "
         "ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
         list(params),
     ).fetchall()
@@ -158,9 +159,20 @@ def class_latest_bilans(db: sqlite_utils.Database, user: User | None, class_id: 
     return _load_bilans(db, f"l.class_id = ? AND b.id = ({_LATEST_VALIDATED})", [class_id])
 
 
-def same_profile_bilans(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> list[GradingBilan]:
+def _checked_bilan(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> GradingBilan:
+    """The validated bilan of that id as stored, once the user may grade its learner. Only the id of a
+    GradingBilan passed in is used: its other fields are the caller's and prove nothing."""
+    bilan_id = bilan.id if isinstance(bilan, GradingBilan) else bilan
+    user = require_role(user, *STAFF_ROLES)
+    loaded = _bilan_by_id(db, int(bilan_id))
+    require_learner_staff(db, user, loaded.learner_id)
+    return loaded
+
+
+def same_profile_bilans(db: sqlite_utils.Database, user: User | None,
+                        bilan: GradingBilan | int) -> list[GradingBilan]:
     """N4: the other learners of the class whose latest bilan evaluates exactly the same competencies."""
-    require_learner_staff(db, user, bilan.learner_id)
+    bilan = _checked_bilan(db, user, bilan)
     return [other for other in class_latest_bilans(db, user, bilan.class_id)
             if other.learner_id != bilan.learner_id and other.profile == bilan.profile]
 
@@ -299,9 +311,8 @@ def model_weighting(lines: Iterable[CompetencyLine]) -> dict[int, int]:
     return weights
 
 
-def model_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> dict[int, int]:
-    require_learner_staff(db, user, bilan.learner_id)
-    return model_weighting(bilan.lines)
+def model_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> dict[int, int]:
+    return model_weighting(_checked_bilan(db, user, bilan).lines)
 
 
 def zero_weights(bilan: GradingBilan) -> dict[int, int]:
@@ -425,9 +436,10 @@ def save_grades(db: sqlite_utils.Database, user: User | None, weights: Mapping[i
     return saved
 
 
-def stored_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> dict[int, int] | None:
+def stored_weights(db: sqlite_utils.Database, user: User | None,
+                   bilan: GradingBilan | int) -> dict[int, int] | None:
     """The weighting of the bilan's current grade, to reopen it as it was saved; None if never graded."""
-    require_learner_staff(db, user, bilan.learner_id)
+    bilan = _checked_bilan(db, user, bilan)
     row = db.execute("SELECT weights FROM grades WHERE bilan_id = ? ORDER BY id DESC LIMIT 1", [bilan.id]).fetchone()
     if row is None:
         return None
@@ -470,11 +482,11 @@ def save_draft_weights(db: sqlite_utils.Database, user: User | None, bilan_id: i
     return draft
 
 
-def draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> DraftWeighting | None:
+def draft_weights(db: sqlite_utils.Database, user: User | None,
+                  bilan: GradingBilan | int) -> DraftWeighting | None:
     """The user's weighting in progress for the bilan, None when there is none or when it no longer
     fits the bilan (its positionings changed since, e.g. a weight now on a competency NE)."""
-    user = require_role(user, *STAFF_ROLES)
-    require_learner_staff(db, user, bilan.learner_id)
+    bilan = _checked_bilan(db, user, bilan)
     row = db.execute("SELECT weights, updated_at FROM grading_drafts WHERE bilan_id = ? AND user_id = ?",
                      [bilan.id, user.id]).fetchone()
     if row is None:
@@ -488,10 +500,9 @@ def draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBi
         return None
 
 
-def discard_draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> None:
+def discard_draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> None:
     """« Remise à zéro »: forget the user's weighting in progress for the bilan."""
-    user = require_role(user, *STAFF_ROLES)
-    require_learner_staff(db, user, bilan.learner_id)
+    bilan = _checked_bilan(db, user, bilan)
     with transaction(db):
         _delete_draft(db, user, bilan.id)
 
@@ -516,9 +527,9 @@ class CurrentGrade:
         return moment_text(self.created_at)
 
 
-def current_grade(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan) -> CurrentGrade | None:
+def current_grade(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> CurrentGrade | None:
     """The bilan's current grade (its latest), with how many times the bilan was graded."""
-    require_learner_staff(db, user, bilan.learner_id)
+    bilan = _checked_bilan(db, user, bilan)
     rows = db.execute(
         "SELECT g.grade, g.rounding_step, g.created_at, coalesce(u.name, '') FROM grades g "
         "LEFT JOIN users u ON u.id = g.author_id WHERE g.bilan_id = ? ORDER BY g.id DESC", [bilan.id],
@@ -535,7 +546,8 @@ def grade_history(db: sqlite_utils.Database, user: User | None, learner_id: int)
     return pd.read_sql_query(
         "SELECT g.id, g.bilan_id, b.validated_at, g.grade, g.weights, g.rounding_step, g.created_at, "
         "coalesce(u.name, '') AS author FROM grades g JOIN bilans b ON b.id = g.bilan_id "
-        "LEFT JOIN users u ON u.id = g.author_id WHERE b.learner_id = ? ORDER BY g.id DESC",
+        "LEFT JOIN users u ON u.id = g.author_id WHERE b.learner_id = ? AND b.withdrawn_at IS NULL "
+        "ORDER BY g.id DESC",
         db.conn, params=[learner_id],
     )
 
@@ -548,7 +560,8 @@ def class_grades(db: sqlite_utils.Database, user: User | None, class_id: int) ->
         "g.grade, g.rounding_step, g.weights, g.created_at, coalesce(u.name, '') AS author "
         "FROM learners l JOIN classes c ON c.id = l.class_id "
         "JOIN grades g ON g.id = (SELECT g2.id FROM grades g2 JOIN bilans b2 ON b2.id = g2.bilan_id "
-        "                         WHERE b2.learner_id = l.id ORDER BY g2.id DESC LIMIT 1) "
+        "                         WHERE b2.learner_id = l.id AND b2.withdrawn_at IS NULL "
+        "                         ORDER BY g2.id DESC LIMIT 1) "
         "JOIN bilans b ON b.id = g.bilan_id LEFT JOIN users u ON u.id = g.author_id "
         "WHERE l.class_id = ? ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
         db.conn, params=[class_id],

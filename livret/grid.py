@@ -85,6 +85,13 @@ def prepare_results(results: pd.DataFrame, bilans: pd.DataFrame, options: GridOp
     return frame
 
 
+def column_dates(eval_date, modified_at) -> str:
+    """A column's dates: « 14/10/2025 », or « Évaluation du 14/10/2025, modifiée le 02/03/2026 » when the
+    evaluation was changed on another day, since columns are placed by their last modification (D4)."""
+    day, modified = _french_date(eval_date), _french_date(modified_at)
+    return day if day == modified else f"Évaluation du {day}, modifiée le {modified}"
+
+
 def _cell(row, content: str) -> str:
     level = RESULT_BY_CODE[row.result]
     shape = "lv-company" if row.context == "company" else "lv-school"
@@ -172,7 +179,7 @@ def _chronological(criteria: list, results: list, has_bilan: bool, titles: bool)
 
     heads = [
         f'<th scope="col" class="lv-h lv-h-{escape(row.code)}" title="{escape(row.title)} — '
-        f'{_french_date(row.eval_date)}">{escape(row.code)}</th>'
+        f'{escape(column_dates(row.eval_date, row.modified_at))}">{escape(row.code)}</th>'
         for row in columns
     ]
     opening = ['<td class="lv-e">' if row.code == COMPANY_CODE else "<td>" for row in columns]

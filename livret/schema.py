@@ -348,6 +348,21 @@ def m006_one_clock(db: sqlite_utils.Database) -> None:
         db.execute(f"UPDATE {table} SET {column} = livret_local_to_utc({column}) {where}")
 
 
+BILAN_WITHDRAWAL = """
+ALTER TABLE bilans ADD COLUMN withdrawn_at TEXT;
+ALTER TABLE bilans ADD COLUMN withdrawn_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE bilans ADD COLUMN withdrawal_reason TEXT;
+"""
+
+
+@migrations()
+def m007_bilan_withdrawal(db: sqlite_utils.Database) -> None:
+    # A bilan validated by mistake is withdrawn by the DDFPT, never deleted: columns rather than a new
+    # status, since SQLite cannot change the status CHECK without rebuilding the table. Every reader
+    # of bilans excludes withdrawn_at IS NOT NULL.
+    _run_statements(db, BILAN_WITHDRAWAL)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

@@ -55,7 +55,8 @@ def school_summary(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame
     counts = pd.read_sql_query(
         f"SELECT c.id, (SELECT count(*) FROM evaluations e WHERE e.class_id = c.id) AS evaluations, "
         f"(SELECT count(*) FROM bilans b JOIN learners l ON l.id = b.learner_id "
-        f" WHERE l.class_id = c.id AND b.status = 'validated') AS bilans FROM classes c WHERE c.id IN ({ids})",
+        f" WHERE l.class_id = c.id AND b.status = 'validated' AND b.withdrawn_at IS NULL) AS bilans "
+        f"FROM classes c WHERE c.id IN ({ids})",
         db.conn,
     )
     return classes.merge(counts, on="id")

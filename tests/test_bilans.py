@@ -37,6 +37,12 @@ def state(db, learner_id):
     )
 
 
+def confirm(db, user, learner_id, **texts):
+    """Position C1 in the learner's draft, then confirm exactly that draft."""
+    draft_id = bilans.save_draft_positioning(db, user, learner_id, competency_id(db, "C1"), PLUS_TERMINAL)
+    return bilans.confirm_bilan(db, user, learner_id, "CONFIRMATION", draft_id=draft_id, **texts)
+
+
 def validated_count(db, learner_id):
     return db.execute("SELECT count(*) FROM bilans WHERE learner_id = ? AND status = 'validated'",
                       [learner_id]).fetchone()[0]
@@ -114,7 +120,7 @@ def test_draft_texts_create_no_empty_draft_and_respect_a_confirmed_draft(demo_db
     assert bilans.read_draft(demo_db, teacher, learner_id).bilan_id is None
     draft_id = bilans.save_draft_texts(demo_db, teacher, learner_id, constats="Sérieux\r\n", conseils=None)
     assert bilans.read_draft(demo_db, teacher, learner_id).constats == "Sérieux"
-    bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION")
+    confirm(demo_db, teacher, learner_id)
     with pytest.raises(ValidationError, match="confirmé par ailleurs"):
         bilans.save_draft_texts(demo_db, teacher, learner_id, conseils="tard", draft_id=draft_id)
     assert bilans.read_draft(demo_db, teacher, learner_id).bilan_id is None
@@ -130,7 +136,8 @@ def test_anything_but_the_exact_word_is_refused_and_changes_nothing(demo_db, rol
     bilans.save_draft_positioning(demo_db, teacher, learner_id, competency_id(demo_db, "C1"), PLUS_TERMINAL)
     before = state(demo_db, learner_id)
     with pytest.raises(ValidationError, match="CONFIRMATION") as refusal:
-        bilans.confirm_bilan(demo_db, teacher, learner_id, word, conseils="Bravo")
+        bilans.confirm_bilan(demo_db, teacher, learner_id, word, conseils="Bravo",
+                             draft_id=bilans.read_draft(demo_db, teacher, learner_id).bilan_id)
     if word:
         assert "majuscules" in str(refusal.value)
     assert state(demo_db, learner_id) == before
@@ -157,9 +164,37 @@ def test_confirmation_creates_a_validated_dated_complete_bilan_and_clears_the_dr
     assert json.loads(audit[0][4])["positionings"]["C1"] == [3, "terminal"]
 
 
-def test_confirmation_without_any_draft_stores_every_competency_as_ne(demo_db, roles, learner_id):
-    created = bilans.confirm_bilan(demo_db, roles["ddfpt"], learner_id, "CONFIRMATION")
-    assert set(bilans.bilan_positionings(demo_db, roles["ddfpt"], created).values()) == {bilans.NOT_EVALUATED}
+def test_confirmation_without_any_positioned_competency_is_refused_and_stores_nothing(demo_db, roles, learner_id):
+    ddfpt, c2 = roles["ddfpt"], competency_id(demo_db, "C2")
+    before = state(demo_db, learner_id)
+    for draft_id in (None, 999_999):
+        with pytest.raises((ValidationError, NotFound)) as refusal:
+            bilans.confirm_bilan(demo_db, ddfpt, learner_id, "CONFIRMATION", draft_id=draft_id)
+    with pytest.raises(ValidationError, match="Aucune compétence n'est positionnée : choisissez un niveau"):
+        bilans.confirm_bilan(demo_db, ddfpt, learner_id, "CONFIRMATION", draft_id=None)
+    assert "Ce brouillon n'existe pas" in str(refusal.value)
+    assert state(demo_db, learner_id) == before
+    # a draft with only texts, or only « Compétence non évaluée », has no acquisition level either
+    draft_id = bilans.save_draft_texts(demo_db, ddfpt, learner_id, constats="Trop tôt")
+    bilans.save_draft_positioning(demo_db, ddfpt, learner_id, c2, bilans.NOT_EVALUATED)
+    before = state(demo_db, learner_id)
+    with pytest.raises(ValidationError, match="Aucune compétence n'est positionnée"):
+        bilans.confirm_bilan(demo_db, ddfpt, learner_id, "CONFIRMATION", draft_id=draft_id, conseils="perdu")
+    assert state(demo_db, learner_id) == before
+    review = bilans.confirmation_review(demo_db, ddfpt, learner_id)
+    assert review.problem and review.draft_id == draft_id
+
+
+def test_confirmation_review_lists_the_competencies_left_unpositioned_by_code_and_title(demo_db, roles, learner_id):
+    teacher = roles["teacher"]
+    assert bilans.confirmation_review(demo_db, teacher, learner_id).unpositioned[0].startswith("C1 - ")
+    for code in [f"C{i}" for i in range(1, 14) if i != 4]:
+        bilans.save_draft_positioning(demo_db, teacher, learner_id, competency_id(demo_db, code), PLUS_TERMINAL)
+    title = demo_db.execute("SELECT title FROM competencies WHERE code = 'C4'").fetchone()[0]
+    review = bilans.confirmation_review(demo_db, teacher, learner_id)
+    assert review.unpositioned == (f"C4 - {title}",) and review.problem is None
+    with pytest.raises(PermissionDenied):
+        bilans.confirmation_review(demo_db, roles["other_teacher"], learner_id)
 
 
 def test_a_failure_midway_leaves_no_half_bilan(demo_db, roles, learner_id, monkeypatch):
@@ -172,7 +207,8 @@ def test_a_failure_midway_leaves_no_half_bilan(demo_db, roles, learner_id, monke
 
     monkeypatch.setattr(bilans, "_audit", broken_audit)
     with pytest.raises(RuntimeError):
-        bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", conseils="perdu ?")
+        bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", conseils="perdu ?",
+                             draft_id=bilans.read_draft(demo_db, teacher, learner_id).bilan_id)
     assert state(demo_db, learner_id) == before
     assert not demo_db.conn.in_transaction
 
@@ -191,7 +227,7 @@ def test_a_draft_confirmed_elsewhere_is_not_confirmed_twice(demo_db, roles, lear
 def test_confirmation_is_staff_only(demo_db, roles, learner_id):
     for who in ("other_teacher", "learner", "admin"):
         with pytest.raises(PermissionDenied):
-            bilans.confirm_bilan(demo_db, roles[who], learner_id, "CONFIRMATION")
+            bilans.confirm_bilan(demo_db, roles[who], learner_id, "CONFIRMATION", draft_id=None)
 
 
 # ---------------------------------------------------------------- B3 lock, unlock, edit, audit
@@ -199,7 +235,7 @@ def test_confirmation_is_staff_only(demo_db, roles, learner_id):
 
 @pytest.fixture
 def validated(demo_db, roles, learner_id):
-    return bilans.confirm_bilan(demo_db, roles["teacher"], learner_id, "CONFIRMATION", conseils="Premier conseil")
+    return confirm(demo_db, roles["teacher"], learner_id, conseils="Premier conseil")
 
 
 def test_a_locked_bilan_cannot_be_edited_or_reconfirmed(demo_db, roles, learner_id, validated):
@@ -295,8 +331,8 @@ def test_history_up_to_a_bilan_and_same_day_labels(demo_db, roles, learner_id):
     first, second = bilans.learner_bilans(demo_db, teacher, learner_id)["id"].tolist()[::-1]
     assert bilans.history_table(bilans.bilan_history(demo_db, teacher, learner_id, upto_bilan_id=first)
                                 ).columns.tolist() == ["12/12/2025"]
-    bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION")
-    bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION")
+    confirm(demo_db, teacher, learner_id)
+    confirm(demo_db, teacher, learner_id)
     labels = bilans.learner_bilans(demo_db, teacher, learner_id)["label"].tolist()
     assert len(set(labels)) == 4 and all(label.startswith(labels[0][:16]) for label in labels[:2])
     assert len(bilans.history_table(bilans.bilan_history(demo_db, teacher, learner_id)).columns) == 4
@@ -337,8 +373,9 @@ def test_class_overview_counts_bilans_and_drafts(demo_db, roles, learner_id):
 
 def test_document_is_standalone_escaped_and_names_the_learner(demo_db, roles, learner_id):
     teacher = roles["teacher"]
-    bilans.save_draft_positioning(demo_db, teacher, learner_id, competency_id(demo_db, "C8"), Positioning(4, "terminal"))
-    created = bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION",
+    draft_id = bilans.save_draft_positioning(demo_db, teacher, learner_id, competency_id(demo_db, "C8"),
+                                             Positioning(4, "terminal"))
+    created = bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", draft_id=draft_id,
                                    conseils="<script>alert('x')</script> & co")
     detail = bilans.bilan_detail(demo_db, teacher, created)
     page = bilans.bilan_document_html(demo_db, teacher, created)

@@ -531,3 +531,34 @@ def test_drafts_go_with_their_bilan_and_their_author(demo_db, roles):
     with transaction(demo_db):
         demo_db.execute("DELETE FROM bilans WHERE id = ?", [bilan.id])
     assert drafts_count(demo_db) == 0
+
+
+def test_a_forged_bilan_object_reads_nothing_of_another_class(demo_db, roles):
+    """Issue 18: services load the bilan by its id and check that bilan's learner, not the learner_id
+    a caller put in a GradingBilan."""
+    import dataclasses
+
+    teacher, ddfpt = roles["teacher"], roles["ddfpt"]
+    own = grading.latest_validated_bilan(demo_db, teacher, class_learner_ids(demo_db, roles["class_id"])[0])
+    marks = ",".join("?" * len(teacher.class_ids))
+    foreign_learner = demo_db.execute(f"SELECT id FROM learners WHERE class_id NOT IN ({marks}) ORDER BY id LIMIT 1",
+                                      list(teacher.class_ids)).fetchone()[0]
+    foreign, model = grade_with_model(demo_db, ddfpt, foreign_learner)
+    grading.save_grades(demo_db, ddfpt, model, [foreign.id])
+    grading.save_draft_weights(demo_db, ddfpt, foreign.id, model)
+    forged = dataclasses.replace(own, id=foreign.id)
+    before = demo_db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0]
+    for service in (grading.current_grade, grading.stored_weights, grading.draft_weights,
+                    grading.discard_draft_weights, grading.same_profile_bilans, grading.model_weights):
+        with pytest.raises(PermissionDenied):
+            service(demo_db, teacher, forged)
+        with pytest.raises(PermissionDenied):
+            service(demo_db, teacher, foreign.id)
+    assert demo_db.execute("SELECT count(*) FROM grading_drafts").fetchone()[0] == before
+    # The services take plain ids, and what they return is the stored bilan's.
+    assert grading.current_grade(demo_db, ddfpt, foreign.id).grade == grading.grade_decimal(
+        grading.exact_grade(foreign, model), "0.1")
+    assert grading.stored_weights(demo_db, ddfpt, foreign.id) == model
+    assert grading.current_grade(demo_db, teacher, own.id) is None
+    with pytest.raises(NotFound):
+        grading.current_grade(demo_db, teacher, 10**9)

@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "create_bilan": STAFF,
     "confirm_bilan": STAFF,
     "unlock_bilan": {"ddfpt"},
+    "withdraw_bilan": {"ddfpt"},
     "edit_unlocked_bilan": STAFF,
     "grade": STAFF,
     "export_grades": STAFF,
@@ -116,13 +117,22 @@ def op_create_bilan(w, user):
 
 
 def op_confirm_bilan(w, user):
-    bilan_id = bilans.confirm_bilan(w["db"], user, w["target"], "CONFIRMATION", constats="Constat de la matrice")
+    # set-up by the DDFPT, outside the fingerprint: a draft with one positioning, confirmed by its id
+    draft_id = bilans.save_draft_positioning(w["db"], w["ddfpt"], w["target"], w["competency"], bilans.CHOICES[0])
+    w["before"] = fingerprint(w["db"])
+    bilan_id = bilans.confirm_bilan(w["db"], user, w["target"], "CONFIRMATION", draft_id=draft_id,
+                                    constats="Constat de la matrice")
     assert bilans.bilan_detail(w["db"], w["ddfpt"], bilan_id)["status"] == "validated"
 
 
 def op_unlock_bilan(w, user):
     bilans.unlock_bilan(w["db"], user, w["validated"])
     assert bilans.bilan_detail(w["db"], w["ddfpt"], w["validated"])["status"] == "unlocked"
+
+
+def op_withdraw_bilan(w, user):
+    bilans.withdraw_bilan(w["db"], user, w["validated"], "Bilan créé par erreur")
+    assert w["validated"] not in set(bilans.learner_bilans(w["db"], w["ddfpt"], w["target"])["id"])
 
 
 def op_edit_unlocked_bilan(w, user):

@@ -53,7 +53,9 @@ def test_radar_data_for_zero_one_and_two_bilans(demo_db, roles, axes, count):
 
 def test_newest_bilan_first_and_only_two_of_three(demo_db, roles, axes):
     teacher, learner_id = roles["teacher"], roles["learner"].learner_id
-    bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION")
+    c1 = int(bilans.learner_competencies(demo_db, teacher, learner_id)["competency_id"].iloc[0])
+    draft_id = bilans.save_draft_positioning(demo_db, teacher, learner_id, c1, bilans.CHOICES[0])
+    bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", draft_id=draft_id)
     history = bilans.bilan_history(demo_db, teacher, learner_id)
     assert history["column"].nunique() == 3
     points = radar.radar_data(axes, history)
