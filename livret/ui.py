@@ -393,12 +393,33 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|<>~$])")
 _LIST_MARKER = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)", re.MULTILINE)
 
 
+# GitHub-flavoured Markdown turns a bare address (http://…, www.…, name@domain) into a link even when
+# every sign is escaped: an invisible word joiner inside it (« :⁠// », « www⁠. », « @⁠ ») breaks the
+# pattern and reads the same. It is no Markdown sign, so « :red[…] » around escaped text keeps its colour.
+WORD_JOINER = "\u2060"
+_BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
+
+
 def markdown_text(text: str) -> str:
     """Text from a user or a file, shown literally inside Markdown: no emphasis, link, image, list,
-    heading, HTML, colour or LaTeX comes from it. Ordinary punctuation stays as it is (only a list
-    marker starting a line is escaped), so French messages read unchanged."""
+    heading, HTML, colour or LaTeX comes from it, and a bare address is not made a link. Ordinary
+    punctuation stays as it is (only a list marker starting a line is escaped), so French messages
+    read unchanged."""
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-    return _LIST_MARKER.sub(lambda m: m.group(1) + re.sub(r"([-+.)])", r"\\\1", m.group(2)), escaped)
+    escaped = _LIST_MARKER.sub(lambda m: m.group(1) + re.sub(r"([-+.)])", r"\\\1", m.group(2)), escaped)
+    return _BARE_ADDRESS.sub(WORD_JOINER, escaped)
+
+
+def table(frame, **options) -> None:
+    """st.table, whose cells are Markdown, with every text cell and the index shown literally."""
+    def literal(value):
+        return markdown_text(value) if isinstance(value, str) else value
+
+    shown = frame.copy()
+    for column in shown.columns:
+        shown[column] = shown[column].map(literal)
+    shown.index = shown.index.map(literal)
+    st.table(shown, **options)
 
 
 def show_error(error: LivretError) -> None:

@@ -8,16 +8,16 @@ db = ui.database()
 user = ui.current_user()
 
 st.title("Livret de compétences")
-st.write(f"Bonjour {user.name}.")
+st.write(f"Bonjour {ui.markdown_text(user.name)}.")
 classes = school.visible_classes(db, user)
 if classes.empty:
     st.info("Aucune classe ne vous est attribuée pour le moment.")
 elif user.role == "learner":
-    st.write(f"Classe : **{classes.iloc[0]['name']}**")
+    st.write(f"Classe : **{ui.markdown_text(classes.iloc[0]['name'])}**")
 else:
     summary = school.school_summary(db, user)
     st.subheader("Vos classes")
-    st.table(
+    ui.table(
         summary[["name", "diploma", "school_year", "learners", "evaluations", "bilans"]].rename(columns={
             "name": "Classe", "diploma": "Diplôme", "school_year": "Année scolaire",
             "learners": "Apprenants", "evaluations": "Évaluations", "bilans": "Bilans validés",

@@ -34,7 +34,7 @@ def edit_form(detail: dict, competencies) -> None:
         for index, comp in enumerate(competencies.itertuples()):
             current = stored.get(int(comp.competency_id), bilans.NOT_EVALUATED)
             chosen[int(comp.competency_id)] = columns[index % 2].selectbox(
-                f"{comp.code} - {comp.title}", bilans.CHOICES, index=bilans.CHOICES.index(current),
+                ui.markdown_text(f"{comp.code} - {comp.title}"), bilans.CHOICES, index=bilans.CHOICES.index(current),
                 format_func=choice_text, key=f"bilans_edit_{bilan_id}_{comp.competency_id}")
         constats = st.text_area("Constats", value=detail["constats"], key=f"bilans_edit_constats_{bilan_id}")
         conseils = st.text_area("Conseils", value=detail["conseils"], key=f"bilans_edit_conseils_{bilan_id}")
@@ -92,12 +92,12 @@ except LivretError as error:
     ui.show_error(error)
     st.stop()
 if listing.empty:
-    st.info(f"Aucun bilan validé pour {name} pour le moment.")
+    st.info(f"Aucun bilan validé pour {ui.markdown_text(name)} pour le moment.")
     st.stop()
 
 labels = {int(r.id): f"Bilan du {r.label} — {r.status_label}" for r in listing.itertuples()}
 with st.container(key="bilans_screen_choice"):
-    bilan_id = st.selectbox(f"Bilans de {name}", list(labels), format_func=labels.get,
+    bilan_id = st.selectbox(f"Bilans de {ui.markdown_text(name)}", list(labels), format_func=labels.get,
                             key=f"bilans_choice_{learner_id}")
 
 try:
@@ -148,6 +148,6 @@ if audit is not None:
     if audit.empty:
         st.caption("Aucune entrée : ce bilan a été enregistré avant la tenue de l'historique.")
     else:
-        st.table(audit[["when", "user_name", "action_label", "before_text", "after_text"]].rename(columns={
+        ui.table(audit[["when", "user_name", "action_label", "before_text", "after_text"]].rename(columns={
             "when": "Date", "user_name": "Par", "action_label": "Action", "before_text": "Avant",
             "after_text": "Après"}).set_index("Date"))

@@ -36,7 +36,7 @@ def pick_criteria(criteria, prefix: str, chosen: tuple[int, ...] = ()) -> list[i
         rows = criteria[criteria["competency"] == code]
         texts = {int(i): f"{label} — {text}" for i, label, text in zip(rows["id"], rows["label"], rows["text"])}
         initial = [i for i in texts if i in chosen] or list(texts)
-        criterion_ids += st.multiselect(f"Critères de {code}", list(texts), default=initial, format_func=texts.get,
+        criterion_ids += st.multiselect(f"Critères de {ui.markdown_text(code)}", list(texts), default=initial, format_func=texts.get,
                                         key=f"{prefix}_criteria_{code}")
     return criterion_ids
 
@@ -167,7 +167,7 @@ trail = entry.audit_trail(db, user, evaluation_id)
 if not trail.empty:
     with st.expander(f"Journal des modifications ({len(trail)})", icon=":material/history:"):
         st.caption("Modifications faites après qu'un bilan validé a pris en compte cette évaluation.")
-        st.table(trail, hide_index=True, border="horizontal")
+        ui.table(trail, hide_index=True, border="horizontal")
 
 with st.expander("Modifier l'évaluation", icon=":material/edit:"):
     prefix = f"saisie_edit_{evaluation_id}"

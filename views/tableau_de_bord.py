@@ -46,7 +46,7 @@ except LivretError as error:
 
 filters = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
 units = filters.pills("Unités", [dashboard.ALL_UNITS, *summary.unit_codes],
-                      selection_mode="multi", default=[dashboard.ALL_UNITS], key=UNITS_KEY,
+                      selection_mode="multi", default=[dashboard.ALL_UNITS], key=UNITS_KEY, format_func=ui.markdown_text,
                       bind="query-params", on_change=keep_units_exclusive)
 st.session_state[SEEN_UNITS_KEY] = units
 counts = dict(summary.complexity_counts)
