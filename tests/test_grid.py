@@ -288,3 +288,17 @@ def test_each_blue_line_ends_with_its_button_showing_the_draft_positioning():
 
 def test_button_codes_are_escaped():
     assert 'data-competency="C&quot;1&lt;"' in grid.ask_button('C"1<')
+
+
+def test_column_tooltip_gives_the_modification_date_when_it_differs_from_the_evaluation_date():
+    """Issue 18: a column is placed by its last modification, so its tooltip says both dates."""
+    frame = results(
+        result(1, 11, "RT", "2026-03-02 10:00:00", title="Câblage <armoire>", day="2025-10-14"),
+        result(2, 11, "PR", "2025-10-20 09:00:00", title="Mesures", day="2025-10-20"),
+    )
+    c1 = block(render(frame=frame, bilan_frame=bilans()), "C1")
+    titles = [th.get("title") for th in c1.findall(".//thead/tr/th") if "lv-h" in th.get("class", "")]
+    assert titles == ["Mesures — 20/10/2025",
+                      "Câblage <armoire> — Évaluation du 14/10/2025, modifiée le 02/03/2026"]
+    raw = grid.render_grid(referentiel(), frame, bilans(), DEFAULT)
+    assert 'title="Câblage &lt;armoire&gt; — Évaluation du 14/10/2025, modifiée le 02/03/2026"' in raw
