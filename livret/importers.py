@@ -1103,8 +1103,9 @@ def _decided_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
     stray = sorted(set(decisions) - {h.line for h in plan.homonyms})
     if stray:
         lines = ", ".join(map(str, stray))
+        where = "ces lignes" if len(stray) > 1 else "cette ligne"
         raise ValidationError(f"Ligne{'s' if len(stray) > 1 else ''} {lines} : aucun homonyme possible à trancher "
-                              "sur cette ligne ; rien n'a été importé.")
+                              f"sur {where} ; rien n'a été importé.")
     return plan
 
 

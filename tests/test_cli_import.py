@@ -35,8 +35,12 @@ def test_set_up_a_school_from_the_command_line(school_db, capsys):
     assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_utf8_bom.csv"),
                  "--school-year", "2026-2027"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines() == ["Colonnes ignorées : « Sexe ».",
-                                "Importé : 3 classes ajoutées, 30 apprenants ajoutés, 30 comptes apprenants ajoutés."]
+    assert out.splitlines() == [
+        "Colonnes ignorées : « Sexe ».",
+        "Importé : 3 classes ajoutées, 30 apprenants ajoutés, 30 comptes apprenants ajoutés.",
+        "  Nouvelle classe « 2MEL1 » (ligne 2) : année scolaire 2026-2027, diplôme BACPRO-MELEC",
+        "  Nouvelle classe « 1MEL1 » (ligne 14) : année scolaire 2026-2027, diplôme BACPRO-MELEC",
+        "  Nouvelle classe « TMEL1 » (ligne 24) : année scolaire 2026-2027, diplôme BACPRO-MELEC"]
     assert main(["--db", str(school_db), "import", "results", str(DATA / "resultats_long.csv")]) == 0
     assert capsys.readouterr().out == "Importé : 5 évaluations ajoutées, 66 résultats ajoutés.\n"
     assert count(school_db, "SELECT count(*) FROM results") == 66
@@ -51,15 +55,16 @@ def test_set_up_a_school_from_the_command_line(school_db, capsys):
 def test_pronote_eleve_column_and_learners_who_changed_class(school_db, capsys):
     assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_utf8_bom.csv")]) == 0
     assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_pronote_eleve.csv")]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == (
+    assert capsys.readouterr().out.splitlines()[-2] == (
         "Importé : 1 classe ajoutée, 6 apprenants ajoutés, 3 comptes apprenants ajoutés.")
     assert count(school_db, "SELECT count(*) FROM learners WHERE last_name = 'DA SILVA SANTOS' "
                             "AND first_name = 'Léa Marie'") == 1
 
     passage = str(DATA / "eleves_passage_1ere.csv")
-    assert main(["--db", str(school_db), "import", "learners", passage]) == 0
+    assert main(["--db", str(school_db), "import", "learners", passage, "--school-year", "2026-2027"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "Importé : 1 classe ajoutée, 3 apprenants mis à jour, 1 apprenant inchangé.",
+        "  Nouvelle classe « 1MEL2 » (ligne 5) : année scolaire 2026-2027, diplôme BACPRO-MELEC",
         "Mises à jour :",
         "  ligne 2 : 1MEL1 — MARTIN Lucas — changement de classe : 2MEL1 → 1MEL1",
         "  ligne 3 : 1MEL1 — BERNARD Emma — changement de classe : 2MEL1 → 1MEL1",
@@ -114,8 +119,9 @@ def test_refused_import_exits_non_zero_and_lists_the_lines(school_db, capsys):
     assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_erreurs.csv"), "--partial"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Importé : 1 classe ajoutée, 2 apprenants ajoutés, 2 comptes apprenants ajoutés ; 6 lignes rejetées."
-    assert out[1] == "Lignes rejetées et ignorées :"
-    assert len(out) == 2 + 6
+    assert out[1].startswith("  Nouvelle classe « 2MEL1 »")
+    assert out[2] == "Lignes rejetées et ignorées :"
+    assert len(out) == 3 + 6
     assert count(school_db, "SELECT count(*) FROM learners") == 2
 
 
@@ -165,3 +171,66 @@ def test_python_dash_m_entry_point(school_db):
                            str(DATA / "eleves_erreurs.csv")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 1
     assert "ligne 4, colonne « Date de naissance » : date « 31/02/2009 » invalide" in done.stderr
+
+
+def test_a_possible_homonym_waits_for_a_decision_given_on_the_command_line(school_db, tmp_path, capsys):
+    assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_utf8_bom.csv")]) == 0
+    capsys.readouterr()
+    listing = tmp_path / "rentree.csv"
+    listing.write_text("Nom;Prénom;Classe;Date de naissance\r\nmartin;lucas;1MEL1;02/05/2008\r\n"
+                       "BERNARD;Emma;1MEL1;04/07/2010\r\n", encoding="utf-8")
+    assert main(["--db", str(school_db), "import", "learners", str(listing)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Import refusé, rien n'a été modifié :"
+    assert err[1].startswith("  rentree.csv, ligne 2, colonne « Nom » : homonyme possible (même nom et prénom qu'un "
+                             "apprenant de 2MEL1, mais une autre date de naissance)")
+    assert err[2] == ("Pour chaque homonyme possible, relancez avec --same-learner LIGNE (même apprenant), "
+                      "--new-learner LIGNE (nouvel apprenant) ou --skip-line LIGNE (ignorer la ligne).")
+    assert count(school_db, "SELECT count(*) FROM learners WHERE last_name = 'MARTIN'") == 1
+    assert count(school_db, "SELECT count(*) FROM learners WHERE last_name = 'BERNARD' AND class_id = "
+                            "(SELECT id FROM classes WHERE name = '2MEL1')") == 1  # nothing moved either
+
+    assert main(["--db", str(school_db), "import", "learners", str(listing), "--new-learner", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Importé : 1 apprenant ajouté, 1 apprenant mis à jour."
+    assert out[1].startswith("  Ligne 2 : nouvel apprenant (homonyme possible")
+    assert count(school_db, "SELECT count(*) FROM learners WHERE last_name = 'MARTIN' AND first_name = 'Lucas'") == 2
+    assert main(["--db", str(school_db), "import", "learners", str(listing), "--skip-line", "2,3"]) == 2
+    # Line 2 is now the learner just added to 1MEL1: no doubt left on either line.
+    assert "Lignes 2, 3 : aucun homonyme possible à trancher sur ces lignes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--db", str(school_db), "import", "learners", str(listing), "--skip-line", "x"])
+    assert "« x » : attendu un numéro de ligne" in capsys.readouterr().err
+
+
+def test_learners_help_documents_the_homonym_decisions(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "learners", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "homonyme possible" in out and "--same-learner LIGNES" in out and "--new-learner LIGNES" in out
+    assert "--skip-line LIGNES" in out
+
+
+def test_results_into_an_evaluation_counted_in_a_bilan_need_allow_locked(school_db, capsys):
+    assert main(["--db", str(school_db), "import", "learners", str(DATA / "eleves_utf8_bom.csv")]) == 0
+    assert main(["--db", str(school_db), "import", "results", str(DATA / "resultats_long.csv")]) == 0
+    db = connect(school_db)
+    db.execute("UPDATE evaluations SET modified_at = '2026-09-16 10:00:00'")
+    db.execute("INSERT INTO bilans(learner_id, status, validated_at, created_at, modified_at) SELECT id, 'validated', "
+               "'2026-10-01 12:00:00', '2026-10-01 12:00:00', '2026-10-01 12:00:00' FROM learners "
+               "WHERE last_name = 'MARTIN'")
+    db.close()
+    capsys.readouterr()
+    correction = Path(school_db).parent / "corrige.csv"
+    correction.write_text("Classe;Nom;Prénom;Évaluation;Date;Complexité;Compétence;Critère;Résultat\r\n"
+                          "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;D;C4;C4-1;NA\r\n", encoding="utf-8")
+    assert main(["--db", str(school_db), "import", "results", str(correction)]) == 1
+    err = capsys.readouterr().err
+    assert "est déjà prise en compte dans un bilan validé le 01/10/2026" in err
+    assert "Ajoutez --allow-locked pour modifier ces évaluations (chaque modification sera journalisée)." in err
+    assert count(school_db, "SELECT count(*) FROM results WHERE code = 'NA' AND learner_id = "
+                            "(SELECT id FROM learners WHERE last_name = 'MARTIN')") == 0
+    assert main(["--db", str(school_db), "import", "results", str(correction), "--allow-locked"]) == 0
+    assert capsys.readouterr().out.startswith("Importé : 1 évaluation mise à jour, 1 résultat mis à jour.")
+    assert count(school_db, "SELECT count(*) FROM audit_log WHERE action = 'evaluation.results' "
+                            "AND user_name = 'Ligne de commande'") == 1
