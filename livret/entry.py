@@ -238,16 +238,24 @@ def _clean_company_learner(db: sqlite_utils.Database, class_id: int, learner_id:
     return int(learner_id)
 
 
+def unknown_code_message(typed: str) -> str:
+    """What a user reads when what they typed is not exactly one of the six codes."""
+    return (f"Code de résultat inconnu : « {typed} » (codes possibles : {', '.join(RESULT_CODES)} ; "
+            "tapez le code en entier, ou videz la case).")
+
+
 def clean_code(code: str | None) -> str | None:
-    """A result code (NA, PR, RA, RT, NV, AB) from what was typed; None for an empty cell."""
+    """A result code (NA, PR, RA, RT, NV, AB) from what was typed; None for an empty cell.
+
+    Only a whole code counts (any case, spaces around ignored): « R » is not RA and « RTX » is not RT,
+    because a code guessed from a prefix would store a result nobody entered."""
     if code is None or (isinstance(code, float) and code != code):  # None or NaN: no result
         return None
     text = str(code).strip().upper()
     if not text:
         return None
     if text not in RESULT_BY_CODE:
-        raise ValidationError(f"Code de résultat inconnu : « {str(code).strip()} » "
-                              f"(codes possibles : {', '.join(RESULT_CODES)}).")
+        raise ValidationError(unknown_code_message(str(code).strip()))
     return text
 
 
@@ -468,12 +476,33 @@ def fill_criterion(db: sqlite_utils.Database, user: User | None, evaluation_id: 
     return save_results(db, user, evaluation_id, changes, confirm_locked=confirm_locked)
 
 
+def absent_replacements(db: sqlite_utils.Database, user: User | None, evaluation_id: int, learner_id: int) -> int:
+    """How many of the learner's results in the evaluation « Marquer absent » would replace (those not AB)."""
+    _evaluation_row(db, user, evaluation_id)
+    return db.execute(
+        "SELECT count(*) FROM results r JOIN evaluation_criteria ec ON ec.evaluation_id = r.evaluation_id "
+        "AND ec.criterion_id = r.criterion_id WHERE r.evaluation_id = ? AND r.learner_id = ? AND r.code <> 'AB'",
+        [evaluation_id, int(learner_id)]).fetchone()[0]
+
+
+def absent_confirmation_text(count: int) -> str:
+    plural = "s" if count > 1 else ""
+    return (f"Cet apprenant a déjà {count} résultat{plural} saisi{plural} dans cette évaluation : "
+            f"« Marquer absent » le{plural} remplacerait par AB.")
+
+
 def mark_absent(db: sqlite_utils.Database, user: User | None, evaluation_id: int, learner_id: int, *,
-                confirm_locked: bool = False) -> int:
-    """Mark a learner absent (AB) on every criterion of the evaluation, in one action."""
+                confirm_locked: bool = False, confirm_replace: bool = False) -> int:
+    """Mark a learner absent (AB) on every criterion of the evaluation, in one action.
+
+    Results already entered for the learner are replaced only with confirm_replace: an absence
+    clicked on the wrong learner would otherwise erase their results."""
     _evaluation_row(db, user, evaluation_id)
     criteria = [r[0] for r in db.execute(
         "SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?", [evaluation_id])]
+    replaced = absent_replacements(db, user, evaluation_id, learner_id)
+    if replaced and not confirm_replace:
+        raise ConfirmationRequired(absent_confirmation_text(replaced))
     changes = {(int(learner_id), criterion): "AB" for criterion in criteria}
     return save_results(db, user, evaluation_id, changes, confirm_locked=confirm_locked)
 

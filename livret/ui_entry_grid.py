@@ -2,13 +2,20 @@
 
 One row per learner, one column per criterion (grouped by competency). A cell holds one of the six
 result codes, coloured like the dashboard. The cell editor is a small popup list of the codes with
-their colour and label: type the code (« R », « T »), move with the arrows, Enter confirms and goes
-down to the next learner; Backspace then Enter empties a cell.
+their colour and label: type the whole code (« RA », « rt »), or move with the arrows; Enter confirms
+and goes down to the next learner; Backspace then Enter empties a cell. Anything else (« R », « RTX »)
+is refused in the grid with a message naming the six codes, and the cell keeps its value.
 
-Saving: every cellValueChanged sends the grid back to Streamlit, and the grid's callback (run
-before the page script) writes at once the cells that changed since the grid last reported, through
-entry.save_results. Only changed cells are written, so two people entering different cells of the
-same evaluation do not overwrite each other, and a rerun with the same grid writes nothing."""
+Nothing typed may be lost while the page reruns after each save, so:
+- the grid gets its rows once, when it is mounted (they travel inside gridOptions, which the component
+  never reapplies, instead of as data, which it reloads whenever it changes): a rerun cannot replace
+  what is on screen, or cells being typed, with an older copy;
+- the grid reports the journal of every edit made since it was mounted (cumulative, numbered), not
+  its whole content: the callback (run before the page script) writes the edits it has not written
+  yet through entry.save_results, so a report that is coalesced with the next one, or delivered
+  twice, still writes each edit once; and since only cells the user edited are written, two people
+  entering different cells of the same evaluation do not overwrite each other.
+A grid shows what others wrote when it is mounted again (reset_grid, or on opening the evaluation)."""
 
 from __future__ import annotations
 
@@ -31,7 +38,23 @@ STATE_PREFIX = "saisie_grid"
 # Text colour that stays readable on each level's background.
 _TEXT_ON = {"NA": "#ffffff", "PR": "#1b1b1b", "RA": "#1b1b1b", "RT": "#ffffff", "NV": "#ffffff", "AB": "#ffffff"}
 
+# One expression (the component evaluates `return <code>`): the editor class, with its message helper.
 _EDITOR_JS = """
+(function () {
+function lvNotice() {
+  // One message line per grid, above the rows; role=alert so that it is read out when it appears.
+  let notice = document.getElementById('lv-notice');
+  if (!notice) {
+    notice = document.createElement('div');
+    notice.id = 'lv-notice';
+    notice.className = 'lv-notice';
+    notice.setAttribute('role', 'alert');
+    notice.hidden = true;
+    notice.addEventListener('click', () => { notice.hidden = true; });
+    document.body.appendChild(notice);
+  }
+  return notice;
+}
 class ResultCodeEditor {
   init(params) {
     this.params = params;
@@ -42,7 +65,7 @@ class ResultCodeEditor {
     this.input = document.createElement('input');
     this.input.className = 'lv-editor-input';
     this.input.setAttribute('aria-label', 'Code du résultat');
-    this.input.setAttribute('maxlength', '2');
+    // No maxlength: « RTX » must reach the check and be refused, not be cut to « RT ».
     this.input.setAttribute('autocomplete', 'off');
     this.list = document.createElement('div');
     this.list.className = 'lv-editor-list';
@@ -85,6 +108,13 @@ class ResultCodeEditor {
       this.paint();
     });
     this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && this.index < 0) {
+        // Refused: stay on this learner (no move down), so the code can be typed again at once.
+        event.preventDefault();
+        event.stopPropagation();
+        this.params.stopEditing(true);
+        return;
+      }
       if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') {
         return;
       }
@@ -98,16 +128,19 @@ class ResultCodeEditor {
     });
     this.paint();
   }
+  typedText() {
+    return (this.input.value || '').trim().toUpperCase();
+  }
   match(text) {
+    // Only a whole code: a prefix (« R ») guessed as a code (RA) would store a result nobody entered.
     const typed = (text || '').trim().toUpperCase();
-    if (!typed) {
-      return 0;
-    }
-    const exact = this.options.findIndex((o) => o.code === typed);
-    if (exact >= 0) {
-      return exact;
-    }
-    return this.options.findIndex((o) => o.code && o.code.startsWith(typed));
+    return this.options.findIndex((o) => o.code === typed);
+  }
+  refuse() {
+    const text = (this.input.value || '').trim();
+    const notice = lvNotice();
+    notice.textContent = this.params.refusal.split('{code}').join(text);
+    notice.hidden = false;
   }
   paint() {
     this.items.forEach((item, i) => {
@@ -131,12 +164,19 @@ class ResultCodeEditor {
     return this.options[this.index].code || null;
   }
   isCancelAfterEnd() {
-    return this.index < 0;
+    if (this.index < 0) {
+      this.refuse();
+      return true;
+    }
+    lvNotice().hidden = true;
+    return false;
   }
   isPopup() {
     return true;
   }
 }
+return ResultCodeEditor;
+})()
 """
 
 
@@ -154,29 +194,49 @@ def grid_frame(table: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
-def cells_from_grid(data: pd.DataFrame | None) -> dict[entry.Cell, str | None]:
-    """{(learner_id, criterion_id): code or None} of every cell of a grid frame."""
-    cells: dict[entry.Cell, str | None] = {}
-    if data is None or LEARNER_FIELD not in data.columns:
-        return cells
-    fields = {f: _field_criterion(str(f)) for f in data.columns}
-    for record in data.to_dict("records"):
-        learner = record.get(LEARNER_FIELD)
-        if learner is None or pd.isna(learner):
+def _cell_code(value) -> str | None:
+    return None if value is None or str(value).strip() == "" else str(value)
+
+
+def pending_edits(report, applied: tuple[str, int] | None) -> tuple[dict[entry.Cell, str | None], tuple[str, int]]:
+    """The edits of a grid report not written yet, and what will have been written once they are.
+
+    report is {"mount": id of this grid instance, "edits": [[learner_id, field, code], ...]}: every edit
+    since the grid was mounted, oldest first. applied is (mount, count) of the edits already written;
+    a new mount starts again from 0. The last edit of a cell wins."""
+    if not isinstance(report, dict) or not isinstance(report.get("edits"), list):
+        return {}, applied or ("", 0)
+    mount = str(report.get("mount", ""))
+    edits = report["edits"]
+    start = applied[1] if applied and applied[0] == mount else 0
+    changes: dict[entry.Cell, str | None] = {}
+    for edit in edits[start:]:
+        if not isinstance(edit, list) or len(edit) != 3:
             continue
-        for field, criterion in fields.items():
-            if criterion is None:
-                continue
-            value = record.get(field)
-            if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
-                value = None
-            cells[(int(learner), criterion)] = value
-    return cells
+        learner, field, code = edit
+        criterion = _field_criterion(str(field))
+        if criterion is None or learner is None:
+            continue
+        changes[(int(learner), criterion)] = _cell_code(code)
+    return changes, (mount, max(start, len(edits)))
 
 
-def changed_cells(before: dict, after: dict) -> dict:
-    """The cells of after whose value differs from before (a cell missing from before counts as empty)."""
-    return {cell: value for cell, value in after.items() if before.get(cell) != value}
+# The grid's report (DataReturnMode.CUSTOM): this function is built once per mounted grid, so the journal
+# and the mount id live as long as the grid does. Each report carries the whole journal: one that arrives
+# while the page is still running is merged with the next by Streamlit, and nothing is missed.
+_JOURNAL_JS = """
+(function () {
+  const mount = Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
+  const edits = [];
+  return function ({ streamlitRerunEventTriggerName, eventData }) {
+    if (streamlitRerunEventTriggerName === 'cellValueChanged' && eventData && eventData.colDef && eventData.data) {
+      const value = eventData.newValue;
+      edits.push([eventData.data.learner_id, eventData.colDef.field, value == null ? null : String(value)]);
+    }
+    return { mount: mount, edits: edits.slice() };
+  };
+})()
+"""
 
 
 def grid_css() -> dict:
@@ -190,6 +250,9 @@ def grid_css() -> dict:
         ".lv-editor-item": {"display": "flex", "gap": "8px", "align-items": "center", "padding": "3px 6px",
                             "cursor": "pointer"},
         ".lv-editor-item.lv-active": {"background": "#e3ecfa", "outline": "2px solid #2f6fdb"},
+        ".lv-notice": {"position": "fixed", "top": "0", "left": "0", "right": "0", "z-index": "1000",
+                       "background": "#fdecea", "color": "#8a1c12", "border": "1px solid #d62728",
+                       "padding": "6px 10px", "font-size": "14px", "font-weight": "600", "cursor": "pointer"},
         ".lv-chip": {"display": "inline-block", "min-width": "30px", "text-align": "center", "font-weight": "700",
                      "border-radius": "3px", "padding": "1px 4px", "border": "1px solid #ccc"},
     }
@@ -221,7 +284,7 @@ def grid_options(criteria: pd.DataFrame, *, editable: bool) -> dict:
             "editable": editable,
             "cellEditor": editor,
             "cellEditorPopup": True,
-            "cellEditorParams": {"options": options},
+            "cellEditorParams": {"options": options, "refusal": entry.unknown_code_message("{code}")},
             "cellClass": "lv-cell",
             "cellClassRules": class_rules,
             "tooltipValueGetter": tooltip,
@@ -266,25 +329,50 @@ def status_key(evaluation_id: int) -> str:
     return f"{STATE_PREFIX}_status_{evaluation_id}"
 
 
+def _error_key(evaluation_id: int) -> str:
+    return f"{STATE_PREFIX}_error_{evaluation_id}"
+
+
+def _revision(evaluation_id: int) -> int:
+    return st.session_state.get(f"{STATE_PREFIX}_revision_{evaluation_id}", 0)
+
+
+def report_saved(evaluation_id: int, text: str) -> None:
+    st.session_state[status_key(evaluation_id)] = text
+
+
+def report_refusal(evaluation_id: int, text: str) -> None:
+    """A refusal stays on screen as long as the grid it concerns, even while later entries are saved
+    (a « saved » line replacing it would hide that something typed was not kept)."""
+    st.session_state[_error_key(evaluation_id)] = (_revision(evaluation_id), text)
+
+
+def status(evaluation_id: int) -> tuple[str | None, str | None]:
+    """(refusal, last save) to show above the grid of the evaluation."""
+    refusal = st.session_state.get(_error_key(evaluation_id))
+    shown = refusal[1] if refusal and refusal[0] == _revision(evaluation_id) else None
+    return shown, st.session_state.get(status_key(evaluation_id))
+
+
 def _on_grid_change(response, *, evaluation_id: int, key: str, confirm_locked: bool) -> None:
-    """Save the cells edited since the grid last reported (runs before the page script)."""
-    base_name, edited_name = f"{key}_base", f"{key}_edited"
-    cells = cells_from_grid(response.data)
-    changes = changed_cells(st.session_state.get(base_name, {}), cells)
-    st.session_state[edited_name] = True
+    """Write the edits the grid made since its last report (runs before the page script)."""
+    applied_name = f"{key}_applied"
+    changes, applied = pending_edits(getattr(response, "raw_data", None), st.session_state.get(applied_name))
+    st.session_state[applied_name] = applied  # a refused edit is reported once, not tried again
+    if not changes:
+        return
     try:
         written = entry.save_results(ui.database(), ui.current_user(), evaluation_id, changes,
                                      confirm_locked=confirm_locked)
     except LivretError as error:
-        st.session_state[status_key(evaluation_id)] = ("error", str(error))
         reset_grid(evaluation_id)  # show the stored values again rather than the refused ones
+        plural = "s" if len(changes) > 1 else ""
+        report_refusal(evaluation_id, f"Non enregistré{plural} ({len(changes)} case{plural}) : {error} "
+                                      "La grille montre de nouveau les résultats enregistrés.")
         return
-    st.session_state[base_name] = cells
     if written:
-        now = time_text()
-        st.session_state[status_key(evaluation_id)] = (
-            "saved", f"Enregistré à {now} ({written} résultat{'s' if written > 1 else ''} modifié"
-                     f"{'s' if written > 1 else ''}).")
+        plural = "s" if written > 1 else ""
+        report_saved(evaluation_id, f"Enregistré à {time_text()} ({written} résultat{plural} modifié{plural}).")
 
 
 def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editable: bool,
@@ -292,16 +380,17 @@ def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editabl
     """Show the entry grid of an evaluation; edits are saved as they are made."""
     frame = grid_frame(entry.result_table(db, user, evaluation_id))
     key = grid_key(evaluation_id, editable)
-    if not st.session_state.get(f"{key}_edited"):
-        # Until its first edit the grid follows the data it is given, so that is the base to compare with.
-        st.session_state[f"{key}_base"] = cells_from_grid(frame)
     AgGrid(
         frame,
         gridOptions=grid_options(criteria, editable=editable),
         height=min(120 + 32 * len(frame), 900),
         key=key,
         update_on=["cellValueChanged"],
-        data_return_mode=DataReturnMode.AS_INPUT,
+        data_return_mode=DataReturnMode.CUSTOM,
+        custom_jscode_for_grid_return=JsCode(_JOURNAL_JS),
+        # The rows then travel inside gridOptions (as JSON), which the component reads when it mounts and
+        # never again (see the module docstring); as data they would be reloaded over cells being typed.
+        use_json_serialization=True,
         allow_unsafe_jscode=True,
         custom_css=grid_css(),
         theme="streamlit",

@@ -73,17 +73,18 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     created_at = db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0]
     db.execute("UPDATE evaluations SET modified_at = '2026-01-05 08:00:00' WHERE id = ?", [evaluation])
 
-    # Type the code, Enter goes down to the next learner; the list opens with its colours.
+    # Type the whole code, Enter goes down to the next learner; the list opens with its colours.
     cell(page, 0, first).click()
     page.keyboard.type("r")
-    expect(grid(page).get_by_role("option", name="RA Réussite totale avec aide")).to_have_attribute(
+    expect(grid(page).get_by_role("option", selected=True)).to_have_count(0)  # « R » is no code (yet)
+    page.keyboard.type("t")
+    expect(grid(page).get_by_role("option", name="RT Réussite totale en autonomie")).to_have_attribute(
         "aria-selected", "true")
     page.screenshot(path="/tmp/saisie-editeur.png")
-    page.keyboard.type("t")
     page.keyboard.press("Enter")
     page.keyboard.type("na")
     page.keyboard.press("Enter")
-    page.keyboard.type("p")  # a prefix is enough: PR
+    page.keyboard.type("pr")
     page.keyboard.press("Enter")
     # Arrows: up to the first learner, right to the next criterion; F2 opens the list, arrows choose.
     for key in ("ArrowUp", "ArrowUp", "ArrowUp", "ArrowRight", "F2", "ArrowDown", "ArrowDown", "Enter"):
@@ -141,6 +142,11 @@ def test_fill_a_column_and_mark_a_learner_absent(private_server, page):
     page.get_by_role("option", name=absent, exact=True).click()
     page.get_by_role("button", name="Marquer absent").click()
     wait_for_app(page)
+    # The column filled above gave this learner a result: replacing it is asked first.
+    expect(page.get_by_text("Cet apprenant a déjà 1 résultat saisi dans cette évaluation")).to_be_visible()
+    page.get_by_role("button", name="Remplacer par AB").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Absence enregistrée (2 critère(s) en AB).")).to_be_visible()
     expect(cell(page, 1, criteria[0])).to_have_text("AB")
     expect(cell(page, 1, criteria[1])).to_have_text("AB")
     page.screenshot(path="/tmp/saisie-remplir.png")

@@ -234,7 +234,8 @@ def test_fill_criterion_and_mark_absent(demo_db, roles, new_eval):
     results = entry.evaluation_results(demo_db, roles["teacher"], new_eval)
     assert results[(learners[0], c1)] == "NA" and all(results[(i, c1)] == "RT" for i in learners[1:])
     assert entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RA", only_empty=False) == len(learners)
-    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, learners[2]) == len(criteria_of(demo_db, "C4"))
+    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, learners[2],
+                             confirm_replace=True) == len(criteria_of(demo_db, "C4"))
     results = entry.evaluation_results(demo_db, roles["teacher"], new_eval)
     assert {results[(learners[2], c)] for c in criteria_of(demo_db, "C4")} == {"AB"}
     assert results[(learners[1], c1)] == "RA" and (learners[1], c2) not in results
@@ -370,19 +371,87 @@ def test_deleting_an_evaluation_in_a_validated_bilan_needs_the_lock_confirmation
 # ---------------------------------------------------------------- grid helpers
 
 
-def test_grid_frame_and_cells_round_trip(demo_db, roles, new_eval):
+def test_grid_frame_names_criterion_columns(demo_db, roles, new_eval):
     c1, c2 = criteria_of(demo_db, "C4")[:2]
-    a = learners_of(demo_db, roles["class_id"])[0]
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT"})
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(learners_of(demo_db, roles["class_id"])[0], c1): "RT"})
     frame = ui_entry_grid.grid_frame(entry.result_table(demo_db, roles["teacher"], new_eval))
     assert f"c{c1}" in frame.columns and frame.loc[0, f"c{c1}"] == "RT" and frame.loc[0, f"c{c2}"] is None
-    base = ui_entry_grid.cells_from_grid(frame)
-    assert base[(a, c1)] == "RT" and base[(a, c2)] is None
-    edited = frame.copy()
-    edited.loc[0, f"c{c2}"] = "NA"
-    edited.loc[1, f"c{c1}"] = "AB"
-    changes = ui_entry_grid.changed_cells(base, ui_entry_grid.cells_from_grid(edited))
-    assert changes == {(a, c2): "NA", (int(frame.loc[1, "learner_id"]), c1): "AB"}
+
+
+def test_pending_edits_writes_each_edit_of_the_journal_once():
+    journal = {"mount": "m1", "edits": [[7, "c3", "RA"], [8, "c3", "NA"]]}
+    changes, applied = ui_entry_grid.pending_edits(journal, None)
+    assert changes == {(7, 3): "RA", (8, 3): "NA"} and applied == ("m1", 2)
+    # The same report again (a rerun that carries it twice) writes nothing.
+    assert ui_entry_grid.pending_edits(journal, applied) == ({}, ("m1", 2))
+    # Two reports merged into one by Streamlit: the later one holds both edits, both are written.
+    later = {"mount": "m1", "edits": journal["edits"] + [[9, "c3", "RT"], [7, "c3", ""], [10, "c4", None]]}
+    changes, applied = ui_entry_grid.pending_edits(later, applied)
+    assert changes == {(9, 3): "RT", (7, 3): None, (10, 4): None} and applied == ("m1", 5)
+    # A grid mounted again starts a journal of its own.
+    assert ui_entry_grid.pending_edits({"mount": "m2", "edits": [[7, "c3", "PR"]]}, applied) == (
+        {(7, 3): "PR"}, ("m2", 1))
+    # The last edit of a cell wins; a report that is not a journal writes nothing.
+    assert ui_entry_grid.pending_edits({"mount": "m3", "edits": [[7, "c3", "PR"], [7, "c3", "RT"]]}, None)[0] == {
+        (7, 3): "RT"}
+    assert ui_entry_grid.pending_edits(None, applied) == ({}, applied)
+
+
+@pytest.mark.parametrize("typed, code", [("RA", "RA"), ("rt", "RT"), (" na ", "NA"), ("Ab", "AB"), ("", None),
+                                         ("  ", None), (None, None)])
+def test_a_whole_code_is_accepted_in_any_case(typed, code):
+    assert entry.clean_code(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["R", "A", "N", "RTX", "T", "1", "XX", "R A", "RA.", "NAN"])
+def test_a_partial_or_unknown_code_is_refused_with_the_six_codes(typed):
+    with pytest.raises(ValidationError) as refused:
+        entry.clean_code(typed)
+    assert str(refused.value) == entry.unknown_code_message(typed.strip())
+    assert "codes possibles : NA, PR, RA, RT, NV, AB" in str(refused.value)
+
+
+@pytest.mark.parametrize("typed", ["R", "A", "N", "RTX", "T", "XX"])
+def test_saving_a_partial_code_stores_nothing(demo_db, roles, new_eval, typed):
+    c1 = criteria_of(demo_db, "C4")[0]
+    a = learners_of(demo_db, roles["class_id"])[0]
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "PR"})
+    before = snapshot(demo_db)
+    with pytest.raises(ValidationError, match="Code de résultat inconnu"):
+        entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): typed})
+    assert snapshot(demo_db) == before
+
+
+def test_the_grid_editor_knows_only_whole_codes(demo_db, roles, new_eval):
+    """The cell editor's rule is the same as clean_code's: no prefix guess, no cut to two letters."""
+    detail = entry.evaluation_detail(demo_db, roles["teacher"], new_eval)
+    column = ui_entry_grid.grid_options(detail["criteria"], editable=True)["columnDefs"][2]["children"][0]
+    params = column["cellEditorParams"]
+    assert [o["code"] for o in params["options"]] == ["", "NA", "PR", "RA", "RT", "NV", "AB"]
+    assert params["refusal"] == entry.unknown_code_message("{code}")
+    editor = column["cellEditor"].js_code
+    assert "startsWith" not in editor and "maxlength" not in editor
+
+
+def test_absent_over_entered_results_needs_confirmation(demo_db, roles, new_eval):
+    c1, c2 = criteria_of(demo_db, "C4")[:2]
+    a, b = learners_of(demo_db, roles["class_id"])[:2]
+    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT", (a, c2): "AB", (b, c1): "NA"})
+    assert entry.absent_replacements(demo_db, roles["teacher"], new_eval, a) == 1  # an AB is not replaced
+    before = snapshot(demo_db)
+    with pytest.raises(entry.ConfirmationRequired) as asked:
+        entry.mark_absent(demo_db, roles["teacher"], new_eval, a)
+    assert str(asked.value) == ("Cet apprenant a déjà 1 résultat saisi dans cette évaluation : "
+                                "« Marquer absent » le remplacerait par AB.")
+    assert snapshot(demo_db) == before
+    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, a, confirm_replace=True) == 1 + (
+        len(criteria_of(demo_db, "C4")) - 2)
+    assert {code for (learner, _), code in entry.evaluation_results(demo_db, roles["teacher"], new_eval).items()
+            if learner == a} == {"AB"}
+    # A learner with nothing entered yet is marked absent at once.
+    c = learners_of(demo_db, roles["class_id"])[2]
+    assert entry.absent_replacements(demo_db, roles["teacher"], new_eval, c) == 0
+    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, c) == len(criteria_of(demo_db, "C4"))
 
 
 def test_grid_options_group_criteria_by_competency(demo_db, roles, new_eval):
@@ -471,15 +540,49 @@ def test_page_creates_a_company_bilan_for_one_learner(app_env, roles):
 
 
 def test_two_grids_on_the_same_evaluation_lose_nothing(demo_db, roles, new_eval):
-    """Each grid writes only the cells it changed, so a stale grid never overwrites another's entries."""
+    """Each grid writes only the cells edited in it, so a grid opened earlier never overwrites another's entries."""
     c1, c2 = criteria_of(demo_db, "C4")[:2]
     a, b = learners_of(demo_db, roles["class_id"])[:2]
-    opened = ui_entry_grid.grid_frame(entry.result_table(demo_db, roles["teacher"], new_eval))
-    base = ui_entry_grid.cells_from_grid(opened)
-    first, second = opened.copy(), opened.copy()
-    first.loc[0, f"c{c1}"] = "RT"
-    second.loc[1, f"c{c2}"] = "NA"
-    for grid_data, user in ((first, roles["teacher"]), (second, roles["ddfpt"])):
-        changes = ui_entry_grid.changed_cells(base, ui_entry_grid.cells_from_grid(grid_data))
+    first = {"mount": "first", "edits": [[a, f"c{c1}", "RT"]]}
+    second = {"mount": "second", "edits": [[b, f"c{c2}", "NA"]]}
+    for report, user in ((first, roles["teacher"]), (second, roles["ddfpt"])):
+        changes, _ = ui_entry_grid.pending_edits(report, None)
         assert entry.save_results(demo_db, user, new_eval, changes) == 1
     assert entry.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (b, c2): "NA"}
+
+
+def test_page_asks_before_marking_absent_over_results(app_env, roles):
+    from livret.db import connect
+    db = connect(app_env)
+    teacher = roles["teacher"]
+    class_name = db.execute("SELECT name FROM classes WHERE id = ?", [roles["class_id"]]).fetchone()[0]
+    criteria = criteria_of(db, "C4")
+    evaluation = entry.create_evaluation(db, teacher, roles["class_id"], title="Absences", eval_date="2026-11-30",
+                                         complexity="D", criterion_ids=criteria)
+    learner = int(entry.evaluation_learners(db, teacher, evaluation).iloc[1]["id"])
+    entry.save_results(db, teacher, evaluation, {(learner, criteria[0]): "RT", (learner, criteria[1]): "PR"})
+    at = run_saisie(teacher.id)
+    at.selectbox(key="classe").set_value(class_name).run()
+    at.selectbox(key="saisie_evaluation").set_value(evaluation).run()
+    at.selectbox(key=f"saisie_absent_learner_{evaluation}").set_value(learner).run()
+    before = snapshot(db)
+
+    next(b for b in at.button if b.label == "Marquer absent").click().run()
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "Marquer absent" in w.value)
+    assert warning.endswith("Cet apprenant a déjà 2 résultats saisis dans cette évaluation : "
+                            "« Marquer absent » les remplacerait par AB.")
+    assert snapshot(db) == before
+
+    at.button(key=f"saisie_absent_cancel_{evaluation}").click().run()
+    assert not any("Marquer absent" in w.value for w in at.warning)
+    assert snapshot(db) == before
+    assert entry.evaluation_results(db, teacher, evaluation) == {(learner, criteria[0]): "RT",
+                                                                 (learner, criteria[1]): "PR"}
+
+    next(b for b in at.button if b.label == "Marquer absent").click().run()
+    at.button(key=f"saisie_absent_confirm_{evaluation}").click().run()
+    assert not at.exception
+    stored = entry.evaluation_results(db, teacher, evaluation)
+    assert stored == {(learner, c): "AB" for c in criteria}
+    assert any(f"Absence enregistrée ({len(criteria)} critère(s) en AB)" in c.value for c in at.caption)

@@ -49,22 +49,37 @@ def fill_column(evaluation_id: int, confirm_locked: bool) -> None:
             state[f"saisie_fill_code_{evaluation_id}"], only_empty=state[f"saisie_fill_empty_{evaluation_id}"],
             confirm_locked=confirm_locked)
     except LivretError as error:
-        state[ui_entry_grid.status_key(evaluation_id)] = ("error", str(error))
+        ui_entry_grid.report_refusal(evaluation_id, str(error))
         return
-    state[ui_entry_grid.status_key(evaluation_id)] = ("saved", f"Colonne remplie : {written} résultat(s) enregistré(s).")
     ui_entry_grid.reset_grid(evaluation_id)
+    ui_entry_grid.report_saved(evaluation_id, f"Colonne remplie : {written} résultat(s) enregistré(s).")
 
 
-def mark_absent(evaluation_id: int, confirm_locked: bool) -> None:
+def absent_pending_key(evaluation_id: int) -> str:
+    return f"saisie_absent_pending_{evaluation_id}"
+
+
+def mark_absent(evaluation_id: int, confirm_locked: bool, confirmed_learner: int | None = None) -> None:
+    """« Marquer absent »; over results already entered it first asks (confirmed_learner is the answer)."""
     state = st.session_state
+    learner_id = confirmed_learner if confirmed_learner is not None else state[f"saisie_absent_learner_{evaluation_id}"]
+    state.pop(absent_pending_key(evaluation_id), None)
     try:
-        written = entry.mark_absent(ui.database(), ui.current_user(), evaluation_id,
-                                    state[f"saisie_absent_learner_{evaluation_id}"], confirm_locked=confirm_locked)
+        replaced = entry.absent_replacements(ui.database(), ui.current_user(), evaluation_id, learner_id)
+        if replaced and confirmed_learner is None:
+            state[absent_pending_key(evaluation_id)] = (learner_id, entry.absent_confirmation_text(replaced))
+            return
+        written = entry.mark_absent(ui.database(), ui.current_user(), evaluation_id, learner_id,
+                                    confirm_locked=confirm_locked, confirm_replace=confirmed_learner is not None)
     except LivretError as error:
-        state[ui_entry_grid.status_key(evaluation_id)] = ("error", str(error))
+        ui_entry_grid.report_refusal(evaluation_id, str(error))
         return
-    state[ui_entry_grid.status_key(evaluation_id)] = ("saved", f"Absence enregistrée ({written} critère(s) en AB).")
     ui_entry_grid.reset_grid(evaluation_id)
+    ui_entry_grid.report_saved(evaluation_id, f"Absence enregistrée ({written} critère(s) en AB).")
+
+
+def cancel_absent(evaluation_id: int) -> None:
+    st.session_state.pop(absent_pending_key(evaluation_id), None)
 
 
 db = ui.database()
@@ -150,15 +165,29 @@ with st.container(border=True):
     absent_button.button("Marquer absent", on_click=mark_absent, args=(evaluation_id, confirm_locked),
                          disabled=not editable, width="stretch",
                          help="Met AB sur tous les critères de l'évaluation pour cet apprenant.")
+    pending = st.session_state.get(absent_pending_key(evaluation_id))
+    if pending:
+        pending_learner, question = pending
+        st.warning(f"{ui.markdown_text(learner_names.get(pending_learner, ''))} — {question}",
+                   icon=":material/warning:")
+        with st.container(horizontal=True):
+            st.button("Remplacer par AB", type="primary", on_click=mark_absent,
+                      args=(evaluation_id, confirm_locked, pending_learner), disabled=not editable,
+                      key=f"saisie_absent_confirm_{evaluation_id}")
+            st.button("Annuler", on_click=cancel_absent, args=(evaluation_id,),
+                      key=f"saisie_absent_cancel_{evaluation_id}")
 
-st.markdown("**Résultats** — cliquez une case et tapez un code (NA, PR, RA, RT, NV, AB) puis Entrée : "
+st.markdown("**Résultats** — cliquez une case et tapez le code en entier (NA, PR, RA, RT, NV, AB) puis Entrée : "
             "la saisie passe à l'apprenant suivant. Les flèches déplacent la case choisie ; F2 ou un double-clic "
             "ouvre la liste des codes. Chaque résultat est enregistré dès sa saisie.")
-status = st.session_state.get(ui_entry_grid.status_key(evaluation_id))
-if status and status[0] == "error":
-    st.error(status[1])
-elif status:
-    st.caption(f":material/cloud_done: {status[1]}")
+refusal, saved = ui_entry_grid.status(evaluation_id)
+# Both lines always hold their place above the grid, so that a message appearing moves nothing below it.
+with st.container():
+    if refusal:
+        st.error(refusal, icon=":material/block:")
+with st.container():
+    if saved:
+        st.caption(f":material/cloud_done: {saved}")
 ui_entry_grid.result_grid(db, user, evaluation_id, detail["criteria"], editable=editable,
                           confirm_locked=confirm_locked)
 st.html(ui_entry_grid.legend_html())
