@@ -20,7 +20,7 @@ from livret.permissions import User, load_user, require_role
 
 __all__ = [
     "NAME_MAX_LENGTH", "check_name", "database_kind", "demo_mode_enabled", "demo_accounts", "demo_sign_in", "list_accounts", "create_account",
-    "account_classes", "set_active", "reset_password", "unlock", "set_teacher_classes", "link_learner", "learners_for_linking",
+    "account_classes", "check_can_disable", "set_active", "reset_password", "unlock", "set_teacher_classes", "link_learner", "learners_for_linking",
     "operator_add_account", "operator_set_password", "operator_list_accounts",
 ]
 
@@ -210,15 +210,26 @@ def create_account(db: sqlite_utils.Database, actor: User | None, *, name: str, 
     return user_id, password
 
 
+def _check_can_disable(db: sqlite_utils.Database, actor: User, account: dict) -> None:
+    if account["id"] == actor.id:
+        raise ValidationError("Vous ne pouvez pas désactiver votre propre compte.")
+    if account["role"] == "admin" and account["active"] and _active_admins(db) <= 1:
+        raise ValidationError("C'est le dernier compte administrateur actif : il ne peut pas être désactivé.")
+
+
+def check_can_disable(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
+    """The refusal set_active(…, False) would give, before the administrator is asked to confirm."""
+    actor = require_role(actor, "admin")
+    _check_can_disable(db, actor, _account(db, user_id))
+
+
 def set_active(db: sqlite_utils.Database, actor: User | None, user_id: int, active: bool) -> None:
     """Disable (signs the account out everywhere) or re-enable an account."""
     actor = require_role(actor, "admin")
-    account = _account(db, user_id)
-    if not active and account["id"] == actor.id:
-        raise ValidationError("Vous ne pouvez pas désactiver votre propre compte.")
-    if not active and account["role"] == "admin" and account["active"] and _active_admins(db) <= 1:
-        raise ValidationError("C'est le dernier compte administrateur actif : il ne peut pas être désactivé.")
     with transaction(db):
+        account = _account(db, user_id)
+        if not active:  # checked inside the write, so two admins cannot disable each other at once
+            _check_can_disable(db, actor, account)
         db.execute("UPDATE users SET active = ? WHERE id = ?", [int(active), account["id"]])
         if not active:
             auth.close_user_sessions(db, account["id"])

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from livret import accounts, auth, clock
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import load_user
+from livret.ui import markdown_text
 
 from .conftest import ROOT, first_user
 
@@ -217,6 +218,7 @@ def test_only_the_admin_manages_accounts(demo_db, roles, role):
         lambda: accounts.learners_for_linking(demo_db, actor),
         lambda: accounts.create_account(demo_db, actor, name="X Y", email="x@y.fr", role="admin"),
         lambda: accounts.set_active(demo_db, actor, target, False),
+        lambda: accounts.check_can_disable(demo_db, actor, target),
         lambda: accounts.reset_password(demo_db, actor, target),
         lambda: accounts.unlock(demo_db, actor, target),
         lambda: accounts.set_teacher_classes(demo_db, actor, target, []),
@@ -444,10 +446,10 @@ def test_accounts_page_creates_an_account_and_shows_its_temporary_password(app_e
     at = next(b for b in at.button if b.label == "Créer le compte").click().run()
     assert [e.value for e in at.error] == ["L'adresse e-mail « pas-une-adresse » n'est pas valide."]
     inputs = {t.label: t for t in at.text_input}
-    inputs["Nom (NOM Prénom)"].input("PETIT Jeanne")
+    assert inputs["Nom (NOM Prénom)"].value == "PETIT Jeanne"  # the refused form keeps what was typed
     inputs["Adresse e-mail"].input("jeanne.petit@lycee.fr")
     at = next(b for b in at.button if b.label == "Créer le compte").click().run()
-    assert not at.exception and at.success[0].value == "Compte créé : jeanne.petit@lycee.fr."
+    assert not at.exception and at.success[0].value == markdown_text("Compte créé : jeanne.petit@lycee.fr.")
     temporary = at.code[0].value
     assert auth.authenticate(db, "jeanne.petit@lycee.fr", temporary).role == "ddfpt"
     assert temporary not in str(db.execute("SELECT * FROM users").fetchall())
@@ -543,10 +545,13 @@ def test_accounts_page_disables_resets_and_assigns_classes(app_env, monkeypatch,
     at.run()
     at.selectbox(key="comptes_account").set_value(teacher.id).run()
     at = next(b for b in at.button if b.label == "Désactiver le compte").click().run()
-    assert at.success[0].value == f"Compte désactivé : {teacher.email}."
+    assert load_user(db, teacher.id) is not None  # not before the confirmation
+    at = next(b for b in at.button if b.label == "Oui, désactiver le compte").click().run()
+    assert at.success[0].value == markdown_text(f"Compte désactivé : {teacher.email}.")
     assert load_user(db, teacher.id) is None
     at = next(b for b in at.button if b.label == "Réactiver le compte").click().run()
     at = next(b for b in at.button if b.label == "Réinitialiser le mot de passe").click().run()
+    at = next(b for b in at.button if b.label == "Oui, réinitialiser le mot de passe").click().run()
     temporary = at.code[0].value
     assert auth.must_change_password(db, auth.authenticate(db, teacher.email, temporary))
     classes = next(m for m in at.multiselect if m.label == "Classes de l'enseignant")

@@ -9,6 +9,8 @@ from livret.codes import ROLES
 from livret.errors import LivretError
 
 MESSAGE_KEY = "comptes_message"
+CONFIRM_KEY = "comptes_confirm"  # (action, account id) waiting for the administrator's confirmation
+FORM_ROUND_KEY = "comptes_form_round"
 
 db = ui.database()
 user = ui.current_user()
@@ -73,19 +75,23 @@ create_tab, edit_tab = st.tabs(["Créer un compte", "Modifier un compte"])
 
 with create_tab:
     show_outcome("create")
+    # A refused form keeps what was typed; a created account empties it (new widget keys).
+    form_round = st.session_state.setdefault(FORM_ROUND_KEY, 0)
     role = st.selectbox("Profil du nouveau compte", list(ROLES), format_func=ROLES.get, key="comptes_new_role")
-    with st.form("comptes_create", clear_on_submit=True):
+    with st.form("comptes_create"):
         learner_id = None
         new_classes: list[int] = []
         if role == "learner":
             free = [int(i) for i in learners.loc[learners["account_id"].isna(), "id"]]
             learner_id = st.selectbox("Apprenant", free, format_func=learner_labels.get, index=None,
-                                      placeholder="Choisissez l'apprenant")
+                                      placeholder="Choisissez l'apprenant", key=f"comptes_new_learner_{form_round}")
             st.caption("Nom et adresse e-mail laissés vides : ceux de l'apprenant.")
-        name = st.text_input("Nom (NOM Prénom)")
-        email = st.text_input("Adresse e-mail")
+        name = st.text_input("Nom (NOM Prénom)", key=f"comptes_new_name_{form_round}",
+                             help=f"{accounts.NAME_MAX_LENGTH} caractères au plus.")
+        email = st.text_input("Adresse e-mail", key=f"comptes_new_email_{form_round}")
         if role == "teacher":
-            new_classes = st.multiselect("Classes", list(class_names), format_func=class_names.get)
+            new_classes = st.multiselect("Classes", list(class_names), format_func=class_names.get,
+                                         key=f"comptes_new_classes_{form_round}")
         if st.form_submit_button("Créer le compte", type="primary"):
             try:
                 _, password = accounts.create_account(
@@ -94,7 +100,30 @@ with create_tab:
             except LivretError as error:
                 ui.show_error(error)
             else:
+                st.session_state[FORM_ROUND_KEY] = form_round + 1
                 done("create", f"Compte créé : {email.strip() or learner_labels.get(learner_id, '')}.", password)
+
+
+def ask_confirmation(action: str, account_id: int) -> None:
+    st.session_state[CONFIRM_KEY] = (action, account_id)
+    st.rerun()
+
+
+def confirmation_step(action: str, account_id: int, question: str, confirm_label: str) -> bool:
+    """True once the administrator confirmed the pending action on this account; « Annuler » drops it."""
+    if st.session_state.get(CONFIRM_KEY) != (action, account_id):
+        return False
+    with st.container(border=True):
+        st.warning(ui.markdown_text(question), icon=":material/help:")
+        yes, no = st.columns(2)
+        confirmed = yes.button(confirm_label, type="primary", key=f"comptes_confirm_{action}")
+        if no.button("Annuler", key=f"comptes_cancel_{action}"):
+            st.session_state.pop(CONFIRM_KEY, None)
+            st.rerun()
+    if confirmed:
+        st.session_state.pop(CONFIRM_KEY, None)
+    return confirmed
+
 
 with edit_tab:
     show_outcome("edit")
@@ -102,22 +131,41 @@ with edit_tab:
               for r in table.itertuples()}
     account_id = st.selectbox("Compte", list(labels), format_func=labels.get, index=None,
                               placeholder="Choisissez un compte", key="comptes_account")
+    pending = st.session_state.get(CONFIRM_KEY)
+    if pending and pending[1] != account_id:  # a question about another account is dropped, not carried over
+        st.session_state.pop(CONFIRM_KEY, None)
     if account_id is not None:
         account = table.set_index("id").loc[account_id]
+        who = f"{account['name']} ({account['email']})"
+        if not account["active"] and pending == ("disable", account_id):  # disabled meanwhile elsewhere
+            st.session_state.pop(CONFIRM_KEY, None)
         try:
             actions = st.columns(3)
             if account["active"]:
                 if actions[0].button("Désactiver le compte", icon=":material/person_off:"):
-                    accounts.set_active(db, user, account_id, False)
-                    done("edit", f"Compte désactivé : {account['email']}.")
+                    accounts.check_can_disable(db, user, account_id)  # a refusal shows at once, not after confirming
+                    ask_confirmation("disable", account_id)
             elif actions[0].button("Réactiver le compte", icon=":material/person_check:"):
                 accounts.set_active(db, user, account_id, True)
                 done("edit", f"Compte réactivé : {account['email']}.")
             if with_passwords and actions[1].button("Réinitialiser le mot de passe", icon=":material/key:"):
-                done("edit", f"Mot de passe réinitialisé : {account['email']}.", accounts.reset_password(db, user, account_id))
+                ask_confirmation("reset", account_id)
             if account["locked"] and actions[2].button("Débloquer le compte", icon=":material/lock_open:"):
                 accounts.unlock(db, user, account_id)
                 done("edit", f"Compte débloqué : {account['email']}.")
+            if account["active"] and confirmation_step(
+                    "disable", account_id,
+                    f"Désactiver le compte de {who} ? Ses sessions seront fermées partout et il ne pourra plus "
+                    "se connecter tant qu'il n'aura pas été réactivé.", "Oui, désactiver le compte"):
+                accounts.set_active(db, user, account_id, False)
+                done("edit", f"Compte désactivé : {account['email']}.")
+            if with_passwords and confirmation_step(
+                    "reset", account_id,
+                    f"Réinitialiser le mot de passe de {who} ? Son mot de passe actuel ne fonctionnera plus, ses "
+                    "sessions seront fermées et un mot de passe provisoire vous sera affiché.",
+                    "Oui, réinitialiser le mot de passe"):
+                done("edit", f"Mot de passe réinitialisé : {account['email']}.",
+                     accounts.reset_password(db, user, account_id))
             if account["role"] == "teacher":
                 with st.form("comptes_classes"):
                     chosen = st.multiselect("Classes de l'enseignant", list(class_names), format_func=class_names.get,
