@@ -185,3 +185,33 @@ def test_the_dummy_check_has_the_cost_of_a_real_hash(school):
     db, user_id, _ = school
     auth._dummy_check("anything")
     assert extract_parameters(auth._dummy_hash) == extract_parameters(column(db, user_id, "password_hash"))
+
+
+# ---------------------------------------------------------------- the sign-in page
+
+
+def test_sign_in_page_answers_a_locked_account_like_an_unknown_one_and_states_the_rule(app_env, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import ROOT
+
+    monkeypatch.setenv("LIVRET_DEMO", "0")
+    db = connect(app_env)
+    email = db.execute("SELECT email FROM users WHERE role = 'teacher' ORDER BY id LIMIT 1").fetchone()[0]
+    accounts.operator_set_password(db, email=email, password=PASSWORD)
+    db.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE email = ?",
+               [auth.MAX_FAILED_LOGINS, clock.stamp(clock.now() + auth.LOCKOUT), email])
+
+    def submit(at, login, password):
+        inputs = {t.label: t for t in at.text_input}
+        inputs["Adresse e-mail"].input(login)
+        inputs["Mot de passe"].input(password)
+        return next(b for b in at.button if b.label == "Se connecter").click().run()
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert any("Après 5 essais infructueux de suite, le compte est bloqué 15 minutes" in c.value for c in at.caption)
+    locked = [e.value for e in submit(at, email, PASSWORD).error]
+    unknown = [e.value for e in submit(at, "personne@nulle-part.fr", PASSWORD).error]
+    assert locked == unknown == [REFUSAL]
+    assert not any(b.label == "Se déconnecter" for b in at.button)
+    db.close()
