@@ -393,11 +393,12 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|<>~$])")
 _LIST_MARKER = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)", re.MULTILINE)
 
 
-# GitHub-flavoured Markdown turns a bare address (http://…, www.…, name@domain) into a link even when
-# every sign is escaped: an invisible word joiner inside it (« :⁠// », « www⁠. », « @⁠ ») breaks the
-# pattern and reads the same. It is no Markdown sign, so « :red[…] » around escaped text keeps its colour.
+# GitHub-flavoured Markdown turns a bare address (http://…, www.…) into a link even when every sign is
+# escaped: an invisible word joiner inside it (« :⁠// », « www⁠. ») breaks the pattern and reads the same.
+# It is no Markdown sign, so « :red[…] » around escaped text keeps its colour. An e-mail address is left
+# whole (a mailto: link loads nothing, and the administrator copies addresses from the messages).
 WORD_JOINER = "\u2060"
-_BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
+_BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
 
 
 def markdown_text(text: str) -> str:
@@ -426,3 +427,44 @@ def show_error(error: LivretError) -> None:
     """A refusal's French message, shown as plain text (it may quote what the user typed or a file held)."""
     st.error(markdown_text(str(error)))
 
+
+# ---------------------------------------------------------------- private downloads
+
+# Seconds a generated document stays at its address after the click (the browser fetches it at once);
+# any script run of the app also drops it earlier, sign-out included.
+DOWNLOAD_RELEASE_SECONDS = 30
+
+
+def _release_downloads_later() -> None:
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return
+    manager = runtime.get_instance().media_file_mgr
+    timer = threading.Timer(DOWNLOAD_RELEASE_SECONDS, manager.remove_orphaned_files)
+    timer.daemon = True
+    timer.start()
+
+
+def private_download_button(label: str, data, *, file_name: str, mime: str, target=None, **options):
+    """st.download_button for a document about learners (minors): nothing is at any address until the
+    click; then the document is generated, with a random mark, so its address (/media/<id>) cannot be
+    derived from its content nor reused for a second download, and it is released soon after.
+
+    data: bytes, str, or a callable without arguments returning one (called on the click, outside the
+    script: it must not use Streamlit). An HTML document gets its per-click mark as a comment; other
+    types get a per-run one as a parameter of their media type (their content is left unchanged)."""
+    is_html = mime.split(";")[0].strip() == "text/html"
+
+    def generate():
+        content = data() if callable(data) else data
+        if is_html:
+            mark = f"\n<!-- téléchargement {secrets.token_hex(16)} -->\n"
+            content = content + (mark.encode("utf-8") if isinstance(content, bytes) else mark)
+        _release_downloads_later()
+        return content
+
+    typed = mime if is_html else f"{mime}; livret-telechargement={secrets.token_hex(16)}"
+    # "ignore": a rerun racing the generation would drop the click's callable before it is called.
+    return (target or st).download_button(label, data=generate, file_name=file_name, mime=typed,
+                                          on_click="ignore", **options)

@@ -117,9 +117,9 @@ st.caption(f"Classe {ui.markdown_text(detail['class_name'])} · {detail['status_
 actions = st.container(horizontal=True, key="bilans_screen_actions")
 if actions.button("Imprimer", icon=":material/print:"):
     views.open_print_dialog()
-actions.download_button(
-    "Télécharger le bilan (HTML)", data=document.encode("utf-8"), mime="text/html", icon=":material/download:",
-    file_name=bilans.document_file_name(detail), on_click="ignore")
+ui.private_download_button(
+    "Télécharger le bilan (HTML)", document.encode("utf-8"), mime="text/html", icon=":material/download:",
+    file_name=bilans.document_file_name(detail), target=actions)
 if user.role == "ddfpt" and detail["status"] == "validated":
     if actions.button("Déverrouiller le bilan", icon=":material/lock_open:"):
         try:

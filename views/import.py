@@ -104,7 +104,7 @@ def apply(partial: bool) -> None:
 
 
 def report_button(problems, key: str) -> None:
-    st.download_button("Télécharger le rapport", importers.rejection_report(problems),
+    ui.private_download_button("Télécharger le rapport", importers.rejection_report(problems),
                        file_name="rapport_import.csv", mime="text/csv", icon=":material/download:", key=key)
 
 

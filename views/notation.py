@@ -249,7 +249,7 @@ def class_section(class_id: int) -> None:
         st.caption(f"{len(table)} apprenant{'s' if len(table) > 1 else ''} noté{'s' if len(table) > 1 else ''} "
                    f"sur {size}.")
         st.dataframe(table, hide_index=True)
-    st.download_button("Exporter CSV", data=grading.export_csv(db, user, class_id), icon=":material/download:",
+    ui.private_download_button("Exporter CSV", grading.export_csv(db, user, class_id), icon=":material/download:",
                        file_name=f"notes-{class_name}.csv", mime="text/csv", disabled=table.empty)
 
 
