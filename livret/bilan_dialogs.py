@@ -144,41 +144,125 @@ def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
 # ---------------------------------------------------------------- bilan dialog (B2)
 
 
-def _keys(learner_id: int, draft_id: int | None) -> dict[str, str]:
-    # The draft's id is part of the keys: a confirmed draft's widgets are never reused for the next one.
-    suffix = f"{learner_id}_{draft_id or 'new'}"
+# Constats and Conseils are typed in a small element of our own rather than st.text_area, whose value
+# reaches the server only on blur or Ctrl+Entrée: Échap (which closes the dialog), a closed tab or a
+# crash lost what was typed. This element sends the text once typing pauses, at once on Échap and on
+# blur, and when the page is hidden. It writes the text with .value and .textContent only (no HTML).
+DRAFT_TEXT = "livret_draft_text"
+DRAFT_TEXT_PAUSE_MS = 600
+_DRAFT_TEXT_JS = """
+export default function ({ data, parentElement, setStateValue }) {
+  let root = parentElement.querySelector(":scope > div.lv-draft-text");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "lv-draft-text";
+    const label = document.createElement("label");
+    const box = document.createElement("textarea");
+    box.id = "lv-draft-text-" + data.name + "-" + Math.random().toString(36).slice(2);
+    label.htmlFor = box.id;
+    label.textContent = data.label;
+    box.value = data.value;
+    box.placeholder = data.label;
+    box.rows = 4;
+    box.dataset.name = data.name;
+    root.append(label, box);
+    parentElement.appendChild(root);
+    root.lvSent = data.value;
+  }
+  const box = root.querySelector("textarea");
+  const send = () => {
+    clearTimeout(root.lvTimer);
+    root.lvTimer = null;
+    if (box.value !== root.lvSent) {
+      root.lvSent = box.value;
+      setStateValue("text", box.value);
+    }
+  };
+  box.oninput = () => {
+    clearTimeout(root.lvTimer);
+    root.lvTimer = setTimeout(send, data.pause);
+  };
+  box.onkeydown = (event) => { if (event.key === "Escape") send(); };
+  box.onblur = send;
+  const hidden = () => { if (document.visibilityState === "hidden") send(); };
+  if (root.lvHidden) {
+    document.removeEventListener("visibilitychange", root.lvHidden);
+    window.removeEventListener("pagehide", root.lvHidden);
+  }
+  root.lvHidden = hidden;
+  document.addEventListener("visibilitychange", hidden);
+  window.addEventListener("pagehide", send);
+  return () => {
+    send();
+    document.removeEventListener("visibilitychange", hidden);
+    window.removeEventListener("pagehide", send);
+  };
+}
+"""
+_DRAFT_TEXT_CSS = """
+.lv-draft-text { display: flex; flex-direction: column; gap: 0.25rem; margin-bottom: 0.5rem; }
+.lv-draft-text label { font-size: 0.875rem; }
+.lv-draft-text textarea {
+  font: inherit; font-size: 1rem; line-height: 1.5; padding: 0.5rem 0.75rem; min-height: 6rem; resize: vertical;
+  border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.5rem; background: #f0f2f6; color: inherit;
+}
+.lv-draft-text textarea:focus { outline: 2px solid #ff4b4b; outline-offset: 0; background: #ffffff; }
+"""
+
+
+def draft_text_value(key: str) -> str | None:
+    """The text last sent by a draft text element (None before anything was typed in it)."""
+    value = st.session_state.get(key)
+    return value.get("text") if value is not None else None
+
+
+def _keys(learner_id: int, opening: int) -> dict[str, str]:
+    # Each opening of the dialog has its own keys: its text elements start from what the database holds.
+    suffix = f"{learner_id}_{opening}"
     return {name: f"bilan_{name}_{suffix}" for name in ("constats", "conseils", "confirming", "word")}
 
 
-def _save_texts(db, user, learner_id: int, draft_id: int | None) -> None:
-    keys = _keys(learner_id, draft_id)
+def _save_texts(db, user, learner_id: int, opening: int) -> None:
+    keys = _keys(learner_id, opening)
     try:
-        bilans.save_draft_texts(db, user, learner_id, constats=st.session_state.get(keys["constats"]),
-                                conseils=st.session_state.get(keys["conseils"]), draft_id=draft_id)
+        draft_id = bilans.read_draft(db, user, learner_id).bilan_id
+        seen = st.session_state.get(f"bilan_draft_seen_{learner_id}_{opening}", draft_id)
+        bilans.save_draft_texts(db, user, learner_id, constats=draft_text_value(keys["constats"]),
+                                conseils=draft_text_value(keys["conseils"]), draft_id=seen)
     except LivretError as error:
         st.session_state["bilan_dialog_error"] = str(error)
 
 
-def _bilan_dialog_body(db, user, learner_id: int) -> None:
+def _draft_text(label: str, name: str, value: str, key: str, on_change) -> None:
+    element = st.components.v2.component(DRAFT_TEXT, js=_DRAFT_TEXT_JS, css=_DRAFT_TEXT_CSS, isolate_styles=False)
+    element(data={"label": label, "name": name, "value": value, "pause": DRAFT_TEXT_PAUSE_MS}, key=key,
+            on_text_change=on_change)
+
+
+def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
     try:
         draft = bilans.read_draft(db, user, learner_id)
         history = bilans.bilan_history(db, user, learner_id, include_draft=True)
         axes = bilans.radar_axes_of(db, user, learner_id)
+        review = bilans.confirmation_review(db, user, learner_id)
     except LivretError as error:
-        st.error(str(error))
+        ui.show_error(error)
         return
-    keys = _keys(learner_id, draft.bilan_id)
+    keys = _keys(learner_id, opening)
+    if draft.bilan_id is not None:
+        # The draft this opening works on: texts typed here never land in a draft made after a confirmation.
+        st.session_state.setdefault(f"bilan_draft_seen_{learner_id}_{opening}", draft.bilan_id)
     error = st.session_state.pop("bilan_dialog_error", None)
     if error:
-        st.error(error)
+        st.error(ui.markdown_text(error))
     for name, label in (("constats", "Constats"), ("conseils", "Conseils")):
-        st.text_area(label, value=getattr(draft, name), key=keys[name], on_change=_save_texts,
-                     args=(db, user, learner_id, draft.bilan_id), placeholder=label)
-    st.caption("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant.")
+        _draft_text(label, name, getattr(draft, name), keys[name],
+                    lambda: _save_texts(db, user, learner_id, opening))
+    st.caption("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant ; "
+               "ils sont enregistrés dans le brouillon au fil de la frappe.")
     st.subheader("Bilan des compétences")
-    missing = len(history[(history["status"] == "draft")]) - len(draft.positionings)
-    if missing > 0:
-        st.caption(f"{missing} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
+    if review.unpositioned and not review.problem:
+        st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
     show_positioning_tables(history)
     st.subheader("Diagramme radar")
     show_radar(axes, history)
@@ -187,20 +271,33 @@ def _bilan_dialog_body(db, user, learner_id: int) -> None:
     if close_column.button("Fermer", key="bilan_close", width="stretch"):
         st.rerun()
     if confirm_column.button("Confirmer le bilan", key="bilan_confirm", type="primary", width="stretch"):
-        st.session_state[keys["confirming"]] = True
-    if not st.session_state.get(keys["confirming"]):
+        if review.problem:
+            st.session_state.pop(keys["confirming"], None)
+            st.error(ui.markdown_text(review.problem))
+        else:
+            # The draft reviewed now is the one confirmed, even if another session makes a new one meanwhile.
+            st.session_state[keys["confirming"]] = review.draft_id
+    reviewed = st.session_state.get(keys["confirming"])
+    if reviewed is None:
         return
     with st.form(f"bilan_confirmation_{learner_id}", border=True):
+        if review.unpositioned:
+            listed = "\n".join(f"- {ui.markdown_text(item)}" for item in review.unpositioned)
+            st.markdown(f"**Compétences non positionnées, enregistrées « NE » ({len(review.unpositioned)}) :**"
+                        f"\n{listed}")
         word = st.text_input(f"Pour créer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
                              key=keys["word"])
         submitted = st.form_submit_button("Créer le bilan", type="primary")
     if submitted:
         try:
-            bilans.confirm_bilan(db, user, learner_id, word, constats=st.session_state.get(keys["constats"]),
-                                 conseils=st.session_state.get(keys["conseils"]), draft_id=draft.bilan_id)
+            created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed,
+                                           constats=draft_text_value(keys["constats"]),
+                                           conseils=draft_text_value(keys["conseils"]))
+            notice = bilans.confirmation_notice(db, user, created)
         except LivretError as refusal:
-            st.error(str(refusal))
+            ui.show_error(refusal)
             return
+        st.session_state[ui.NOTICE_KEY] = notice
         st.rerun()
 
 
@@ -209,11 +306,10 @@ def bilan_dialog(db, user, learner_id: int) -> None:
     try:
         name = bilans.learner_name(db, user, learner_id)
     except LivretError as error:
-        st.error(str(error))
+        ui.show_error(error)
         return
-    for key in [k for k in st.session_state if str(k).startswith(f"bilan_confirming_{learner_id}_")]:
-        del st.session_state[key]  # each opening starts at the review, not at the typed word
-    ui.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id)
+    opening = st.session_state["bilan_dialog_openings"] = st.session_state.get("bilan_dialog_openings", 0) + 1
+    ui.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id, opening)
 
 
 # ---------------------------------------------------------------- printing (B4)

@@ -125,6 +125,7 @@ def test_bilan_dialog_refuses_the_wrong_word_then_creates_the_bilan(private_serv
     assert stored(private_server.db_path, count, [learner_id])[0][0] == before
     word.fill("CONFIRMATION")
     dialog.get_by_role("button", name="Créer le bilan").click()
+    expect(page.get_by_text(f"Bilan de {name} validé le {TODAY}")).to_be_visible()  # said after the rerun
     wait_for_app(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(c1_button(page)).to_have_text("?")  # the draft became the bilan
