@@ -127,6 +127,29 @@ def test_a_burst_of_parallel_guesses_checks_at_most_five_and_a_right_password_in
     assert refusal_of(db, email, PASSWORD) == (PermissionDenied, REFUSAL)  # still locked afterwards
 
 
+def test_a_right_password_checked_while_the_lock_is_earned_does_not_sign_in_nor_unlock(school, demo_path, monkeypatch):
+    """Deterministic form of the burst: while the right password is being checked, other guesses earn the lock."""
+    db, user_id, email = school
+    other = connect(demo_path)
+    during: list[str] = []
+
+    def gate(password_hash, password):
+        if password == PASSWORD and not during:
+            for attempt in range(auth.MAX_FAILED_LOGINS):
+                during.append(refusal_of(other, email, f"wrong-{attempt}")[1])
+
+    monkeypatch.setattr(auth, "_hasher", CountingHasher(auth._hasher, gate))
+    assert refusal_of(db, email, PASSWORD) == (PermissionDenied, REFUSAL)
+    assert during == [REFUSAL] * auth.MAX_FAILED_LOGINS
+    locked_until = column(db, user_id, "locked_until")
+    assert locked_until is not None and clock.parse(locked_until) > clock.now()
+    assert column(db, user_id, "last_login_at") is None
+    real_hash = column(db, user_id, "password_hash")
+    # The right password plus four wrong ones were checked; the fifth wrong one was refused unchecked.
+    assert sum(h == real_hash for h, _ in auth._hasher.calls) == auth.MAX_FAILED_LOGINS
+    other.close()
+
+
 def admin_id(db):
     return db.execute("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1").fetchone()[0]
 
