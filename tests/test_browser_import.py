@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from livret import entry
+from livret.db import connect
+
 from .conftest import sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -132,3 +135,85 @@ def test_referentiel_upload_then_its_diploma_for_new_classes(private_server, pag
     wait_for_app(page)
     page.get_by_label("Diplôme des classes créées").click()
     expect(page.get_by_role("option", name="CAP-ELEC — CAP Électricien")).to_be_visible()
+
+
+def test_a_possible_homonym_and_a_new_class_wait_for_the_ddfpt(private_server, page, tmp_path):
+    # ABSCHEN Inès is in 2MELEC, born 02/08/2011, with results: another date of birth elsewhere is a doubt.
+    path = tmp_path / "rentree.csv"
+    path.write_text("Nom;Prénom;Classe;Date de naissance\r\nabschen;inès;1MELEC;01/01/2010\r\n"
+                    "nouveau;élodie-marie;2MEL-Z;\r\n", encoding="utf-8")
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    open_import(page, private_server)
+    upload(page, path)
+    expect(page.get_by_text("Nouvelle classe « 2MEL-Z »")).to_be_visible()
+    expect(page.get_by_role("heading", name="Homonymes possibles")).to_be_visible()
+    expect(page.get_by_text("même nom et prénom qu'un apprenant de 2MELEC, mais une autre date de naissance")
+           ).to_be_visible()
+    records = page.get_by_test_id("stDataFrame").filter(has_text="Apprenant enregistré")
+    expect(records).to_contain_text("02/08/2011")
+    expect(page.get_by_text("Choisissez une décision pour chaque homonyme possible (1 restant)")).to_be_visible()
+    importer = page.get_by_role("button", name="Importer")
+    expect(importer).to_be_disabled()
+    page.screenshot(path="/tmp/import_homonym.png", full_page=True)
+
+    page.get_by_role("radiogroup", name="Décision pour la ligne 2").get_by_text("Nouvel apprenant").click()
+    wait_for_app(page)
+    expect(page.get_by_text("1 classe ajoutée, 2 apprenants ajoutés")).to_be_visible()
+    expect(importer).to_be_enabled()
+    importer.click()
+    wait_for_app(page)
+    expect(page.get_by_text("Import terminé. 1 classe ajoutée, 2 apprenants ajoutés")).to_be_visible()
+    db = connect(private_server.db_path)
+    try:
+        assert db.execute("SELECT c.name, l.birth_date FROM learners l JOIN classes c ON c.id = l.class_id "
+                          "WHERE l.last_name = 'ABSCHEN' AND l.first_name = 'Inès' ORDER BY c.name").fetchall() == [
+            ("1MELEC", "2010-01-01"), ("2MELEC", "2011-08-02")]
+        assert db.execute("SELECT first_name FROM learners WHERE last_name = 'NOUVEAU'").fetchone() == (
+            "Élodie-Marie",)
+    finally:
+        db.close()
+
+
+def test_results_into_an_evaluation_counted_in_a_bilan_need_the_checkbox(private_server, page, tmp_path):
+    db = connect(private_server.db_path)
+    try:
+        row = next(r for r in db.execute(
+            "SELECT e.id, c.name, l.last_name, l.first_name, e.title, e.eval_date, e.complexity, co.code, cr.position, "
+            "r.code FROM results r JOIN evaluations e ON e.id = r.evaluation_id JOIN classes c ON c.id = e.class_id "
+            "JOIN learners l ON l.id = r.learner_id JOIN criteria cr ON cr.id = r.criterion_id "
+            "JOIN competencies co ON co.id = cr.competency_id WHERE e.context = 'school' ORDER BY e.eval_date")
+            if entry.taken_into_account(db, r[0]))
+    finally:
+        db.close()
+    evaluation, klass, last, first, title, day, complexity, competency, position, code = row
+    new_code = "NA" if code != "NA" else "RT"
+    path = tmp_path / "corrige.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows([
+            ["Classe", "Nom", "Prénom", "Évaluation", "Date", "Complexité", "Compétence", "Critère", "Résultat"],
+            [klass, last, first, title, f"{day[8:]}/{day[5:7]}/{day[:4]}", complexity, competency, position,
+             new_code]])
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    open_import(page, private_server)
+    page.get_by_text("Résultats d'évaluations").click()
+    wait_for_app(page)
+    upload(page, path)
+    expect(page.get_by_text("Évaluations déjà prises en compte dans un bilan validé : leurs lignes sont rejetées")
+           ).to_be_visible()
+    expect(page.get_by_text("est déjà prise en compte dans un bilan validé le").first).to_be_visible()
+    importer = page.get_by_role("button", name="Importer")
+    expect(importer).to_be_disabled()
+    page.get_by_test_id("stCheckbox").get_by_text("Autoriser cet import à modifier des évaluations").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Modifications autorisées, chacune sera journalisée")).to_be_visible()
+    expect(importer).to_be_enabled()
+    page.screenshot(path="/tmp/import_locked.png", full_page=True)
+    importer.click()
+    wait_for_app(page)
+    expect(page.get_by_text("Import terminé. 1 évaluation mise à jour, 1 résultat mis à jour.")).to_be_visible()
+    db = connect(private_server.db_path)
+    try:
+        assert db.execute("SELECT user_name FROM audit_log WHERE action = 'evaluation.results' AND entity_id = ?",
+                          [evaluation]).fetchall() == [("DUBREUIL Claire",)]
+    finally:
+        db.close()

@@ -10,15 +10,18 @@ import streamlit as st
 from livret import importers, school, ui
 from livret.db import data_version
 from livret.errors import FileRejected, LivretError
+from livret.french import date_text
 
 KINDS = {"learners": "Classes et apprenants", "results": "Résultats d'évaluations", "referentiel": "Référentiel"}
 HELP = {
     "learners": "Colonnes attendues : **Nom**, **Prénom** (ou une seule colonne **Élève** au format « NOM "
                 "Prénom »), **Classe** ; facultatives : **E-mail**, **Date de naissance** (jj/mm/aaaa). Les "
                 "en-têtes des exports de la vie scolaire (SIECLE, Pronote…) sont reconnus, les autres colonnes sont "
-                "ignorées. Un apprenant est reconnu à son nom et son prénom : réimporter une liste ne crée pas de "
+                "ignorées. Un apprenant est reconnu à son nom et son prénom, écrits comme les logiciels de vie "
+                "scolaire (NOM en majuscules, Prénom avec une majuscule) : réimporter une liste ne crée pas de "
                 "doublon, et un apprenant déjà inscrit dans une autre classe change de classe en gardant ses "
-                "résultats. Une adresse e-mail crée le compte apprenant.",
+                "résultats. Un homonyme possible (autre date de naissance, ou autre classe alors que l'apprenant "
+                "enregistré a déjà des résultats) attend votre décision. Une adresse e-mail crée le compte apprenant.",
     "results": "Une ligne par apprenant, évaluation et critère : **Classe**, **Nom**, **Prénom** (ou une seule colonne "
                "**Élève** « NOM Prénom »), **Évaluation**, "
                "**Date** (jj/mm/aaaa), **Complexité** (D, Int, B, ou E pour un bilan entreprise), **Compétence** "
@@ -29,6 +32,8 @@ HELP = {
 }
 MESSAGE_KEY = "import_message"
 PREVIEW_KEY = "import_preview"
+HOMONYM_KEY = "import_homonym_"  # + file id + "_" + line: the DDFPT's decision for a possible homonym
+ALLOW_LOCKED_KEY = "import_allow_locked"
 SHOWN_ROWS = 2_000
 TABLE_ROWS = 200  # rejected lines shown as a plain table (wrapped, readable) up to this many
 
@@ -68,7 +73,14 @@ else:
     upload = st.file_uploader("Fichier CSV ou XLSX", type=["csv", "txt", "xlsx", "xls", "ods"],
                               key=f"import_file_{kind}", help=size_help, max_upload_size=100)
     files = [(upload.name, upload.getvalue())] if upload else []
-    signature = (kind, data_version(db), upload.file_id if upload else None, *options.values())
+    if kind == "learners" and upload:
+        prefix = f"{HOMONYM_KEY}{upload.file_id}_"
+        options["decisions"] = {int(k.removeprefix(prefix)): v for k, v in st.session_state.items()
+                                if k.startswith(prefix) and v is not None}
+    if kind == "results":
+        options["allow_locked"] = bool(st.session_state.get(ALLOW_LOCKED_KEY))
+    signature = (kind, data_version(db), upload.file_id if upload else None,
+                 *(tuple(sorted(v.items())) if isinstance(v, dict) else v for v in options.values()))
 
 
 def preview():
@@ -82,7 +94,7 @@ def preview():
         if kind == "learners":
             outcome = importers.preview_learners(db, user, files[0][1], files[0][0], **options)
         elif kind == "results":
-            outcome = importers.preview_results(db, user, files[0][1], files[0][0])
+            outcome = importers.preview_results(db, user, files[0][1], files[0][0], **options)
         else:
             outcome = importers.preview_referentiel(db, user, files)
     except LivretError as error:
@@ -95,10 +107,13 @@ def apply(partial: bool) -> None:
     if kind == "learners":
         plan = importers.import_learners(db, user, files[0][1], files[0][0], partial=partial, **options)
     elif kind == "results":
-        plan = importers.import_results(db, user, files[0][1], files[0][0], partial=partial)
+        plan = importers.import_results(db, user, files[0][1], files[0][0], partial=partial, **options)
     else:
         plan = importers.import_referentiel(db, user, files)
     st.session_state.pop(PREVIEW_KEY, None)
+    # The decisions and the leave were for this import only.
+    for key in [k for k in st.session_state if k.startswith(HOMONYM_KEY) or k == ALLOW_LOCKED_KEY]:
+        del st.session_state[key]
     st.session_state[MESSAGE_KEY] = "Import terminé. " + plan.summary()
     st.rerun()
 
@@ -164,6 +179,32 @@ elif outcome is not None:
     columns[3].metric("Inchangés", number(counts[importers.UNCHANGED]), help="Déjà à jour : rien ne sera écrit.")
     columns[4].metric("Lignes rejetées", number(plan.rejected_lines))
     st.write(plan.summary())
+    if plan.new_classes:
+        st.warning("\n".join(
+            f"- Nouvelle classe « {ui.markdown_text(c.label)} » ({ui.markdown_text(c.detail.removeprefix('nouvelle classe, '))})"
+            for c in plan.new_classes) + "\n\nVérifiez qu'il ne s'agit pas d'une faute de frappe dans le nom d'une "
+                                        "classe existante.", icon=":material/fiber_new:")
+    if plan.homonyms:
+        st.subheader("Homonymes possibles")
+        st.caption("Ces lignes portent le nom et le prénom d'un apprenant déjà enregistré sans qu'on puisse être sûr "
+                   "qu'il s'agit de la même personne : rien n'est ajouté ni déplacé avant votre décision.")
+        for homonym in plan.homonyms:
+            with st.container(border=True):
+                st.markdown(f"**Ligne {homonym.line}** : {ui.markdown_text(homonym.reason)}")
+                st.dataframe(homonym.records_frame(), hide_index=True, width="stretch",
+                             key=f"import_homonym_records_{homonym.line}")
+                st.radio(f"Décision pour la ligne {homonym.line}", homonym.choices, index=None, horizontal=True,
+                         format_func=importers.DECISION_LABELS.get,
+                         key=f"{HOMONYM_KEY}{upload.file_id}_{homonym.line}")
+    if plan.locked:
+        allowed = options.get("allow_locked")
+        st.warning(("Modifications autorisées, chacune sera journalisée (valeur avant et après) :" if allowed else
+                    "Évaluations déjà prises en compte dans un bilan validé : leurs lignes sont rejetées sauf si vous "
+                    "autorisez cet import à les modifier.") + "\n"
+                   + "\n".join(f"- {ui.markdown_text(label)} : bilan validé le {date_text(at)}"
+                               for label, at in plan.locked), icon=":material/lock:")
+    if plan.locked or options.get("allow_locked"):
+        st.checkbox(importers.LOCKED_CONFIRM_LABEL, key=ALLOW_LOCKED_KEY)
     changes = plan.changes_frame()
     if changes.empty and plan.changes:
         st.info("Rien à importer : tout ce que contient ce fichier est déjà à jour.", icon=":material/info:")
@@ -189,8 +230,11 @@ elif outcome is not None:
         if plan.has_writes:
             partial = st.checkbox("Importer seulement les lignes valides (les lignes rejetées seront ignorées)",
                                   key="import_partial")
+    if plan.undecided:
+        st.info(f"Choisissez une décision pour chaque homonyme possible ({len(plan.undecided)} restant"
+                f"{'s' if len(plan.undecided) > 1 else ''}) avant d'importer.", icon=":material/person_search:")
     if st.button("Importer", type="primary", icon=":material/upload:", key="import_apply",
-                 disabled=not plan.has_writes or (bool(plan.rejected) and not partial)):
+                 disabled=not plan.has_writes or (bool(plan.rejected) and not partial) or bool(plan.undecided)):
         try:
             apply(partial)
         except LivretError as error:
