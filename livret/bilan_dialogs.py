@@ -3,7 +3,8 @@ the page « Bilans de compétences »: a UI-helpers module (Streamlit). Every wr
 livret.bilans, which checks the user; after a write the app reruns so the dashboard redraws.
 
 Contract used by views/tableau_de_bord.py:
-- positioning_dialog(db, user, learner_id, competency_id): « Niveaux d'acquisition de la compétence »
+- positioning_dialog(db, user, learner_id, competency_id, bilan_id=None): « Niveaux d'acquisition de la
+  compétence », for the draft, or for the unlocked bilan bilan_id (also from the page « Bilans »)
 - bilan_dialog(db, user, learner_id): « Bilan de NOM Prénom »
 Both open a st.dialog; call them when the « ? » of a competency or the « BI » button is clicked.
 """
@@ -54,22 +55,32 @@ def _choice_css(current: bilans.Positioning | None) -> str:
 
 
 @ui.dialog("Niveaux d'acquisition de la compétence", width="medium")
-def positioning_dialog(db, user, learner_id: int, competency_id: int) -> None:
+def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: int | None = None) -> None:
     """SPEC B1: 4 levels × objectifs intermédiaires / terminaux, « Compétence non évaluée », « Fermer».
-    A click writes the draft positioning at once and reruns the app (which closes the dialog)."""
+    A click writes the positioning at once — into the draft, or into the unlocked bilan bilan_id (B3) —
+    and reruns the app (which closes the dialog)."""
     try:
         competencies = bilans.learner_competencies(db, user, learner_id)
-        draft = bilans.read_draft(db, user, learner_id)
+        if bilan_id is None:
+            positionings = bilans.read_draft(db, user, learner_id).positionings
+        else:
+            detail = bilans.bilan_detail(db, user, bilan_id)
+            if detail["learner_id"] != learner_id or detail["status"] != "unlocked":
+                st.error(bilans.LOCKED_MESSAGE)
+                return
+            positionings = bilans.bilan_positionings(db, user, bilan_id)
     except LivretError as error:
-        st.error(str(error))
+        ui.show_error(error)
         return
     match = competencies[competencies["competency_id"] == competency_id]
     if match.empty:
         st.error("Cette compétence n'appartient pas au diplôme de l'apprenant.")
         return
     competency = match.iloc[0]
-    current = draft.positionings.get(competency_id)
+    current = positionings.get(competency_id)
     st.markdown(f"**{ui.markdown_text(competency['code'])} - {ui.markdown_text(competency['title'])}**")
+    if bilan_id is not None:
+        st.caption(f"Bilan du {detail['date_label']}, déverrouillé : ce choix le modifie.")
     st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
     st.html(_choice_css(current))
 
@@ -93,13 +104,63 @@ def positioning_dialog(db, user, learner_id: int, competency_id: int) -> None:
         chosen = bilans.NOT_EVALUATED
     if chosen is not None:
         try:
-            bilans.save_draft_positioning(db, user, learner_id, competency_id, chosen)
+            if bilan_id is None:
+                bilans.save_draft_positioning(db, user, learner_id, competency_id, chosen)
+            else:
+                bilans.save_unlocked_positioning(db, user, bilan_id, competency_id, chosen)
         except LivretError as error:
-            st.error(str(error))
+            ui.show_error(error)
         else:
             st.rerun()
     if st.button("Fermer", key="position_close"):
         st.rerun()
+
+
+def _badge_css(keys: dict[str, bilans.Positioning]) -> str:
+    """Each competency button drawn like its positioning: level colour, half (intermediate) or full."""
+    colours = {level.level: level.colour for level in ACQUISITION_LEVELS}
+    rules = []
+    for key, positioning in keys.items():
+        if positioning.level is None:
+            rules.append(f".st-key-{key} button {{ background: #ffffff; border: 2px dashed #9e9e9e; color: #444; }}")
+            continue
+        colour = colours[positioning.level]
+        if positioning.objective == "terminal":
+            text = "#ffffff" if positioning.level in (1, 4) else "#111111"
+            rules.append(f".st-key-{key} button {{ background: {colour}; border: 2px solid {colour}; color: {text}; }}")
+        else:
+            rules.append(f".st-key-{key} button {{ background: linear-gradient(90deg, {colour} 50%, #ffffff 50%); "
+                         f"border: 2px solid {colour}; color: #111111; }}")
+            rules.append(f".st-key-{key} button p {{ background: rgba(255,255,255,0.85); padding: 0 0.3rem; }}")
+    return "<style>" + "\n".join(rules) + "</style>"
+
+
+def badge_key(bilan_id: int, competency_id: int) -> str:
+    return f"bilan_badge_{bilan_id}_{competency_id}"
+
+
+def unlocked_positionings(db, user, learner_id: int, bilan_id: int) -> None:
+    """The positionings of an unlocked bilan as one button per competency (« C4 : + »), drawn like the
+    blue line; a click opens the same positioning dialog as on the dashboard."""
+    try:
+        competencies = bilans.learner_competencies(db, user, learner_id)
+        stored = bilans.bilan_positionings(db, user, bilan_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    keys = {badge_key(bilan_id, int(c)): stored.get(int(c), bilans.NOT_EVALUATED) for c in competencies["competency_id"]}
+    st.html(_badge_css(keys))
+    columns = st.columns(4)
+    asked = None
+    for index, comp in enumerate(competencies.itertuples()):
+        positioning = stored.get(int(comp.competency_id), bilans.NOT_EVALUATED)
+        short = positioning.short.replace("-", MINUS)
+        if columns[index % 4].button(f"{ui.markdown_text(comp.code)} : {short}", width="stretch",
+                                     key=badge_key(bilan_id, int(comp.competency_id)),
+                                     help=ui.markdown_text(f"{comp.code} - {comp.title} — {positioning.label}")):
+            asked = int(comp.competency_id)
+    if asked is not None:
+        positioning_dialog(db, user, learner_id, asked, bilan_id)
 
 
 # ---------------------------------------------------------------- views shared with the bilans page

@@ -33,7 +33,8 @@ class LearnerData:
     referentiel: pd.DataFrame  # one row per criterion (or per competency without criteria)
     results: pd.DataFrame  # one row per result of the learner
     bilans: pd.DataFrame  # one row per positioning of a validated bilan (or per bilan without any)
-    drafts: pd.DataFrame  # the current draft's positionings
+    drafts: pd.DataFrame  # the positionings the blue lines' buttons edit: the draft's, or the unlocked bilan's
+    editing: grid.Editing | None = None  # the unlocked bilan those buttons edit, None for the draft
 
 
 def _diploma(db: sqlite_utils.Database, learner_id: int) -> str:
@@ -76,6 +77,22 @@ def _bilans(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
     ).astype({"competency_id": "Int64", "level": "Int64"})
 
 
+def _unlocked(db: sqlite_utils.Database, learner_id: int) -> grid.Editing | None:
+    # The newest unlocked bilan, should the DDFPT have unlocked two (as livret.bilans.unlocked_bilan).
+    row = db.execute(
+        "SELECT id, validated_at FROM bilans WHERE learner_id = ? AND status = 'unlocked' AND withdrawn_at IS NULL "
+        "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
+    return grid.Editing(row[0], row[1]) if row else None
+
+
+def _editing_positionings(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:
+    return pd.read_sql_query(
+        "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
+        "FROM positionings p JOIN competencies c ON c.id = p.competency_id WHERE p.bilan_id = ? ORDER BY c.position",
+        db.conn, params=[bilan_id],
+    ).astype({"level": "Int64"})
+
+
 def _drafts(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
     return pd.read_sql_query(
         "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
@@ -91,8 +108,11 @@ def _read_all(db: sqlite_utils.Database, learner_id: int) -> LearnerData:
     if own_transaction:
         db.execute("BEGIN")
     try:
+        # An unlocked bilan is being corrected: the « ? » of the blue lines edit it rather than the draft.
+        editing = _unlocked(db, learner_id)
+        drafts = _drafts(db, learner_id) if editing is None else _editing_positionings(db, editing.bilan_id)
         return LearnerData(_referentiel(db, learner_id), _results(db, learner_id), _bilans(db, learner_id),
-                           _drafts(db, learner_id))
+                           drafts, editing)
     finally:
         if own_transaction:
             db.execute("COMMIT")
@@ -154,6 +174,7 @@ class LearnerSummary:
     unit_codes: tuple[str, ...]
     complexity_counts: tuple[tuple[str, int], ...]  # (D, n), (Int, n), (B, n), (E, n)
     has_results: bool
+    editing: grid.Editing | None = None  # the unlocked bilan the blue lines edit, if any
 
 
 class _LeastRecentlyUsed:
@@ -207,10 +228,12 @@ def _summary_and_blocks(path: str, learner_id: int, version: int, options: grid.
         data = _read_all(thread_db(path), learner_id)
         if summary is _MISSING:
             summary = LearnerSummary(tuple(unit_codes(data.referentiel)),
-                                     tuple(complexity_counts(data.results).items()), not data.results.empty)
+                                     tuple(complexity_counts(data.results).items()), not data.results.empty,
+                                     data.editing)
             _summaries.put(summary_key, summary)
         if blocks is _MISSING:
-            blocks = tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+            blocks = tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts,
+                                              editing=data.editing))
             _blocks.put(blocks_key, blocks)
     return summary, blocks
 

@@ -47,6 +47,18 @@ class GridOptions:
 
 
 @dataclass(frozen=True)
+class Editing:
+    """An unlocked bilan the blue lines' buttons edit instead of the draft (SPEC B3)."""
+
+    bilan_id: int
+    validated_at: str
+
+    @property
+    def date_label(self) -> str:
+        return _french_date(self.validated_at)
+
+
+@dataclass(frozen=True)
 class Block:
     competency_id: int
     code: str
@@ -112,9 +124,10 @@ def _positioning(row) -> str:
             f' data-objective="{escape(objective)}" title="{escape(tip)}">{escape(level.short)}</span>')
 
 
-def ask_button(code: str, draft=None) -> str:
+def ask_button(code: str, draft=None, editing: Editing | None = None) -> str:
     """The button ending a competency's blue line: « ? », or the draft's positioning drawn like the
-    line's own (level colour, half or full). The page opens the positioning dialog on its click."""
+    line's own (level colour, half or full) — or, while a bilan is unlocked (editing), that bilan's
+    positioning, outlined. The page opens the positioning dialog on its click."""
     if draft is None:
         look, text, state = "", "?", "pas encore positionnée"
     elif pd.isna(draft.level):
@@ -124,16 +137,19 @@ def ask_button(code: str, draft=None) -> str:
         objective = str(draft.objective)
         look = f" lv-acq-{level.level} {'lv-full' if objective == 'terminal' else 'lv-half'}"
         text, state = level.short, f"{level.label.lower()} ({OBJECTIVES.get(objective, objective).lower()})"
+    target = "le bilan en cours" if editing is None else f"le bilan déverrouillé du {editing.date_label}"
+    if editing is not None:
+        look += " lv-editing"
     return (f'<button type="button" class="lv-ask{look}" data-competency="{escape(code)}" '
-            f'aria-label="Positionner {escape(code)} dans le bilan en cours : {escape(state)}" '
-            f'title="Positionner {escape(code)} dans le bilan en cours">{escape(text)}</button>')
+            f'aria-label="Positionner {escape(code)} dans {escape(target)} : {escape(state)}" '
+            f'title="Positionner {escape(code)} dans {escape(target)}">{escape(text)}</button>')
 
 
-def _blue_line(code: str, positionings: list, draft=None) -> str:
+def _blue_line(code: str, positionings: list, draft=None, editing: Editing | None = None) -> str:
     items = "".join(_positioning(row) for row in positionings)
     return (f'<div class="lv-blue"><div class="lv-past" role="list" '
             f'aria-label="Positionnements des bilans de {escape(code)}">{items}</div>'
-            f'{ask_button(code, draft)}</div>')
+            f'{ask_button(code, draft, editing)}</div>')
 
 
 def _criterion_header(criterion, titles: bool) -> str:
@@ -211,14 +227,20 @@ def _condensed(criteria: list, results: list, has_bilan: bool, titles: bool) -> 
 
 
 def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.DataFrame,
-                  options: GridOptions, drafts: pd.DataFrame | None = None) -> list[Block]:
+                  options: GridOptions, drafts: pd.DataFrame | None = None, *,
+                  editing: Editing | None = None) -> list[Block]:
     """One HTML block per competency of the chosen units, in référentiel order; drafts (the draft
-    bilan's positionings) decide what each blue line's button shows."""
+    bilan's positionings, or the unlocked bilan's when editing) decide what each blue line's button
+    shows. The unlocked bilan still places the black line (it was validated) but is drawn by the
+    button only, not twice on its blue line."""
     kept = prepare_results(results, bilans, options)
     has_bilan = latest_bilan_at(bilans) is not None
     filtered = len(options.complexities) < len(COLUMN_CODES)
     results_by_competency = _rows_by(kept, "competency_id")
-    positionings = _rows_by(bilans.dropna(subset=["competency_id"]), "competency_id")
+    past = bilans.dropna(subset=["competency_id"])
+    if editing is not None:
+        past = past[past["bilan_id"] != editing.bilan_id]
+    positionings = _rows_by(past, "competency_id")
     draft_by_competency = {} if drafts is None else {int(row.competency_id): row for row in _records(drafts)}
     frame = referentiel if not options.units else referentiel[referentiel["unit"].isin(options.units)]
     blocks = []
@@ -227,7 +249,8 @@ def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.D
         criteria = [row for row in rows if not pd.isna(row.criterion_id)]
         parts = [f'<section class="lv-comp" id="lv-{escape(code)}" data-competency="{escape(code)}">',
                  f'<h3 class="lv-title" title="{escape(label)}">{escape(label)}</h3>',
-                 _blue_line(code, positionings.get(competency_id, []), draft_by_competency.get(int(competency_id)))]
+                 _blue_line(code, positionings.get(competency_id, []), draft_by_competency.get(int(competency_id)),
+                            editing)]
         if not options.compact:
             own = results_by_competency.get(competency_id, [])
             if not own:
@@ -241,9 +264,10 @@ def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.D
 
 
 def render_grid(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.DataFrame,
-                options: GridOptions, drafts: pd.DataFrame | None = None) -> str:
+                options: GridOptions, drafts: pd.DataFrame | None = None, *, editing: Editing | None = None) -> str:
     """The whole grid as one HTML string, as the dashboard shows it."""
-    return "".join(block.html for block in render_blocks(referentiel, results, bilans, options, drafts))
+    return "".join(block.html for block in render_blocks(referentiel, results, bilans, options, drafts,
+                                                         editing=editing))
 
 
 def jump_list_html(blocks: list[Block] | tuple[Block, ...]) -> str:
@@ -302,6 +326,8 @@ def colour_rules() -> str:
 @cache
 def stylesheet_css() -> str:
     """The dashboard's whole stylesheet."""
-    return STYLESHEET.read_text(encoding="utf-8") + colour_rules()
+    # A button editing an unlocked bilan (not the draft) is outlined, so the two are never mistaken.
+    editing = ".lv-ask.lv-editing{outline:2px dashed #1565c0;outline-offset:1px}"
+    return STYLESHEET.read_text(encoding="utf-8") + colour_rules() + editing
 
 

@@ -432,3 +432,42 @@ def test_page_unlock_button_for_the_ddfpt_only_and_unlock_works(app_env):
     at = next(b for b in at.button if b.label == "Confirmer le bilan").click().run()
     assert any("CONFIRMATION" in e.value for e in at.error)
     assert db.execute("SELECT status FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0] == "unlocked"
+
+
+def test_page_ddfpt_withdraws_a_bilan_with_a_reason_and_it_leaves_the_page(app_env):
+    db = connect(app_env)
+    teacher_at = run_bilans_page(first_user(db, "teacher").id)
+    assert not teacher_at.exception
+    assert "Retirer le bilan" not in [b.label for b in teacher_at.button]
+    ddfpt = first_user(db, "ddfpt")
+    at = run_bilans_page(ddfpt.id)
+    shown = at.selectbox[-1].options
+    bilan_id = at.selectbox[-1].value
+    before = db.execute("SELECT * FROM bilans ORDER BY id").fetchall()
+    at = next(b for b in at.button if b.label == "Retirer le bilan").click().run()
+    assert not at.exception
+    assert any("Indiquez la raison du retrait" in e.value for e in at.error)
+    assert db.execute("SELECT * FROM bilans ORDER BY id").fetchall() == before
+    next(t for t in at.text_area if t.label == "Raison du retrait").set_value("Créé pour le mauvais apprenant")
+    at = next(b for b in at.button if b.label == "Retirer le bilan").click().run()
+    assert not at.exception
+    assert any("retiré" in s.value for s in at.success)
+    assert db.execute("SELECT withdrawal_reason FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0] \
+        == "Créé pour le mauvais apprenant"
+    assert at.selectbox[-1].options == shown[1:]
+    assert any(e.label == "Bilans retirés (1)" for e in at.expander)
+
+
+def test_page_unlocked_bilan_is_positioned_with_the_dialog_not_with_select_boxes(app_env):
+    db = connect(app_env)
+    ddfpt = first_user(db, "ddfpt")
+    at = run_bilans_page(ddfpt.id)
+    at = next(b for b in at.button if b.label == "Déverrouiller le bilan").click().run()
+    bilan_id = db.execute("SELECT id FROM bilans WHERE status = 'unlocked'").fetchone()[0]
+    assert not [s for s in at.selectbox if s.label.startswith("C1")]
+    badge = next(b for b in at.button if b.key == f"bilan_badge_{bilan_id}_{competency_id(db, 'C1')}")
+    assert badge.label.startswith("C1 : ")
+    at = badge.click().run()
+    assert not at.exception
+    assert "++ · terminal" in [b.label for b in at.button]  # the positioning dialog is open
+    # (a choice in the dialog reruns the dialog only, which AppTest does not do: see test_browser_bilans)

@@ -4,6 +4,7 @@ DDFPT, the learner's own view, the print layout and the downloaded document.
 Screenshots: /tmp/bilans-positioning-dialog.png, /tmp/bilans-dialog.png, /tmp/bilans-radar.png,
 /tmp/bilans-page.png, /tmp/bilans-print.png."""
 
+import re
 from datetime import date
 from urllib.parse import quote
 
@@ -148,13 +149,13 @@ def test_teacher_sees_no_unlock_and_the_ddfpt_unlocks_edits_and_reconfirms(priva
     page.get_by_role("button", name="Déverrouiller le bilan").click()
     wait_for_app(page)
     expect(page.get_by_text("Bilan déverrouillé")).to_be_visible()
-    form = page.get_by_test_id("stForm")
+    form = page.get_by_test_id("stForm").filter(has_text="Conseils")
     form.get_by_label("Conseils").fill("Conseil revu par la DDFPT.")
     form.get_by_label("Pour confirmer le bilan, saisissez CONFIRMATION").fill("CONFIRMATION")
     form.get_by_role("button", name="Confirmer le bilan").click()
     wait_for_app(page)
     expect(page.get_by_text("Bilan confirmé : il est de nouveau verrouillé.")).to_be_visible()
-    expect(page.get_by_test_id("stForm")).to_have_count(0)
+    expect(page.get_by_test_id("stForm").filter(has_text="Conseils")).to_have_count(0)
     expect(page.get_by_text("Conseil revu par la DDFPT.").first).to_be_visible()
     audit = page.get_by_role("table").filter(has_text="Action")
     for action in ("Déverrouillage", "Modification", "Nouvelle confirmation (verrouillage)"):
@@ -163,6 +164,57 @@ def test_teacher_sees_no_unlock_and_the_ddfpt_unlocks_edits_and_reconfirms(priva
     status, conseils = stored(private_server.db_path, "SELECT status, conseils FROM bilans WHERE learner_id = ? "
                               "AND status <> 'draft' ORDER BY validated_at DESC LIMIT 1", [learner_id])[0]
     assert (status, conseils) == ("validated", "Conseil revu par la DDFPT.")
+
+
+def unlocked_positioning(db_path, learner_id, code):
+    return stored(db_path, "SELECT p.level, p.objective FROM positionings p JOIN bilans b ON b.id = p.bilan_id "
+                  "JOIN competencies c ON c.id = p.competency_id WHERE b.learner_id = ? AND b.status = 'unlocked' "
+                  "AND c.code = ?", [learner_id, code])
+
+
+def test_an_unlocked_bilan_is_positioned_with_the_dialog_on_the_bilans_page_and_the_dashboard(private_server, page):
+    learner_id, _ = first_learner(private_server.db_path)
+    draft_before = stored(private_server.db_path, "SELECT p.competency_id, p.level, p.objective FROM positionings p "
+                          "JOIN bilans b ON b.id = p.bilan_id WHERE b.learner_id = ? AND b.status = 'draft' "
+                          "ORDER BY 1", [learner_id])
+    open_page(page, private_server, DDFPT, "bilans")
+    page.get_by_role("button", name="Déverrouiller le bilan").click()
+    wait_for_app(page)
+    expect(page.get_by_role("combobox", name="C2 - Organiser l'opération dans son contexte")).to_have_count(0)
+    page.get_by_role("button", name="C2 : ", exact=False).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Niveaux d'acquisition de la compétence")).to_be_visible()
+    expect(dialog.get_by_text("déverrouillé : ce choix le modifie")).to_be_visible()
+    dialog.get_by_role("button", name="++ · terminal", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="C2 : ++", exact=True)).to_be_visible()
+    assert unlocked_positioning(private_server.db_path, learner_id, "C2") == [(4, "terminal")]
+
+    page.get_by_role("link", name="Tableau de bord").click()
+    wait_for_app(page)
+    expect(page.get_by_text("est déverrouillé : les positionnements au bout des lignes bleues")).to_be_visible()
+    c3 = page.locator("#lv-C3 .lv-blue").get_by_role("button")
+    expect(c3).to_have_attribute("title", re.compile(r"Positionner C3 dans le bilan déverrouillé du \d\d/\d\d/\d{4}"))
+    expect(page.locator("#lv-C2 .lv-blue").get_by_role("button")).to_have_text("++")
+    c3.click()
+    page.get_by_role("dialog").get_by_role("button", name="+ · intermédiaire", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(c3).to_have_text("+")
+    assert unlocked_positioning(private_server.db_path, learner_id, "C3") == [(3, "intermediate")]
+    assert stored(private_server.db_path, "SELECT p.competency_id, p.level, p.objective FROM positionings p "
+                  "JOIN bilans b ON b.id = p.bilan_id WHERE b.learner_id = ? AND b.status = 'draft' "
+                  "ORDER BY 1", [learner_id]) == draft_before  # the draft was not touched
+    page.screenshot(path="/tmp/bilans-unlocked-dashboard.png")
+
+    page.get_by_role("link", name="Bilans de compétences").click()
+    wait_for_app(page)
+    form = page.get_by_test_id("stForm").filter(has_text="Conseils")
+    form.get_by_label("Pour confirmer le bilan, saisissez CONFIRMATION").fill("CONFIRMATION")
+    form.get_by_role("button", name="Confirmer le bilan").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Bilan confirmé : il est de nouveau verrouillé.")).to_be_visible()
 
 
 def test_learner_sees_only_their_bilans_prints_and_downloads(private_server, page, tmp_path):

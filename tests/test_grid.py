@@ -302,3 +302,23 @@ def test_column_tooltip_gives_the_modification_date_when_it_differs_from_the_eva
                       "Câblage <armoire> — Évaluation du 14/10/2025, modifiée le 02/03/2026"]
     raw = grid.render_grid(referentiel(), frame, bilans(), DEFAULT)
     assert 'title="Câblage &lt;armoire&gt; — Évaluation du 14/10/2025, modifiée le 02/03/2026"' in raw
+
+
+def test_while_a_bilan_is_unlocked_the_buttons_edit_it_and_it_is_not_drawn_twice():
+    """Issue 11: the dashboard shows the unlocked bilan; its « ? »/badges edit that bilan."""
+    unlocked = bilans((7, "2025-10-05 09:00:00", 1, 3, "intermediate"), (7, "2025-10-05 09:00:00", 2, None, None),
+                      (8, "2025-11-10 09:00:00", 1, 2, "terminal"), (8, "2025-11-10 09:00:00", 2, None, None))
+    editing = grid.Editing(8, "2025-11-10 09:00:00")
+    drafts = pd.DataFrame([(1, "C1", 2, "terminal"), (2, "C2", None, None)],
+                          columns=["competency_id", "competency", "level", "objective"]).astype({"level": "Int64"})
+    c1 = block(tree(grid.render_grid(referentiel(), SAMPLE, unlocked, DEFAULT, drafts, editing=editing)), "C1")
+    past = c1.findall(".//div[@class='lv-past']/span")
+    assert [span.get("title").split(" — ")[0] for span in past] == ["Bilan validé le 05/10/2025"]
+    ask = c1.find(".//button")
+    assert "lv-editing" in ask.get("class") and ask.text == "-"
+    assert ask.get("title") == "Positionner C1 dans le bilan déverrouillé du 10/11/2025"
+    # the black line still follows the unlocked bilan, validated once
+    assert row_cells(c1.findall(".//tbody/tr")[0]) == ["NA", "AB", "RA", "|", "RT"]
+    plain = block(tree(grid.render_grid(referentiel(), SAMPLE, unlocked, DEFAULT, drafts)), "C1")
+    assert len(plain.findall(".//div[@class='lv-past']/span")) == 2
+    assert plain.find(".//button").get("title") == "Positionner C1 dans le bilan en cours"

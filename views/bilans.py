@@ -7,7 +7,6 @@ import streamlit as st
 
 from livret import bilan_dialogs as views
 from livret import bilans, ui, ui_selection
-from livret.codes import NOT_EVALUATED_LABEL
 from livret.errors import LivretError
 
 FLASH_KEY = "bilans_flash"
@@ -19,23 +18,13 @@ if user is None:  # the page is only reached signed in through app.py; never sho
 staff = bilans.is_staff(user)
 
 
-def choice_text(positioning: bilans.Positioning) -> str:
-    return NOT_EVALUATED_LABEL + " (NE)" if positioning.level is None else f"{positioning.short} — {positioning.label}"
-
-
-def edit_form(detail: dict, competencies) -> None:
-    """Positionings, Constats and Conseils of an unlocked bilan, saved or re-confirmed."""
+def edit_form(detail: dict) -> None:
+    """An unlocked bilan: its positionings changed one by one in the dashboard's positioning dialog (each
+    click saved at once), then Constats and Conseils saved, or the whole re-confirmed."""
     bilan_id = detail["id"]
-    stored = bilans.bilan_positionings(db, user, bilan_id)
+    st.markdown("**Positionnements** — cliquez sur une compétence pour changer son niveau d'acquisition.")
+    views.unlocked_positionings(db, user, detail["learner_id"], bilan_id)
     with st.form(f"bilans_edit_{bilan_id}"):
-        st.markdown("**Positionnements**")
-        columns = st.columns(2)
-        chosen = {}
-        for index, comp in enumerate(competencies.itertuples()):
-            current = stored.get(int(comp.competency_id), bilans.NOT_EVALUATED)
-            chosen[int(comp.competency_id)] = columns[index % 2].selectbox(
-                ui.markdown_text(f"{comp.code} - {comp.title}"), bilans.CHOICES, index=bilans.CHOICES.index(current),
-                format_func=choice_text, key=f"bilans_edit_{bilan_id}_{comp.competency_id}")
         constats = st.text_area("Constats", value=detail["constats"], key=f"bilans_edit_constats_{bilan_id}")
         conseils = st.text_area("Conseils", value=detail["conseils"], key=f"bilans_edit_conseils_{bilan_id}")
         word = st.text_input(f"Pour confirmer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
@@ -45,18 +34,51 @@ def edit_form(detail: dict, competencies) -> None:
         confirm = confirm_column.form_submit_button("Confirmer le bilan", type="primary", width="stretch")
     try:
         if save:
-            changed = bilans.edit_unlocked_bilan(db, user, bilan_id, positionings=chosen, constats=constats,
-                                                 conseils=conseils)
+            changed = bilans.edit_unlocked_bilan(db, user, bilan_id, constats=constats, conseils=conseils)
             st.session_state[FLASH_KEY] = "Modifications enregistrées." if changed else "Aucune modification."
             st.rerun()
         if confirm:
-            bilans.reconfirm_bilan(db, user, bilan_id, word, positionings=chosen, constats=constats,
-                                   conseils=conseils)
+            bilans.reconfirm_bilan(db, user, bilan_id, word, constats=constats, conseils=conseils)
             st.session_state.pop(f"bilans_edit_word_{bilan_id}", None)
             st.session_state[FLASH_KEY] = "Bilan confirmé : il est de nouveau verrouillé."
             st.rerun()
     except LivretError as error:
         ui.show_error(error)
+
+
+def withdraw_form(detail: dict) -> None:
+    """« Retirer » (DDFPT): a bilan validated by mistake leaves every view; the reason is required."""
+    bilan_id = detail["id"]
+    with st.form(f"bilans_withdraw_{bilan_id}", border=False):
+        st.markdown(f"Retirer le bilan du {detail['date_label']} de {ui.markdown_text(detail['learner_name'])} : "
+                    "il disparaîtra de la vue de l'apprenant, du tableau de bord et de la notation "
+                    "(ses notes comprises). Son contenu reste dans l'historique.")
+        reason = st.text_area("Raison du retrait", key=f"bilans_withdraw_reason_{bilan_id}",
+                              placeholder="Par exemple : bilan créé par erreur")
+        submitted = st.form_submit_button("Retirer le bilan", type="primary", icon=":material/delete:")
+    if submitted:
+        try:
+            bilans.withdraw_bilan(db, user, bilan_id, reason)
+        except LivretError as error:
+            ui.show_error(error)
+        else:
+            st.session_state[FLASH_KEY] = (f"Bilan du {detail['date_label']} retiré : il n'apparaît plus "
+                                           "nulle part ; son contenu reste dans l'historique.")
+            st.rerun()
+
+
+def withdrawn_list(learner_id: int) -> None:
+    try:
+        withdrawn = bilans.withdrawn_bilans(db, user, learner_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    if withdrawn.empty:
+        return
+    with st.expander(f"Bilans retirés ({len(withdrawn)})"):
+        ui.table(withdrawn[["date_label", "withdrawn_label", "withdrawn_by", "reason"]].rename(columns={
+            "date_label": "Bilan du", "withdrawn_label": "Retiré le", "withdrawn_by": "Par",
+            "reason": "Raison"}).set_index("Bilan du"))
 
 
 st.title("Bilans de compétences")
@@ -91,6 +113,8 @@ try:
 except LivretError as error:
     ui.show_error(error)
     st.stop()
+if staff:
+    withdrawn_list(learner_id)
 if listing.empty:
     st.info(f"Aucun bilan validé pour {ui.markdown_text(name)} pour le moment.")
     st.stop()
@@ -129,11 +153,14 @@ if user.role == "ddfpt" and detail["status"] == "validated":
         else:
             st.session_state[FLASH_KEY] = "Bilan déverrouillé : il peut être modifié puis confirmé à nouveau."
             st.rerun()
+if user.role == "ddfpt":
+    with actions.popover("Retirer", icon=":material/delete:", help="Retirer un bilan validé par erreur"):
+        withdraw_form(detail)
 
 if detail["status"] == "unlocked" and staff:
     st.warning("Ce bilan est déverrouillé : modifiez-le, puis confirmez-le pour le verrouiller à nouveau.",
                icon=":material/lock_open:")
-    edit_form(detail, bilans.learner_competencies(db, user, learner_id))
+    edit_form(detail)
 
 st.subheader("Constats")
 st.text(detail["constats"] or "(non renseigné)")

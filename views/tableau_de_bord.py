@@ -31,7 +31,10 @@ def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
     asked = ui_grid.show_grid(grid.page_html(blocks), learner_id, key="tdb_grille")
     competency_ids = {block.code: block.competency_id for block in blocks}
     if asked in competency_ids:
-        bilan_dialogs.positioning_dialog(db, user, learner_id, competency_ids[asked])
+        # While a bilan is unlocked, the blue lines edit it (B3) rather than the draft.
+        editing = dashboard.cached_summary(db, user, learner_id).editing
+        bilan_dialogs.positioning_dialog(db, user, learner_id, competency_ids[asked],
+                                         editing.bilan_id if editing else None)
 
 
 st.title("Tableau de bord")
@@ -66,6 +69,10 @@ view = modes.segmented_control("Vue", ["Complet", "Compact"], default="Complet",
                                required=True, key="tdb_vue", bind="query-params")
 if modes.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
     bilan_dialogs.bilan_dialog(db, user, learner_id)
+if summary.editing is not None:
+    st.warning(f"Le bilan du {summary.editing.date_label} est déverrouillé : les positionnements au bout des "
+               "lignes bleues (encadrés en pointillés) modifient ce bilan. Confirmez-le à nouveau sur la page "
+               "« Bilans de compétences » pour le verrouiller.", icon=":material/lock_open:")
 if not summary.has_results:
     st.info("Aucune évaluation n'est encore enregistrée pour cet apprenant.")
 
