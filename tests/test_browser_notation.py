@@ -205,3 +205,48 @@ def test_a_typed_weight_is_back_after_a_reload(page, school):
                                        r"\d\d/\d\d/\d{4} à \d\d:\d\d\)"))).to_be_visible()
     page.screenshot(path="/tmp/notation-recovered.png")
     assert db.execute("SELECT count(*) FROM grades WHERE bilan_id = ?", [bilan.id]).fetchone()[0] == 0
+
+
+COLUMN_WIDTHS = (50, 340, 110, 100, 55, 130)  # as views/notation.py sets them
+
+
+@pytest.mark.parametrize("pause_ms", [0, 200])
+def test_a_weight_typed_right_after_clicking_its_cell_keeps_every_digit(page, school, pause_ms):
+    """The grid opens its editor on the first key, a moment later: the keys typed meanwhile used to
+    start it again, so « 35 » became « 5 » (and Enter, typed before the editor was there, kept nothing)."""
+    db, teacher = school["db"], school["teacher"]
+    open_notation(page, school)
+    learner = next(i for i, learner_id in enumerate(school["learners"][:-1]) if i > 1 and not db.execute(
+        "SELECT (SELECT count(*) FROM grades g WHERE g.bilan_id = b.id) + (SELECT count(*) FROM grading_drafts d "
+        "WHERE d.bilan_id = b.id) FROM bilans b WHERE b.id = ?",
+        [grading.latest_validated_bilan(db, teacher, learner_id).id]).fetchone()[0])  # weights still to type
+    for _ in range(learner):
+        page.get_by_role("button", name="Suivant →").click()
+        wait_for_app(page)
+    bilan = grading.latest_validated_bilan(db, teacher, school["learners"][learner])
+    expect(page.get_by_role("heading", name=f"Notation du bilan du 27/03/2026 — {bilan.full_name}")).to_be_visible()
+    expect(remainder(page, 100)).to_be_visible()
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    first_cell = grid_cell(page, 0, 1)
+    for _ in range(5):  # the canvas ignores clicks until the grid has laid itself out
+        page.mouse.click(box["x"] + 20, box["y"] + HEADER_HEIGHT + ROW_HEIGHT * 1.5)
+        try:
+            expect(first_cell).to_have_attribute("aria-selected", "true", timeout=1_000)
+            break
+        except AssertionError:
+            continue
+
+    # Click the weight and type at once, at keyboard speed, then Enter.
+    x = box["x"] + sum(COLUMN_WIDTHS[:WEIGHT_COLUMN]) + COLUMN_WIDTHS[WEIGHT_COLUMN] / 2
+    page.mouse.click(x, box["y"] + HEADER_HEIGHT + ROW_HEIGHT / 2)
+    if pause_ms:
+        page.wait_for_timeout(pause_ms)  # a teacher's pause between the click and the keys, not a wait for the app
+    page.keyboard.type("35")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    expect(remainder(page, 65)).to_be_visible()
+    expect(weight_cell(page, 0)).to_have_text("35")
+    page.screenshot(path=f"/tmp/notation-typed-at-once-{pause_ms}.png")
+    assert grading.draft_weights(db, teacher, bilan).weights[bilan.lines[0].id] == 35

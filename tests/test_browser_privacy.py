@@ -4,6 +4,8 @@ bare address in them is not made a link either."""
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from urllib.parse import quote
 
@@ -95,7 +97,8 @@ def _staff_pages(page, server, trapped, role: str) -> None:
     _nothing_leaked(page, trapped, f"{role} dialogue BI")
     _visit(page, url, f"bilans?{query}", "Bilans de compétences")
     expect(page.get_by_text(f"Constats {HOSTILE}").first).to_be_visible()
-    expect(page.get_by_text("Collecter").first).to_be_visible()  # the unlocked bilan's edit form
+    page.get_by_role("button", name=re.compile(r"^C1 : ")).first.click()  # the unlocked bilan's positioning
+    expect(page.get_by_role("dialog").get_by_text("Collecter").first).to_be_visible()
     _nothing_leaked(page, trapped, f"{role} bilans")
     _visit(page, url, f"notation?{query}", "Notation")
     _nothing_leaked(page, trapped, f"{role} notation")

@@ -132,6 +132,66 @@ def rounding_control(step) -> None:
         st.caption(f"Note arrondie au pas de {str(step).replace('.', ',')} (réglage du DDFPT).")
 
 
+WEIGHTS_BOX = "notation_weights_box"
+# The grid (Glide Data Grid) opens its cell editor on the first key typed, a moment later; a key typed
+# before the editor is there starts it again, so « 35 » typed right after the click became « 5 », and an
+# Enter typed in that moment kept nothing. Until the editor is there the next keys are held, then typed
+# into it, in order.
+TYPE_AHEAD_JS = """<script>
+(() => {
+  const root = window.parent && window.parent.document ? window.parent : window;
+  if (root.lvWeightTypeAhead) { return; }
+  root.lvWeightTypeAhead = true;
+  const doc = root.document;
+  const held = { keys: null, since: 0 };
+  const editor = () => doc.querySelector('.gdg-input');
+  const printable = (e) => e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey;
+  const holds = (e) => printable(e) || ['Enter', 'Tab', 'Escape', 'Backspace'].includes(e.key);
+  function typeInto(input, keys) {
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    for (const key of keys) {
+      if (key.length === 1) {
+        if (!doc.execCommand('insertText', false, key)) {
+          const setter = Object.getOwnPropertyDescriptor(root.HTMLInputElement.prototype, 'value').set;
+          setter.call(input, input.value + key);
+          input.dispatchEvent(new root.Event('input', { bubbles: true }));
+        }
+      } else {
+        input.dispatchEvent(new root.KeyboardEvent('keydown', { key: key, code: key, bubbles: true,
+                                                               cancelable: true }));
+      }
+    }
+  }
+  function flush() {
+    if (held.keys === null) { return; }
+    const input = editor();
+    if (!input) {
+      // No editor after this long: the key was on a cell that cannot be edited; nothing to type into.
+      if (root.performance.now() - held.since > 1500) { held.keys = null; } else { root.requestAnimationFrame(flush); }
+      return;
+    }
+    const keys = held.keys;
+    held.keys = null;
+    if (keys.length) { typeInto(input, keys); }
+  }
+  doc.addEventListener('keydown', (e) => {
+    const target = e.target instanceof root.Element ? e.target : null;
+    if (held.keys !== null) {
+      if (editor()) { flush(); return; }
+      if (holds(e)) { held.keys.push(e.key); e.preventDefault(); e.stopImmediatePropagation(); }
+      return;
+    }
+    if (printable(e) && target && target.closest('.st-key-""" + WEIGHTS_BOX + """') && !editor()) {
+      held.keys = [];
+      held.since = root.performance.now();
+      root.requestAnimationFrame(flush);
+    }
+  }, true);
+})();
+</script>"""
+
+
 def weights_grid(bilan) -> dict[int, int]:
     """The grid of weights; an edit that breaks a rule is refused and the grid shows the last
     accepted weighting again."""
@@ -143,7 +203,8 @@ def weights_grid(bilan) -> dict[int, int]:
         set_weights(bilan.id, state(WEIGHTS)[bilan.id])
         version, base = state(GRID)[bilan.id]
     frame = grading.weights_frame(bilan, base)
-    edited = st.data_editor(
+    st.html(TYPE_AHEAD_JS, unsafe_allow_javascript=True)
+    edited = st.container(key=WEIGHTS_BOX).data_editor(
         frame, key=f"notation_grid_{bilan.id}_{version}", hide_index=True, num_rows="fixed",
         disabled=[c for c in frame.columns if c != WEIGHT_COLUMN], height=38 + 35 * len(frame),
         column_config={
