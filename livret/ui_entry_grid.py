@@ -354,25 +354,37 @@ def status(evaluation_id: int) -> tuple[str | None, str | None]:
     return shown, st.session_state.get(status_key(evaluation_id))
 
 
-def _on_grid_change(response, *, evaluation_id: int, key: str, confirm_locked: bool) -> None:
-    """Write the edits the grid made since its last report (runs before the page script)."""
+def _write_pending(report, *, evaluation_id: int, key: str, confirm_locked: bool) -> bool:
+    """Write the edits of the grid's report not written yet; True when there were any (saved or refused).
+
+    Streamlit may stop a callback at any read or write of st.session_state when a newer report arrives:
+    the edits are marked written only once they are, so an edit cut off there is written by the next call
+    (the callback of that newer report, or the page's own call after the grid)."""
     applied_name = f"{key}_applied"
-    changes, applied = pending_edits(getattr(response, "raw_data", None), st.session_state.get(applied_name))
-    st.session_state[applied_name] = applied  # a refused edit is reported once, not tried again
+    changes, applied = pending_edits(report, st.session_state.get(applied_name))
     if not changes:
-        return
+        return False
+    db, user = ui.database(), ui.current_user()
     try:
-        written = entry.save_results(ui.database(), ui.current_user(), evaluation_id, changes,
-                                     confirm_locked=confirm_locked)
+        written = entry.save_results(db, user, evaluation_id, changes, confirm_locked=confirm_locked)
     except LivretError as error:
+        st.session_state[applied_name] = applied  # a refused edit is reported once, not tried again
         reset_grid(evaluation_id)  # show the stored values again rather than the refused ones
         plural = "s" if len(changes) > 1 else ""
         report_refusal(evaluation_id, f"Non enregistré{plural} ({len(changes)} case{plural}) : {error} "
                                       "La grille montre de nouveau les résultats enregistrés.")
-        return
+        return True
+    st.session_state[applied_name] = applied
     if written:
         plural = "s" if written > 1 else ""
         report_saved(evaluation_id, f"Enregistré à {time_text()} ({written} résultat{plural} modifié{plural}).")
+    return True
+
+
+def _on_grid_change(response, *, evaluation_id: int, key: str, confirm_locked: bool) -> None:
+    """Write the edits the grid made since its last report (runs before the page script)."""
+    _write_pending(getattr(response, "raw_data", None), evaluation_id=evaluation_id, key=key,
+                   confirm_locked=confirm_locked)
 
 
 def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editable: bool,
@@ -380,7 +392,7 @@ def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editabl
     """Show the entry grid of an evaluation; edits are saved as they are made."""
     frame = grid_frame(entry.result_table(db, user, evaluation_id))
     key = grid_key(evaluation_id, editable)
-    AgGrid(
+    response = AgGrid(
         frame,
         gridOptions=grid_options(criteria, editable=editable),
         height=min(120 + 32 * len(frame), 900),
@@ -398,6 +410,10 @@ def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editabl
                                                   confirm_locked=confirm_locked),
         show_toolbar=False,
     )
+    # An edit whose callback was cut off, and that no newer report followed, is written here.
+    if _write_pending(getattr(response, "raw_data", None), evaluation_id=evaluation_id, key=key,
+                      confirm_locked=confirm_locked):
+        st.rerun()  # show its « Enregistré » line (or its refusal) above the grid
 
 
 def legend_html() -> str:

@@ -397,6 +397,40 @@ def test_pending_edits_writes_each_edit_of_the_journal_once():
     assert ui_entry_grid.pending_edits(None, applied) == ({}, applied)
 
 
+class _Interrupted(Exception):
+    """Stands for Streamlit's RerunException, raised at a read of st.session_state when a newer report
+    arrives while a callback runs."""
+
+
+def test_an_edit_whose_callback_is_cut_off_is_written_by_the_next_call(demo_db, roles, new_eval, monkeypatch):
+    state: dict = {}
+    teacher = roles["teacher"]
+    calls = {"user": 0}
+
+    def current_user():
+        calls["user"] += 1
+        if calls["user"] == 1:
+            raise _Interrupted()  # the first callback is stopped after it read what was already written
+        return teacher
+
+    monkeypatch.setattr(ui_entry_grid.st, "session_state", state)
+    monkeypatch.setattr(ui_entry_grid.ui, "database", lambda: demo_db)
+    monkeypatch.setattr(ui_entry_grid.ui, "current_user", current_user)
+    learner = int(entry.evaluation_learners(demo_db, teacher, new_eval).iloc[0]["id"])
+    criterion = criteria_of(demo_db, "C4")[0]
+    report = {"mount": "m1", "edits": [[learner, ui_entry_grid.criterion_field(criterion), "RT"]]}
+    arguments = {"evaluation_id": new_eval, "key": "grid", "confirm_locked": False}
+
+    with pytest.raises(_Interrupted):
+        ui_entry_grid._write_pending(report, **arguments)
+    assert entry.evaluation_results(demo_db, teacher, new_eval) == {}
+    # The next call sees the same journal (the page's call after the grid, or a newer report): RT is written.
+    assert ui_entry_grid._write_pending(report, **arguments) is True
+    assert entry.evaluation_results(demo_db, teacher, new_eval) == {(learner, criterion): "RT"}
+    assert state[ui_entry_grid.status_key(new_eval)].startswith("Enregistré à")
+    assert ui_entry_grid._write_pending(report, **arguments) is False  # written once
+
+
 @pytest.mark.parametrize("typed, code", [("RA", "RA"), ("rt", "RT"), (" na ", "NA"), ("Ab", "AB"), ("", None),
                                          ("  ", None), (None, None)])
 def test_a_whole_code_is_accepted_in_any_case(typed, code):
