@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from livret import navigation, ui
+from livret import navigation, ui, ui_french
 from livret.codes import ROLES
 
 st.set_page_config(page_title="Livret", page_icon=":material/menu_book:", layout="wide")
+ui_french.apply()
 
 
 def _every_address_shows(page_function, title: str, icon: str, url_path: str) -> list:

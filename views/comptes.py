@@ -91,7 +91,7 @@ with create_tab:
         email = st.text_input("Adresse e-mail", key=f"comptes_new_email_{form_round}")
         if role == "teacher":
             new_classes = st.multiselect("Classes", list(class_names), format_func=class_names.get,
-                                         key=f"comptes_new_classes_{form_round}")
+                                         key=f"comptes_new_classes_{form_round}", placeholder="Choisissez les classes", select_all=False)
         if st.form_submit_button("Créer le compte", type="primary"):
             try:
                 _, password = accounts.create_account(
@@ -169,7 +169,8 @@ with edit_tab:
             if account["role"] == "teacher":
                 with st.form("comptes_classes"):
                     chosen = st.multiselect("Classes de l'enseignant", list(class_names), format_func=class_names.get,
-                                            default=accounts.account_classes(db, user, account_id))
+                                            default=accounts.account_classes(db, user, account_id),
+                                            placeholder="Choisissez les classes", select_all=False)
                     if st.form_submit_button("Enregistrer les classes"):
                         accounts.set_teacher_classes(db, user, account_id, chosen)
                         done("edit", f"Classes enregistrées pour {account['email']}.")

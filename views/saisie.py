@@ -30,14 +30,14 @@ def pick_criteria(criteria, prefix: str, chosen: tuple[int, ...] = ()) -> list[i
     names = dict(zip(competencies["competency"], competencies["competency"] + " - " + competencies["competency_title"]))
     default = [code for code in names if criteria[(criteria["competency"] == code) & criteria["id"].isin(chosen)].size]
     selected = st.multiselect("Compétences évaluées", list(names), default=default, format_func=names.get,
-                              key=f"{prefix}_competencies", placeholder="Choisissez les compétences")
+                              key=f"{prefix}_competencies", placeholder="Choisissez les compétences", select_all=False)
     criterion_ids: list[int] = []
     for code in selected:
         rows = criteria[criteria["competency"] == code]
         texts = {int(i): f"{label} — {text}" for i, label, text in zip(rows["id"], rows["label"], rows["text"])}
         initial = [i for i in texts if i in chosen] or list(texts)
         criterion_ids += st.multiselect(f"Critères de {ui.markdown_text(code)}", list(texts), default=initial, format_func=texts.get,
-                                        key=f"{prefix}_criteria_{code}")
+                                        key=f"{prefix}_criteria_{code}", placeholder="Choisissez les critères", select_all=False)
     return criterion_ids
 
 
