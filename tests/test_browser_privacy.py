@@ -5,7 +5,6 @@ bare address in them is not made a link either."""
 from __future__ import annotations
 
 import re
-
 import shutil
 from urllib.parse import quote
 
