@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from livret import navigation, ui, ui_french
+from livret import navigation, ui
 from livret.codes import ROLES
+from livret.ui import streamlit_texts
 
 st.set_page_config(page_title="Livret", page_icon=":material/menu_book:", layout="wide")
-ui_french.apply()
+streamlit_texts.apply()
 
 
 def _every_address_shows(page_function, title: str, icon: str, url_path: str) -> list:

@@ -1,5 +1,5 @@
 import sys
 
-from livret.cli import main
+from livret.tools.cli import main
 
 sys.exit(main())

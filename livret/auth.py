@@ -1,7 +1,7 @@
 """Sign-in (SPEC A2): local accounts with argon2 password hashes and a lockout, sessions that survive a
 browser reload, and the matching of an OpenID Connect identity to a Livret account.
 
-Nothing here talks to Streamlit: livret/ui.py carries the session token in a cookie and calls these."""
+Nothing here talks to Streamlit: livret/ui/__init__.py carries the session token in a cookie and calls these."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlite_utils
 
-from livret import audit, bilan_document, clock, radar
+from livret import audit, clock
 from livret.codes import (
     ACQUISITION_BY_LEVEL,
     BILAN_STATUSES,
@@ -35,6 +35,7 @@ from livret.permissions import (
     require_learner_staff,
     require_user,
 )
+from livret.render import bilan_document, radar
 from livret.school import learner_identity
 
 CONFIRMATION_WORD = "CONFIRMATION"

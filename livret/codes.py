@@ -12,13 +12,14 @@ class ResultLevel:
     colour: str
     css: str
     rank: int  # order used when summarising a competency; -1 = not an achievement
+    value: tuple[int, int] | None = None  # weight in a proposed level, as an exact fraction; None = not counted
 
 
 RESULT_LEVELS: tuple[ResultLevel, ...] = (
-    ResultLevel("NA", "Pas de réussite ou non fait", "#d62728", "lv-na", 0),
-    ResultLevel("PR", "Réussite partielle", "#ff8c1a", "lv-pr", 1),
-    ResultLevel("RA", "Réussite totale avec aide", "#8fd18f", "lv-ra", 2),
-    ResultLevel("RT", "Réussite totale en autonomie", "#1e7b34", "lv-rt", 3),
+    ResultLevel("NA", "Pas de réussite ou non fait", "#d62728", "lv-na", 0, (0, 1)),
+    ResultLevel("PR", "Réussite partielle", "#ff8c1a", "lv-pr", 1, (1, 3)),
+    ResultLevel("RA", "Réussite totale avec aide", "#8fd18f", "lv-ra", 2, (2, 3)),
+    ResultLevel("RT", "Réussite totale en autonomie", "#1e7b34", "lv-rt", 3, (1, 1)),
     ResultLevel("NV", "Critère non évaluable", "#2f6fdb", "lv-nv", -1),
     ResultLevel("AB", "Apprenant absent", "#9e9e9e", "lv-ab", -1),
 )
@@ -48,6 +49,9 @@ ACQUISITION_LEVELS: tuple[AcquisitionLevel, ...] = (
 ACQUISITION_BY_LEVEL = {a.level: a for a in ACQUISITION_LEVELS}
 NOT_EVALUATED_LABEL = "Compétence non évaluée"
 NOT_EVALUATED_SHORT = "NE"
+# How a proposed level is computed (livret/proposition.py); the DDFPT chooses one for the school.
+PROPOSITION_METHODS = {"decaying": "Moyenne décroissante", "latest": "Résultat le plus récent", "mean": "Moyenne simple"}
+DEFAULT_PROPOSITION_METHOD = "decaying"
 OBJECTIVES = {"intermediate": "Objectifs intermédiaires", "terminal": "Objectifs terminaux"}
 
 BILAN_STATUSES = {"draft": "Brouillon", "validated": "Validé", "unlocked": "Déverrouillé"}

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from livret import clock, referentiel, schema
+from livret import clock, schema
 from livret.db import connect, transaction
+from livret.imports import referentiel
 
 DEFAULT_SEED = 2025
 SCHOOL_YEAR = "2025-2026"

@@ -21,7 +21,7 @@ from livret.db import bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
 from livret.french import date_text, moment_text
 from livret.permissions import STAFF_ROLES, User, require_class, require_learner_staff, require_role
-from livret.spreadsheet import french_csv
+from livret.render.spreadsheet import french_csv
 
 ROUNDING_STEPS = ("0.1", "0.25", "0.5", "1")
 DEFAULT_ROUNDING_STEP = "0.1"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import sqlite_utils
 
+from livret import audit
+from livret.codes import DEFAULT_PROPOSITION_METHOD, PROPOSITION_METHODS
+from livret.db import bump_data_version, transaction
+from livret.errors import PermissionDenied, ValidationError
 from livret.permissions import User, require_bilan_reader, require_class, require_role, require_user
+
+PROPOSITION_SETTING = "proposition_method"
 
 
 def visible_classes(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
@@ -60,3 +66,37 @@ def school_summary(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame
         db.conn,
     )
     return classes.merge(counts, on="id")
+
+
+def check_proposition_method(method: str) -> str:
+    """A method's key, from its key or its French name; a French refusal for anything else."""
+    text = str(method).strip()
+    for key, label in PROPOSITION_METHODS.items():
+        if text == key or text.casefold() == label.casefold():
+            return key
+    names = [f"« {label} »" for label in PROPOSITION_METHODS.values()]
+    raise ValidationError(f"La méthode de proposition doit être {', '.join(names[:-1])} ou {names[-1]}.")
+
+
+def proposition_method(db: sqlite_utils.Database) -> str:
+    """How the school computes proposed levels: a key of PROPOSITION_METHODS, « Moyenne décroissante »
+    unless the DDFPT chose another (any user may know which method a proposition used)."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [PROPOSITION_SETTING]).fetchone()
+    return row[0] if row and row[0] in PROPOSITION_METHODS else DEFAULT_PROPOSITION_METHOD
+
+
+def set_proposition_method(db: sqlite_utils.Database, user: User | None, method: str) -> str:
+    """Only the DDFPT chooses the school's method, given by its key or its French name."""
+    user = require_user(user)
+    if user.role != "ddfpt":
+        raise PermissionDenied("Seul le DDFPT peut choisir la méthode de proposition des niveaux.")
+    key = check_proposition_method(method)
+    with transaction(db):
+        before = proposition_method(db)
+        if key != before:
+            db.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [PROPOSITION_SETTING, key])
+            audit.write(db, user, "update", "setting", None, None,
+                        {PROPOSITION_SETTING: before}, {PROPOSITION_SETTING: key})
+            bump_data_version(db)
+    return key

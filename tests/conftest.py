@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from livret import dashboard, demo, referentiel, schema
+from livret import dashboard, demo, schema
 from livret.db import close_thread_connections, connect
+from livret.imports import referentiel
 from livret.permissions import load_user
-from livret.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer, sign_in, wait_for_app
+from livret.tools.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer, sign_in, wait_for_app
 
 # Re-exported for the test modules.
 __all__ = ["ROOT", "StreamlitServer", "sign_in", "wait_for_app"]

@@ -472,7 +472,7 @@ def local_server(tmp_path_factory, demo_template):
     import shutil
 
     from livret.db import connect
-    from livret.serving import StreamlitServer
+    from livret.tools.serving import StreamlitServer
 
     path = tmp_path_factory.mktemp("local") / "school.db"
     shutil.copy(demo_template, path)

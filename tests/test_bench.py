@@ -2,7 +2,7 @@
 
 import pytest
 
-from livret import bench
+from livret.tools import bench
 
 pytestmark = pytest.mark.browser
 

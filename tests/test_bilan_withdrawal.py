@@ -6,9 +6,10 @@ import json
 import pandas as pd
 import pytest
 
-from livret import bilans, dashboard, grading, grid, school
+from livret import bilans, dashboard, grading, school
 from livret.bilans import Positioning
 from livret.errors import NotFound, PermissionDenied, ValidationError
+from livret.render import grid
 
 REASON = "Bilan créé par erreur (mauvais apprenant)"
 

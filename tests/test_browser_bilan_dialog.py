@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from livret.serving import wait_for_app
+from livret.tools.serving import wait_for_app
 
 from .test_browser_bilans import TEACHER, TODAY, c1_button, first_learner, open_page, stored
 

@@ -5,7 +5,7 @@ Screenshot: /tmp/bilan-withdrawal.png."""
 import pytest
 from playwright.sync_api import expect
 
-from livret.serving import wait_for_app
+from livret.tools.serving import wait_for_app
 
 from .test_browser_bilans import CLASS, DDFPT, first_learner, open_page, stored
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from livret import entry
+from livret import evaluations
 from livret.db import connect
 
 from .conftest import sign_in, wait_for_app
@@ -182,7 +182,7 @@ def test_results_into_an_evaluation_counted_in_a_bilan_need_the_checkbox(private
             "r.code FROM results r JOIN evaluations e ON e.id = r.evaluation_id JOIN classes c ON c.id = e.class_id "
             "JOIN learners l ON l.id = r.learner_id JOIN criteria cr ON cr.id = r.criterion_id "
             "JOIN competencies co ON co.id = cr.competency_id WHERE e.context = 'school' ORDER BY e.eval_date")
-            if entry.taken_into_account(db, r[0]))
+            if evaluations.taken_into_account(db, r[0]))
     finally:
         db.close()
     evaluation, klass, last, first, title, day, complexity, competency, position, code = row

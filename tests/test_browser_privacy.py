@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from livret.db import connect
-from livret.serving import StreamlitServer
+from livret.tools.serving import StreamlitServer
 
 from .conftest import wait_for_app
 from .test_browser_security import demo_sign_in, learner_of

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from livret import entry
+from livret import evaluations
 from livret.db import connect
 from livret.permissions import load_user
 
@@ -40,8 +40,8 @@ def cell(page, row: int, criterion_id: int):
 
 def open_evaluation(page, server, db, user, class_id, evaluation_id):
     """Open the page on one evaluation through its URL (the selection is bound to the query string)."""
-    evaluations = entry.class_evaluations(db, user, class_id)
-    row = evaluations[evaluations["id"] == evaluation_id].iloc[0]
+    listed = evaluations.class_evaluations(db, user, class_id)
+    row = listed[listed["id"] == evaluation_id].iloc[0]
     label = f"{row.code} · {row.eval_date[8:10]}/{row.eval_date[5:7]}/{row.eval_date[:4]} · {row.title}"
     page.goto(f"{server.url}/saisie?classe={CLASS}&saisie_evaluation={quote(label)}")
     wait_for_app(page)
@@ -66,10 +66,10 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     wait_for_app(page)
     expect(page.get_by_text("Évaluation créée")).to_be_visible()
 
-    evaluation = int(entry.class_evaluations(db, user, class_id).iloc[0]["id"])
-    criteria = list(entry.evaluation_detail(db, user, evaluation)["criteria"]["id"])
+    evaluation = int(evaluations.class_evaluations(db, user, class_id).iloc[0]["id"])
+    criteria = list(evaluations.evaluation_detail(db, user, evaluation)["criteria"]["id"])
     first, second = criteria[:2]
-    learners = entry.evaluation_learners(db, user, evaluation)
+    learners = evaluations.evaluation_learners(db, user, evaluation)
     created_at = db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0]
     db.execute("UPDATE evaluations SET modified_at = '2026-01-05 08:00:00' WHERE id = ?", [evaluation])
 
@@ -94,7 +94,7 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     expect(cell(page, 0, second)).to_have_text("PR")
     page.screenshot(path="/tmp/saisie-grille.png")
 
-    stored = entry.evaluation_results(db, user, evaluation)
+    stored = evaluations.evaluation_results(db, user, evaluation)
     ids = [int(i) for i in learners["id"]]
     assert stored == {(ids[0], first): "RT", (ids[1], first): "NA", (ids[2], first): "PR", (ids[0], second): "PR"}
     modified = db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0]
@@ -122,9 +122,9 @@ def test_fill_a_column_and_mark_a_learner_absent(private_server, page):
     criteria = [r[0] for r in db.execute(
         "SELECT cr.id FROM criteria cr JOIN competencies c ON c.id = cr.competency_id WHERE c.code = 'C5' "
         "ORDER BY cr.position LIMIT 2")]
-    evaluation = entry.create_evaluation(db, user, class_id, title="Mesures d'isolement", eval_date="2026-11-20",
+    evaluation = evaluations.create_evaluation(db, user, class_id, title="Mesures d'isolement", eval_date="2026-11-20",
                                          complexity="Int", criterion_ids=criteria)
-    learners = entry.evaluation_learners(db, user, evaluation)
+    learners = evaluations.evaluation_learners(db, user, evaluation)
     sign_in(page, private_server.url, ACCOUNT, path="saisie")
     open_evaluation(page, private_server, db, user, class_id, evaluation)
 
@@ -151,7 +151,7 @@ def test_fill_a_column_and_mark_a_learner_absent(private_server, page):
     expect(cell(page, 1, criteria[1])).to_have_text("AB")
     page.screenshot(path="/tmp/saisie-remplir.png")
 
-    stored = entry.evaluation_results(db, user, evaluation)
+    stored = evaluations.evaluation_results(db, user, evaluation)
     absent_id = int(learners.iloc[1]["id"])
     assert {code for (learner, _), code in stored.items() if learner == absent_id} == {"AB"}
     assert sum(1 for (learner, c), code in stored.items() if c == criteria[1] and code == "RA") == len(learners) - 1
@@ -163,9 +163,9 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
         "SELECT e.id FROM evaluations e WHERE e.class_id = ? AND e.context = 'school' AND e.modified_at < '2025-12-01' "
         "AND EXISTS (SELECT 1 FROM results r WHERE r.evaluation_id = e.id) ORDER BY e.modified_at DESC LIMIT 1",
         [class_id]).fetchone()[0]
-    criterion = int(entry.evaluation_detail(db, user, evaluation)["criteria"].iloc[0]["id"])
-    first_learner = int(entry.evaluation_learners(db, user, evaluation).iloc[0]["id"])
-    before = entry.evaluation_results(db, user, evaluation).get((first_learner, criterion))
+    criterion = int(evaluations.evaluation_detail(db, user, evaluation)["criteria"].iloc[0]["id"])
+    first_learner = int(evaluations.evaluation_learners(db, user, evaluation).iloc[0]["id"])
+    before = evaluations.evaluation_results(db, user, evaluation).get((first_learner, criterion))
     new_code = "NV" if before != "NV" else "RT"
     sign_in(page, private_server.url, ACCOUNT, path="saisie")
     open_evaluation(page, private_server, db, user, class_id, evaluation)
@@ -176,9 +176,9 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
     page.keyboard.type(new_code.lower())
     expect(grid(page).locator(".lv-editor")).to_have_count(0)
     page.keyboard.press("Escape")
-    assert entry.evaluation_results(db, user, evaluation).get((first_learner, criterion)) == before
+    assert evaluations.evaluation_results(db, user, evaluation).get((first_learner, criterion)) == before
 
-    page.get_by_text(entry.LOCK_CONFIRM_LABEL).click()
+    page.get_by_text(evaluations.LOCK_CONFIRM_LABEL).click()
     wait_for_app(page)
     cell(page, 0, criterion).click()
     page.keyboard.type(new_code.lower())
@@ -186,8 +186,8 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
     wait_for_app(page)
     expect(page.get_by_text("Enregistré à")).to_be_visible()
     page.screenshot(path="/tmp/saisie-verrou.png")
-    assert entry.evaluation_results(db, user, evaluation)[(first_learner, criterion)] == new_code
-    audit = entry.evaluation_audit(db, user, evaluation)
+    assert evaluations.evaluation_results(db, user, evaluation)[(first_learner, criterion)] == new_code
+    audit = evaluations.evaluation_audit(db, user, evaluation)
     assert list(audit["action"]) == ["evaluation.results"] and audit.iloc[0]["user_name"] == "LEFEBVRE Marc"
     page.get_by_text("Journal des modifications (1)").click()
     journal = page.get_by_test_id("stTable")

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from livret import entry
+from livret import evaluations
 
 from .test_browser_saisie import ACCOUNT, cell, grid, open_evaluation, sign_in, teacher_db, wait_for_app
 
@@ -21,7 +21,7 @@ def new_evaluation(db, user, class_id, title: str, criteria: int = 1) -> tuple[i
     ids = [r[0] for r in db.execute(
         "SELECT cr.id FROM criteria cr JOIN competencies c ON c.id = cr.competency_id WHERE c.code = 'C6' "
         "ORDER BY cr.position LIMIT ?", [criteria])]
-    evaluation = entry.create_evaluation(db, user, class_id, title=title, eval_date="2026-11-23", complexity="D",
+    evaluation = evaluations.create_evaluation(db, user, class_id, title=title, eval_date="2026-11-23", complexity="D",
                                          criterion_ids=ids)
     return evaluation, ids
 
@@ -31,7 +31,7 @@ def stored_when_settled(db, user, evaluation, expected: dict, patience: float = 
     save may still be on its way when the browser is idle)."""
     deadline = time.monotonic() + patience
     while True:
-        stored = entry.evaluation_results(db, user, evaluation)
+        stored = evaluations.evaluation_results(db, user, evaluation)
         if stored == expected or time.monotonic() > deadline:
             return stored
         time.sleep(0.2)
@@ -41,7 +41,7 @@ def stored_when_settled(db, user, evaluation, expected: dict, patience: float = 
 def test_a_burst_of_codes_right_after_opening_is_all_stored(private_server, page, attempt):
     db, user, class_id = teacher_db(private_server)
     evaluation, (criterion,) = new_evaluation(db, user, class_id, f"Rafale de saisie {attempt}")
-    learners = [int(i) for i in entry.evaluation_learners(db, user, evaluation)["id"]][:20]
+    learners = [int(i) for i in evaluations.evaluation_learners(db, user, evaluation)["id"]][:20]
     assert len(learners) == 20
     sign_in(page, private_server.url, ACCOUNT, path="saisie")
     open_evaluation(page, private_server, db, user, class_id, evaluation)
@@ -68,8 +68,8 @@ def test_a_burst_of_codes_right_after_opening_is_all_stored(private_server, page
 def test_a_partial_or_unknown_code_is_refused_in_the_grid(private_server, page):
     db, user, class_id = teacher_db(private_server)
     evaluation, (criterion,) = new_evaluation(db, user, class_id, "Codes refusés")
-    learner = int(entry.evaluation_learners(db, user, evaluation).iloc[0]["id"])
-    entry.save_results(db, user, evaluation, {(learner, criterion): "PR"})
+    learner = int(evaluations.evaluation_learners(db, user, evaluation).iloc[0]["id"])
+    evaluations.save_results(db, user, evaluation, {(learner, criterion): "PR"})
     modified = db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0]
     sign_in(page, private_server.url, ACCOUNT, path="saisie")
     open_evaluation(page, private_server, db, user, class_id, evaluation)
@@ -79,14 +79,14 @@ def test_a_partial_or_unknown_code_is_refused_in_the_grid(private_server, page):
         cell(page, 0, criterion).click()
         page.keyboard.type(typed)
         page.keyboard.press("Enter")
-        expect(notice).to_have_text(entry.unknown_code_message(typed))
+        expect(notice).to_have_text(evaluations.unknown_code_message(typed))
         expect(grid(page).locator(".lv-editor")).to_have_count(0)
         expect(cell(page, 0, criterion)).to_have_text("PR")  # its value again, not a guess
         if typed == "R":
             page.screenshot(path="/tmp/saisie-code-refuse.png")
-        assert entry.evaluation_results(db, user, evaluation) == {(learner, criterion): "PR"}
+        assert evaluations.evaluation_results(db, user, evaluation) == {(learner, criterion): "PR"}
     wait_for_app(page)
-    assert entry.evaluation_results(db, user, evaluation) == {(learner, criterion): "PR"}
+    assert evaluations.evaluation_results(db, user, evaluation) == {(learner, criterion): "PR"}
     assert db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0] == modified
 
     # A refusal leaves the selection on the same learner: the right code typed next goes there.

@@ -13,7 +13,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from livret.db import connect
-from livret.serving import StreamlitServer
+from livret.tools.serving import StreamlitServer
 
 from .conftest import wait_for_app
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from livret import demo
-from livret.cli import main
 from livret.db import connect
+from livret.tools.cli import main
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livret import dashboard, grid, ui_grid
+from livret import dashboard
 from livret.db import connect, transaction
 from livret.errors import PermissionDenied
+from livret.render import grid
+from livret.ui import grid_element
 
 from .conftest import ROOT, first_user
 
@@ -182,7 +184,7 @@ def run_page(app_env, user_id) -> AppTest:
 def grid_html(at: AppTest) -> str:
     """The HTML of the page, without the stylesheet: st.html elements and the grid's blocks
     (components v2 elements whose data is the block's HTML)."""
-    blocks = [ui_grid.grid_html(b) for b in at.get("bidi_component") if b.proto.component_name == ui_grid.COMPONENT]
+    blocks = [grid_element.grid_html(b) for b in at.get("bidi_component") if b.proto.component_name == grid_element.COMPONENT]
     return "".join([*(h.proto.body for h in at.html if not h.proto.body.startswith("<style>")), *blocks])
 
 

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livret import entry, ui_entry_grid
+from livret import evaluations
 from livret.errors import PermissionDenied, ValidationError
+from livret.ui import entry_grid
 
 from .conftest import ROOT
 
@@ -38,7 +39,7 @@ def snapshot(db):
 @pytest.fixture
 def new_eval(demo_db, roles):
     """A fresh school evaluation of the teacher's class on the criteria of C4."""
-    return entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Câblage d'un coffret",
+    return evaluations.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Câblage d'un coffret",
                                    eval_date="2026-11-30", complexity="Int", criterion_ids=criteria_of(demo_db, "C4"))
 
 
@@ -61,33 +62,33 @@ def test_create_school_evaluation(demo_db, roles, new_eval):
     stored = {r[0] for r in demo_db.execute("SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?",
                                             [new_eval])}
     assert stored == set(criteria_of(demo_db, "C4"))
-    listing = entry.class_evaluations(demo_db, roles["teacher"], roles["class_id"])
+    listing = evaluations.class_evaluations(demo_db, roles["teacher"], roles["class_id"])
     assert listing.iloc[0]["id"] == new_eval and listing.iloc[0]["code"] == "Int"
     assert listing.iloc[0]["results"] == 0
 
 
 def test_create_company_evaluation_concerns_one_learner(demo_db, roles):
     learner = learners_of(demo_db, roles["class_id"])[3]
-    evaluation = entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Bilan PFMP 3",
+    evaluation = evaluations.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Bilan PFMP 3",
                                          eval_date="2026-06-01", complexity="E",
                                          criterion_ids=criteria_of(demo_db, "C1"), learner_id=learner)
     row = demo_db.execute("SELECT context, complexity, learner_id FROM evaluations WHERE id = ?", [evaluation]).fetchone()
     assert row == ("company", None, learner)
-    table = entry.result_table(demo_db, roles["teacher"], evaluation)
+    table = evaluations.result_table(demo_db, roles["teacher"], evaluation)
     assert list(table["learner_id"]) == [learner]
-    detail = entry.evaluation_detail(demo_db, roles["teacher"], evaluation)
+    detail = evaluations.evaluation_detail(demo_db, roles["teacher"], evaluation)
     assert detail["code"] == "E" and detail["learner_name"]
 
 
 def test_company_evaluation_needs_a_learner_of_the_class(demo_db, roles):
     before = snapshot(demo_db)
     with pytest.raises(ValidationError, match="choisissez lequel"):
-        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="PFMP", eval_date="2026-06-01",
+        evaluations.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="PFMP", eval_date="2026-06-01",
                                 complexity="E", criterion_ids=criteria_of(demo_db, "C1"))
     other_class_learner = demo_db.execute("SELECT id FROM learners WHERE class_id <> ? LIMIT 1",
                                           [roles["class_id"]]).fetchone()[0]
     with pytest.raises(ValidationError, match="pas dans la classe"):
-        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="PFMP", eval_date="2026-06-01",
+        evaluations.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="PFMP", eval_date="2026-06-01",
                                 complexity="E", criterion_ids=criteria_of(demo_db, "C1"),
                                 learner_id=other_class_learner)
     assert snapshot(demo_db) == before
@@ -107,14 +108,14 @@ def test_create_refuses_bad_input_and_changes_nothing(demo_db, roles, fields, me
     arguments = {"title": "Essai", "eval_date": "2026-03-02", "complexity": "D",
                  "criterion_ids": criteria_of(demo_db, "C2"), **fields}
     with pytest.raises(ValidationError, match=message):
-        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], **arguments)
+        evaluations.create_evaluation(demo_db, roles["teacher"], roles["class_id"], **arguments)
     assert snapshot(demo_db) == before
 
 
 def test_same_title_and_date_twice_is_refused(demo_db, roles, new_eval):
     before = snapshot(demo_db)
     with pytest.raises(ValidationError, match="existe déjà"):
-        entry.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Câblage d'un coffret",
+        evaluations.create_evaluation(demo_db, roles["teacher"], roles["class_id"], title="Câblage d'un coffret",
                                 eval_date="2026-11-30", complexity="B", criterion_ids=criteria_of(demo_db, "C1"))
     assert snapshot(demo_db) == before
 
@@ -124,18 +125,18 @@ def test_same_title_and_date_twice_is_refused(demo_db, roles, new_eval):
 
 def _calls(db, evaluation, learner, criterion):
     return {
-        "create": lambda u, c: entry.create_evaluation(db, u, c, title="T", eval_date="2026-01-05", complexity="D",
+        "create": lambda u, c: evaluations.create_evaluation(db, u, c, title="T", eval_date="2026-01-05", complexity="D",
                                                        criterion_ids=[criterion]),
-        "list": lambda u, c: entry.class_evaluations(db, u, c),
-        "criteria": lambda u, c: entry.class_criteria(db, u, c),
-        "detail": lambda u, c: entry.evaluation_detail(db, u, evaluation),
-        "table": lambda u, c: entry.result_table(db, u, evaluation),
-        "save": lambda u, c: entry.save_results(db, u, evaluation, {(learner, criterion): "RT"}),
-        "fill": lambda u, c: entry.fill_criterion(db, u, evaluation, criterion, "RA"),
-        "absent": lambda u, c: entry.mark_absent(db, u, evaluation, learner),
-        "update": lambda u, c: entry.update_evaluation(db, u, evaluation, title="Autre", eval_date="2026-01-05",
+        "list": lambda u, c: evaluations.class_evaluations(db, u, c),
+        "criteria": lambda u, c: evaluations.class_criteria(db, u, c),
+        "detail": lambda u, c: evaluations.evaluation_detail(db, u, evaluation),
+        "table": lambda u, c: evaluations.result_table(db, u, evaluation),
+        "save": lambda u, c: evaluations.save_results(db, u, evaluation, {(learner, criterion): "RT"}),
+        "fill": lambda u, c: evaluations.fill_criterion(db, u, evaluation, criterion, "RA"),
+        "absent": lambda u, c: evaluations.mark_absent(db, u, evaluation, learner),
+        "update": lambda u, c: evaluations.update_evaluation(db, u, evaluation, title="Autre", eval_date="2026-01-05",
                                                        complexity="D", criterion_ids=[criterion]),
-        "delete": lambda u, c: entry.delete_evaluation(db, u, evaluation, confirmed=True),
+        "delete": lambda u, c: evaluations.delete_evaluation(db, u, evaluation, confirmed=True),
     }
 
 
@@ -154,9 +155,9 @@ def test_only_staff_of_the_class_may_enter(demo_db, roles, new_eval, who, action
 def test_ddfpt_may_enter_in_every_class(demo_db, roles, new_eval):
     criterion = criteria_of(demo_db, "C4")[0]
     learner = learners_of(demo_db, roles["class_id"])[0]
-    assert entry.save_results(demo_db, roles["ddfpt"], new_eval, {(learner, criterion): "RT"}) == 1
+    assert evaluations.save_results(demo_db, roles["ddfpt"], new_eval, {(learner, criterion): "RT"}) == 1
     other_class = demo_db.execute("SELECT id FROM classes WHERE id <> ? LIMIT 1", [roles["class_id"]]).fetchone()[0]
-    assert entry.create_evaluation(demo_db, roles["ddfpt"], other_class, title="DDFPT", eval_date="2026-01-05",
+    assert evaluations.create_evaluation(demo_db, roles["ddfpt"], other_class, title="DDFPT", eval_date="2026-01-05",
                                    complexity="B", criterion_ids=[criterion]) > 0
 
 
@@ -168,27 +169,27 @@ def test_save_results_writes_changes_and_touches_modified_at(demo_db, roles, new
     a, b = learners_of(demo_db, roles["class_id"])[:2]
     demo_db.execute("UPDATE evaluations SET modified_at = '2026-01-01 08:00:00' WHERE id = ?", [new_eval])
     version = demo_db.execute("SELECT version FROM learners WHERE id = ?", [a]).fetchone()[0]
-    assert entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT", (a, c2): "pr", (b, c1): "NA"}) == 3
-    assert entry.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (a, c2): "PR", (b, c1): "NA"}
+    assert evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT", (a, c2): "pr", (b, c1): "NA"}) == 3
+    assert evaluations.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (a, c2): "PR", (b, c1): "NA"}
     modified = demo_db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [new_eval]).fetchone()[0]
     assert modified > "2026-01-01 08:00:00"
     assert demo_db.execute("SELECT version FROM learners WHERE id = ?", [a]).fetchone()[0] > version
-    table = entry.result_table(demo_db, roles["teacher"], new_eval)
+    table = evaluations.result_table(demo_db, roles["teacher"], new_eval)
     assert table.loc[table["learner_id"] == a, c2].item() == "PR"
     assert pd.isna(table.loc[table["learner_id"] == b, c2].item())
     # Clearing a cell deletes its result.
-    assert entry.save_results(demo_db, roles["teacher"], new_eval, {(b, c1): None}) == 1
-    assert (b, c1) not in entry.evaluation_results(demo_db, roles["teacher"], new_eval)
+    assert evaluations.save_results(demo_db, roles["teacher"], new_eval, {(b, c1): None}) == 1
+    assert (b, c1) not in evaluations.evaluation_results(demo_db, roles["teacher"], new_eval)
 
 
 def test_saving_the_same_grid_again_writes_nothing(demo_db, roles, new_eval):
     c1 = criteria_of(demo_db, "C4")[0]
     a = learners_of(demo_db, roles["class_id"])[0]
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RA"})
+    evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RA"})
     demo_db.execute("UPDATE evaluations SET modified_at = '2026-01-01 08:00:00' WHERE id = ?", [new_eval])
     before = snapshot(demo_db)
-    assert entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RA"}) == 0
-    assert entry.save_results(demo_db, roles["teacher"], new_eval, {}) == 0
+    assert evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RA"}) == 0
+    assert evaluations.save_results(demo_db, roles["teacher"], new_eval, {}) == 0
     assert snapshot(demo_db) == before
 
 
@@ -209,7 +210,7 @@ def test_save_results_refuses_bad_cells_and_changes_nothing(demo_db, roles, new_
     }[bad]
     before = snapshot(demo_db)
     with pytest.raises(ValidationError, match=message):
-        entry.save_results(demo_db, roles["teacher"], new_eval, changes)
+        evaluations.save_results(demo_db, roles["teacher"], new_eval, changes)
     assert snapshot(demo_db) == before
 
 
@@ -222,26 +223,26 @@ def test_company_evaluation_refuses_another_learner(demo_db, roles):
                                 [evaluation]).fetchone()[0]
     before = snapshot(demo_db)
     with pytest.raises(ValidationError, match="autre apprenant"):
-        entry.save_results(demo_db, roles["teacher"], evaluation, {(other, criterion): "RT"}, confirm_locked=True)
+        evaluations.save_results(demo_db, roles["teacher"], evaluation, {(other, criterion): "RT"}, confirm_locked=True)
     assert snapshot(demo_db) == before
 
 
 def test_fill_criterion_and_mark_absent(demo_db, roles, new_eval):
     c1, c2 = criteria_of(demo_db, "C4")[:2]
     learners = learners_of(demo_db, roles["class_id"])
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(learners[0], c1): "NA"})
-    assert entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RT") == len(learners) - 1
-    results = entry.evaluation_results(demo_db, roles["teacher"], new_eval)
+    evaluations.save_results(demo_db, roles["teacher"], new_eval, {(learners[0], c1): "NA"})
+    assert evaluations.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RT") == len(learners) - 1
+    results = evaluations.evaluation_results(demo_db, roles["teacher"], new_eval)
     assert results[(learners[0], c1)] == "NA" and all(results[(i, c1)] == "RT" for i in learners[1:])
-    assert entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RA", only_empty=False) == len(learners)
-    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, learners[2],
+    assert evaluations.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "RA", only_empty=False) == len(learners)
+    assert evaluations.mark_absent(demo_db, roles["teacher"], new_eval, learners[2],
                              confirm_replace=True) == len(criteria_of(demo_db, "C4"))
-    results = entry.evaluation_results(demo_db, roles["teacher"], new_eval)
+    results = evaluations.evaluation_results(demo_db, roles["teacher"], new_eval)
     assert {results[(learners[2], c)] for c in criteria_of(demo_db, "C4")} == {"AB"}
     assert results[(learners[1], c1)] == "RA" and (learners[1], c2) not in results
     before = snapshot(demo_db)
     with pytest.raises(ValidationError, match="Code de résultat inconnu"):
-        entry.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "ZZ")
+        evaluations.fill_criterion(demo_db, roles["teacher"], new_eval, c1, "ZZ")
     assert snapshot(demo_db) == before
 
 
@@ -250,38 +251,38 @@ def test_fill_criterion_and_mark_absent(demo_db, roles, new_eval):
 
 def test_editing_results_of_an_evaluation_in_a_validated_bilan(demo_db, roles):
     evaluation = locked_evaluation(demo_db, roles["class_id"])
-    assert entry.taken_into_account(demo_db, evaluation) == "2026-03-27 17:00:00"  # the 18:00 council in Paris, stored in UTC
+    assert evaluations.taken_into_account(demo_db, evaluation) == "2026-03-27 17:00:00"  # the 18:00 council in Paris, stored in UTC
     (learner, criterion, code), = demo_db.execute(
         "SELECT learner_id, criterion_id, code FROM results WHERE evaluation_id = ? AND code <> 'NV' LIMIT 1",
         [evaluation]).fetchall()
     new_code = "NV"
     before = snapshot(demo_db)
-    with pytest.raises(entry.ConfirmationRequired, match="déjà prise en compte dans un bilan validé le 27/03/2026"):
-        entry.save_results(demo_db, roles["teacher"], evaluation, {(learner, criterion): new_code})
+    with pytest.raises(evaluations.ConfirmationRequired, match="déjà prise en compte dans un bilan validé le 27/03/2026"):
+        evaluations.save_results(demo_db, roles["teacher"], evaluation, {(learner, criterion): new_code})
     assert snapshot(demo_db) == before
-    assert entry.save_results(demo_db, roles["teacher"], evaluation, {(learner, criterion): new_code},
+    assert evaluations.save_results(demo_db, roles["teacher"], evaluation, {(learner, criterion): new_code},
                               confirm_locked=True) == 1
-    audit = entry.evaluation_audit(demo_db, roles["teacher"], evaluation)
+    audit = evaluations.evaluation_audit(demo_db, roles["teacher"], evaluation)
     assert list(audit["action"]) == ["evaluation.results"] and audit.iloc[0]["user_name"] == roles["teacher"].name
     old, new = json.loads(audit.iloc[0]["before"]), json.loads(audit.iloc[0]["after"])
     assert old["results"][0]["code"] == code and new["results"][0]["code"] == new_code
     assert old["modified_at"] < "2025-12-01" < new["modified_at"]
     # Modified after the bilan, it now sits right of the black line: no more confirmation needed.
-    assert entry.taken_into_account(demo_db, evaluation) is None
+    assert evaluations.taken_into_account(demo_db, evaluation) is None
 
 
 def test_updating_an_evaluation_in_a_validated_bilan_needs_confirmation_and_is_audited(demo_db, roles):
     evaluation = locked_evaluation(demo_db, roles["class_id"])
-    detail = entry.evaluation_detail(demo_db, roles["teacher"], evaluation)
+    detail = evaluations.evaluation_detail(demo_db, roles["teacher"], evaluation)
     ids = list(detail["criteria"]["id"])
     arguments = {"title": detail["title"] + " (corrigé)", "eval_date": detail["eval_date"],
                  "complexity": detail["complexity"], "criterion_ids": ids}
     before = snapshot(demo_db)
-    with pytest.raises(entry.ConfirmationRequired):
-        entry.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments)
+    with pytest.raises(evaluations.ConfirmationRequired):
+        evaluations.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments)
     assert snapshot(demo_db) == before
-    assert entry.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments, confirm_locked=True)
-    audit = entry.evaluation_audit(demo_db, roles["teacher"], evaluation)
+    assert evaluations.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments, confirm_locked=True)
+    audit = evaluations.evaluation_audit(demo_db, roles["teacher"], evaluation)
     row = audit.iloc[-1]
     assert row["action"] == "evaluation.update"
     assert json.loads(row["before"])["title"] == detail["title"]
@@ -294,25 +295,25 @@ def test_audit_trail_reads_as_french_lines_newest_first(demo_db, roles):
     learner, criterion, code = demo_db.execute(
         "SELECT learner_id, criterion_id, code FROM results WHERE evaluation_id = ? LIMIT 1", [evaluation]).fetchone()
     changed = "NV" if code != "NV" else "AB"
-    entry.save_results(demo_db, teacher, evaluation, {(learner, criterion): changed}, confirm_locked=True)
+    evaluations.save_results(demo_db, teacher, evaluation, {(learner, criterion): changed}, confirm_locked=True)
     # Now modified after the bilan, later edits of this evaluation are not audited: the log holds one line.
-    entry.save_results(demo_db, teacher, evaluation, {(learner, criterion): code})
-    trail = entry.audit_trail(demo_db, teacher, evaluation)
+    evaluations.save_results(demo_db, teacher, evaluation, {(learner, criterion): code})
+    trail = evaluations.audit_trail(demo_db, teacher, evaluation)
     assert list(trail.columns) == ["Date", "Par", "Action", "Détail"]
     name = demo_db.execute("SELECT last_name || ' ' || first_name FROM learners WHERE id = ?", [learner]).fetchone()[0]
     assert list(trail["Action"]) == ["Résultats modifiés"] and list(trail["Par"]) == [teacher.name]
     assert trail.iloc[0]["Détail"].endswith(f"· {name} : {code} → {changed}")
 
     other = locked_evaluation(demo_db, roles["class_id"])
-    detail = entry.evaluation_detail(demo_db, teacher, other)
-    entry.update_evaluation(demo_db, teacher, other, title=detail["title"] + " (corrigé)",
+    detail = evaluations.evaluation_detail(demo_db, teacher, other)
+    evaluations.update_evaluation(demo_db, teacher, other, title=detail["title"] + " (corrigé)",
                             eval_date=detail["eval_date"], complexity=detail["complexity"],
                             criterion_ids=list(detail["criteria"]["id"]), confirm_locked=True)
-    trail = entry.audit_trail(demo_db, teacher, other)
+    trail = evaluations.audit_trail(demo_db, teacher, other)
     assert list(trail["Action"]) == ["Évaluation modifiée"]
     assert trail.iloc[0]["Détail"] == f"Titre : « {detail['title']} » → « {detail['title']} (corrigé) »"
     with pytest.raises(PermissionDenied):
-        entry.audit_trail(demo_db, roles["other_teacher"], other)
+        evaluations.audit_trail(demo_db, roles["other_teacher"], other)
 
 
 def test_update_evaluation_rules(demo_db, roles, new_eval):
@@ -320,36 +321,36 @@ def test_update_evaluation_rules(demo_db, roles, new_eval):
     learner = learners_of(demo_db, roles["class_id"])[0]
     same = {"title": "Câblage d'un coffret", "eval_date": "2026-11-30", "complexity": "Int", "criterion_ids": c4}
     demo_db.execute("UPDATE evaluations SET modified_at = '2026-01-01 08:00:00' WHERE id = ?", [new_eval])
-    assert entry.update_evaluation(demo_db, teacher, new_eval, **same) is False
+    assert evaluations.update_evaluation(demo_db, teacher, new_eval, **same) is False
     assert demo_db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [new_eval]).fetchone()[0] == \
         "2026-01-01 08:00:00"
-    assert entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "complexity": "B",
+    assert evaluations.update_evaluation(demo_db, teacher, new_eval, **{**same, "complexity": "B",
                                                                    "criterion_ids": c4 + criteria_of(demo_db, "C5")})
     row = demo_db.execute("SELECT complexity, modified_at FROM evaluations WHERE id = ?", [new_eval]).fetchone()
     assert row[0] == "B" and row[1] > "2026-01-01 08:00:00"
-    entry.save_results(demo_db, teacher, new_eval, {(learner, c4[0]): "RT"})
+    evaluations.save_results(demo_db, teacher, new_eval, {(learner, c4[0]): "RT"})
     before = snapshot(demo_db)
-    with pytest.raises(entry.ConfirmationRequired, match="supprime 1 résultat"):
-        entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "criterion_ids": c4[1:]})
+    with pytest.raises(evaluations.ConfirmationRequired, match="supprime 1 résultat"):
+        evaluations.update_evaluation(demo_db, teacher, new_eval, **{**same, "criterion_ids": c4[1:]})
     with pytest.raises(ValidationError, match="contexte"):
-        entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "complexity": "E"})
+        evaluations.update_evaluation(demo_db, teacher, new_eval, **{**same, "complexity": "E"})
     with pytest.raises(ValidationError, match="Date invalide"):
-        entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "eval_date": "30/11/2026"})
+        evaluations.update_evaluation(demo_db, teacher, new_eval, **{**same, "eval_date": "30/11/2026"})
     assert snapshot(demo_db) == before
-    assert entry.update_evaluation(demo_db, teacher, new_eval, **{**same, "criterion_ids": c4[1:]},
+    assert evaluations.update_evaluation(demo_db, teacher, new_eval, **{**same, "criterion_ids": c4[1:]},
                                    confirm_drop_results=True)
-    assert entry.evaluation_results(demo_db, teacher, new_eval) == {}
+    assert evaluations.evaluation_results(demo_db, teacher, new_eval) == {}
 
 
 def test_delete_evaluation_asks_confirmation_and_is_audited(demo_db, roles, new_eval):
     c1 = criteria_of(demo_db, "C4")[0]
     a = learners_of(demo_db, roles["class_id"])[0]
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "PR"})
+    evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "PR"})
     before = snapshot(demo_db)
-    with pytest.raises(entry.ConfirmationRequired, match="Confirmez la suppression"):
-        entry.delete_evaluation(demo_db, roles["teacher"], new_eval)
+    with pytest.raises(evaluations.ConfirmationRequired, match="Confirmez la suppression"):
+        evaluations.delete_evaluation(demo_db, roles["teacher"], new_eval)
     assert snapshot(demo_db) == before
-    entry.delete_evaluation(demo_db, roles["teacher"], new_eval, confirmed=True)
+    evaluations.delete_evaluation(demo_db, roles["teacher"], new_eval, confirmed=True)
     assert demo_db.execute("SELECT count(*) FROM evaluations WHERE id = ?", [new_eval]).fetchone()[0] == 0
     assert demo_db.execute("SELECT count(*) FROM results WHERE evaluation_id = ?", [new_eval]).fetchone()[0] == 0
     audit = demo_db.execute("SELECT action, user_name, before FROM audit_log WHERE entity = 'evaluation' "
@@ -361,10 +362,10 @@ def test_delete_evaluation_asks_confirmation_and_is_audited(demo_db, roles, new_
 def test_deleting_an_evaluation_in_a_validated_bilan_needs_the_lock_confirmation(demo_db, roles):
     evaluation = locked_evaluation(demo_db, roles["class_id"])
     before = snapshot(demo_db)
-    with pytest.raises(entry.ConfirmationRequired, match="déjà prise en compte"):
-        entry.delete_evaluation(demo_db, roles["teacher"], evaluation, confirmed=True)
+    with pytest.raises(evaluations.ConfirmationRequired, match="déjà prise en compte"):
+        evaluations.delete_evaluation(demo_db, roles["teacher"], evaluation, confirmed=True)
     assert snapshot(demo_db) == before
-    entry.delete_evaluation(demo_db, roles["teacher"], evaluation, confirmed=True, confirm_locked=True)
+    evaluations.delete_evaluation(demo_db, roles["teacher"], evaluation, confirmed=True, confirm_locked=True)
     assert demo_db.execute("SELECT count(*) FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0] == 0
 
 
@@ -373,28 +374,28 @@ def test_deleting_an_evaluation_in_a_validated_bilan_needs_the_lock_confirmation
 
 def test_grid_frame_names_criterion_columns(demo_db, roles, new_eval):
     c1, c2 = criteria_of(demo_db, "C4")[:2]
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(learners_of(demo_db, roles["class_id"])[0], c1): "RT"})
-    frame = ui_entry_grid.grid_frame(entry.result_table(demo_db, roles["teacher"], new_eval))
+    evaluations.save_results(demo_db, roles["teacher"], new_eval, {(learners_of(demo_db, roles["class_id"])[0], c1): "RT"})
+    frame = entry_grid.grid_frame(evaluations.result_table(demo_db, roles["teacher"], new_eval))
     assert f"c{c1}" in frame.columns and frame.loc[0, f"c{c1}"] == "RT" and frame.loc[0, f"c{c2}"] is None
 
 
 def test_pending_edits_writes_each_edit_of_the_journal_once():
     journal = {"mount": "m1", "edits": [[7, "c3", "RA"], [8, "c3", "NA"]]}
-    changes, applied = ui_entry_grid.pending_edits(journal, None)
+    changes, applied = entry_grid.pending_edits(journal, None)
     assert changes == {(7, 3): "RA", (8, 3): "NA"} and applied == ("m1", 2)
     # The same report again (a rerun that carries it twice) writes nothing.
-    assert ui_entry_grid.pending_edits(journal, applied) == ({}, ("m1", 2))
+    assert entry_grid.pending_edits(journal, applied) == ({}, ("m1", 2))
     # Two reports merged into one by Streamlit: the later one holds both edits, both are written.
     later = {"mount": "m1", "edits": journal["edits"] + [[9, "c3", "RT"], [7, "c3", ""], [10, "c4", None]]}
-    changes, applied = ui_entry_grid.pending_edits(later, applied)
+    changes, applied = entry_grid.pending_edits(later, applied)
     assert changes == {(9, 3): "RT", (7, 3): None, (10, 4): None} and applied == ("m1", 5)
     # A grid mounted again starts a journal of its own.
-    assert ui_entry_grid.pending_edits({"mount": "m2", "edits": [[7, "c3", "PR"]]}, applied) == (
+    assert entry_grid.pending_edits({"mount": "m2", "edits": [[7, "c3", "PR"]]}, applied) == (
         {(7, 3): "PR"}, ("m2", 1))
     # The last edit of a cell wins; a report that is not a journal writes nothing.
-    assert ui_entry_grid.pending_edits({"mount": "m3", "edits": [[7, "c3", "PR"], [7, "c3", "RT"]]}, None)[0] == {
+    assert entry_grid.pending_edits({"mount": "m3", "edits": [[7, "c3", "PR"], [7, "c3", "RT"]]}, None)[0] == {
         (7, 3): "RT"}
-    assert ui_entry_grid.pending_edits(None, applied) == ({}, applied)
+    assert entry_grid.pending_edits(None, applied) == ({}, applied)
 
 
 class _Interrupted(Exception):
@@ -413,35 +414,35 @@ def test_an_edit_whose_callback_is_cut_off_is_written_by_the_next_call(demo_db, 
             raise _Interrupted()  # the first callback is stopped after it read what was already written
         return teacher
 
-    monkeypatch.setattr(ui_entry_grid.st, "session_state", state)
-    monkeypatch.setattr(ui_entry_grid.ui, "database", lambda: demo_db)
-    monkeypatch.setattr(ui_entry_grid.ui, "current_user", current_user)
-    learner = int(entry.evaluation_learners(demo_db, teacher, new_eval).iloc[0]["id"])
+    monkeypatch.setattr(entry_grid.st, "session_state", state)
+    monkeypatch.setattr(entry_grid.ui, "database", lambda: demo_db)
+    monkeypatch.setattr(entry_grid.ui, "current_user", current_user)
+    learner = int(evaluations.evaluation_learners(demo_db, teacher, new_eval).iloc[0]["id"])
     criterion = criteria_of(demo_db, "C4")[0]
-    report = {"mount": "m1", "edits": [[learner, ui_entry_grid.criterion_field(criterion), "RT"]]}
+    report = {"mount": "m1", "edits": [[learner, entry_grid.criterion_field(criterion), "RT"]]}
     arguments = {"evaluation_id": new_eval, "key": "grid", "confirm_locked": False}
 
     with pytest.raises(_Interrupted):
-        ui_entry_grid._write_pending(report, **arguments)
-    assert entry.evaluation_results(demo_db, teacher, new_eval) == {}
+        entry_grid._write_pending(report, **arguments)
+    assert evaluations.evaluation_results(demo_db, teacher, new_eval) == {}
     # The next call sees the same journal (the page's call after the grid, or a newer report): RT is written.
-    assert ui_entry_grid._write_pending(report, **arguments) is True
-    assert entry.evaluation_results(demo_db, teacher, new_eval) == {(learner, criterion): "RT"}
-    assert state[ui_entry_grid.status_key(new_eval)].startswith("Enregistré à")
-    assert ui_entry_grid._write_pending(report, **arguments) is False  # written once
+    assert entry_grid._write_pending(report, **arguments) is True
+    assert evaluations.evaluation_results(demo_db, teacher, new_eval) == {(learner, criterion): "RT"}
+    assert state[entry_grid.status_key(new_eval)].startswith("Enregistré à")
+    assert entry_grid._write_pending(report, **arguments) is False  # written once
 
 
 @pytest.mark.parametrize("typed, code", [("RA", "RA"), ("rt", "RT"), (" na ", "NA"), ("Ab", "AB"), ("", None),
                                          ("  ", None), (None, None)])
 def test_a_whole_code_is_accepted_in_any_case(typed, code):
-    assert entry.clean_code(typed) == code
+    assert evaluations.clean_code(typed) == code
 
 
 @pytest.mark.parametrize("typed", ["R", "A", "N", "RTX", "T", "1", "XX", "R A", "RA.", "NAN"])
 def test_a_partial_or_unknown_code_is_refused_with_the_six_codes(typed):
     with pytest.raises(ValidationError) as refused:
-        entry.clean_code(typed)
-    assert str(refused.value) == entry.unknown_code_message(typed.strip())
+        evaluations.clean_code(typed)
+    assert str(refused.value) == evaluations.unknown_code_message(typed.strip())
     assert "codes possibles : NA, PR, RA, RT, NV, AB" in str(refused.value)
 
 
@@ -449,20 +450,20 @@ def test_a_partial_or_unknown_code_is_refused_with_the_six_codes(typed):
 def test_saving_a_partial_code_stores_nothing(demo_db, roles, new_eval, typed):
     c1 = criteria_of(demo_db, "C4")[0]
     a = learners_of(demo_db, roles["class_id"])[0]
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "PR"})
+    evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "PR"})
     before = snapshot(demo_db)
     with pytest.raises(ValidationError, match="Code de résultat inconnu"):
-        entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): typed})
+        evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): typed})
     assert snapshot(demo_db) == before
 
 
 def test_the_grid_editor_knows_only_whole_codes(demo_db, roles, new_eval):
     """The cell editor's rule is the same as clean_code's: no prefix guess, no cut to two letters."""
-    detail = entry.evaluation_detail(demo_db, roles["teacher"], new_eval)
-    column = ui_entry_grid.grid_options(detail["criteria"], editable=True)["columnDefs"][2]["children"][0]
+    detail = evaluations.evaluation_detail(demo_db, roles["teacher"], new_eval)
+    column = entry_grid.grid_options(detail["criteria"], editable=True)["columnDefs"][2]["children"][0]
     params = column["cellEditorParams"]
     assert [o["code"] for o in params["options"]] == ["", "NA", "PR", "RA", "RT", "NV", "AB"]
-    assert params["refusal"] == entry.unknown_code_message("{code}")
+    assert params["refusal"] == evaluations.unknown_code_message("{code}")
     editor = column["cellEditor"].js_code
     assert "startsWith" not in editor and "maxlength" not in editor
 
@@ -470,27 +471,27 @@ def test_the_grid_editor_knows_only_whole_codes(demo_db, roles, new_eval):
 def test_absent_over_entered_results_needs_confirmation(demo_db, roles, new_eval):
     c1, c2 = criteria_of(demo_db, "C4")[:2]
     a, b = learners_of(demo_db, roles["class_id"])[:2]
-    entry.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT", (a, c2): "AB", (b, c1): "NA"})
-    assert entry.absent_replacements(demo_db, roles["teacher"], new_eval, a) == 1  # an AB is not replaced
+    evaluations.save_results(demo_db, roles["teacher"], new_eval, {(a, c1): "RT", (a, c2): "AB", (b, c1): "NA"})
+    assert evaluations.absent_replacements(demo_db, roles["teacher"], new_eval, a) == 1  # an AB is not replaced
     before = snapshot(demo_db)
-    with pytest.raises(entry.ConfirmationRequired) as asked:
-        entry.mark_absent(demo_db, roles["teacher"], new_eval, a)
+    with pytest.raises(evaluations.ConfirmationRequired) as asked:
+        evaluations.mark_absent(demo_db, roles["teacher"], new_eval, a)
     assert str(asked.value) == ("Cet apprenant a déjà 1 résultat saisi dans cette évaluation : "
                                 "« Marquer absent » le remplacerait par AB.")
     assert snapshot(demo_db) == before
-    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, a, confirm_replace=True) == 1 + (
+    assert evaluations.mark_absent(demo_db, roles["teacher"], new_eval, a, confirm_replace=True) == 1 + (
         len(criteria_of(demo_db, "C4")) - 2)
-    assert {code for (learner, _), code in entry.evaluation_results(demo_db, roles["teacher"], new_eval).items()
+    assert {code for (learner, _), code in evaluations.evaluation_results(demo_db, roles["teacher"], new_eval).items()
             if learner == a} == {"AB"}
     # A learner with nothing entered yet is marked absent at once.
     c = learners_of(demo_db, roles["class_id"])[2]
-    assert entry.absent_replacements(demo_db, roles["teacher"], new_eval, c) == 0
-    assert entry.mark_absent(demo_db, roles["teacher"], new_eval, c) == len(criteria_of(demo_db, "C4"))
+    assert evaluations.absent_replacements(demo_db, roles["teacher"], new_eval, c) == 0
+    assert evaluations.mark_absent(demo_db, roles["teacher"], new_eval, c) == len(criteria_of(demo_db, "C4"))
 
 
 def test_grid_options_group_criteria_by_competency(demo_db, roles, new_eval):
-    detail = entry.evaluation_detail(demo_db, roles["teacher"], new_eval)
-    options = ui_entry_grid.grid_options(detail["criteria"], editable=False)
+    detail = evaluations.evaluation_detail(demo_db, roles["teacher"], new_eval)
+    options = entry_grid.grid_options(detail["criteria"], editable=False)
     groups = [c for c in options["columnDefs"] if "children" in c]
     assert [g["headerName"] for g in groups] == ["C4"]
     assert [c["headerName"] for c in groups[0]["children"]] == list(detail["criteria"]["label"])
@@ -545,7 +546,7 @@ def test_page_asks_confirmation_for_an_evaluation_in_a_bilan(app_env, roles):
     at.selectbox(key="saisie_evaluation").set_value(evaluation).run()
     assert not at.exception
     assert "déjà prise en compte dans le bilan validé le 27/03/2026" in at.warning[0].value
-    assert at.checkbox(key=f"saisie_lock_{evaluation}").label == entry.LOCK_CONFIRM_LABEL
+    assert at.checkbox(key=f"saisie_lock_{evaluation}").label == evaluations.LOCK_CONFIRM_LABEL
     assert at.button(key=f"saisie_delete_{evaluation}").disabled
     at.checkbox(key=f"saisie_lock_{evaluation}").check().run()
     assert not at.button(key=f"saisie_delete_{evaluation}").disabled
@@ -580,9 +581,9 @@ def test_two_grids_on_the_same_evaluation_lose_nothing(demo_db, roles, new_eval)
     first = {"mount": "first", "edits": [[a, f"c{c1}", "RT"]]}
     second = {"mount": "second", "edits": [[b, f"c{c2}", "NA"]]}
     for report, user in ((first, roles["teacher"]), (second, roles["ddfpt"])):
-        changes, _ = ui_entry_grid.pending_edits(report, None)
-        assert entry.save_results(demo_db, user, new_eval, changes) == 1
-    assert entry.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (b, c2): "NA"}
+        changes, _ = entry_grid.pending_edits(report, None)
+        assert evaluations.save_results(demo_db, user, new_eval, changes) == 1
+    assert evaluations.evaluation_results(demo_db, roles["teacher"], new_eval) == {(a, c1): "RT", (b, c2): "NA"}
 
 
 def test_page_asks_before_marking_absent_over_results(app_env, roles):
@@ -591,10 +592,10 @@ def test_page_asks_before_marking_absent_over_results(app_env, roles):
     teacher = roles["teacher"]
     class_name = db.execute("SELECT name FROM classes WHERE id = ?", [roles["class_id"]]).fetchone()[0]
     criteria = criteria_of(db, "C4")
-    evaluation = entry.create_evaluation(db, teacher, roles["class_id"], title="Absences", eval_date="2026-11-30",
+    evaluation = evaluations.create_evaluation(db, teacher, roles["class_id"], title="Absences", eval_date="2026-11-30",
                                          complexity="D", criterion_ids=criteria)
-    learner = int(entry.evaluation_learners(db, teacher, evaluation).iloc[1]["id"])
-    entry.save_results(db, teacher, evaluation, {(learner, criteria[0]): "RT", (learner, criteria[1]): "PR"})
+    learner = int(evaluations.evaluation_learners(db, teacher, evaluation).iloc[1]["id"])
+    evaluations.save_results(db, teacher, evaluation, {(learner, criteria[0]): "RT", (learner, criteria[1]): "PR"})
     at = run_saisie(teacher.id)
     at.selectbox(key="classe").set_value(class_name).run()
     at.selectbox(key="saisie_evaluation").set_value(evaluation).run()
@@ -611,12 +612,12 @@ def test_page_asks_before_marking_absent_over_results(app_env, roles):
     at.button(key=f"saisie_absent_cancel_{evaluation}").click().run()
     assert not any("Marquer absent" in w.value for w in at.warning)
     assert snapshot(db) == before
-    assert entry.evaluation_results(db, teacher, evaluation) == {(learner, criteria[0]): "RT",
+    assert evaluations.evaluation_results(db, teacher, evaluation) == {(learner, criteria[0]): "RT",
                                                                  (learner, criteria[1]): "PR"}
 
     next(b for b in at.button if b.label == "Marquer absent").click().run()
     at.button(key=f"saisie_absent_confirm_{evaluation}").click().run()
     assert not at.exception
-    stored = entry.evaluation_results(db, teacher, evaluation)
+    stored = evaluations.evaluation_results(db, teacher, evaluation)
     assert stored == {(learner, c): "AB" for c in criteria}
     assert any(f"Absence enregistrée ({len(criteria)} critère(s) en AB)" in c.value for c in at.caption)

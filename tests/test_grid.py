@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from livret import grid
 from livret.codes import RESULT_LEVELS
+from livret.render import grid
 
 C1_TITLE = "Analyser les conditions de l'opération et son contexte"
 

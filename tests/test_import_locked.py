@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from livret import entry, importers
+from livret import evaluations, imports
 from livret.errors import FileRejected
 
 from .test_importers import OPERATOR, messages, read, snapshot
@@ -21,42 +21,42 @@ CORRECTION = (HEADER + "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026
 def counted(empty_db):
     """2MEL1 with its results, MARTIN Lucas's bilan validated after they were entered."""
     db = empty_db
-    importers.import_learners(db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves.csv")
-    importers.import_results(db, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+    imports.import_learners(db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves.csv")
+    imports.import_results(db, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     db.execute("UPDATE evaluations SET modified_at = '2026-09-16 10:00:00'")
     martin = db.execute("SELECT id FROM learners WHERE last_name = 'MARTIN'").fetchone()[0]
     db.execute("INSERT INTO bilans(learner_id, status, validated_at, created_at, modified_at) "
                "VALUES (?, 'validated', '2026-10-01 12:00:00', '2026-10-01 12:00:00', '2026-10-01 12:00:00')", [martin])
     evaluation = db.execute("SELECT id FROM evaluations WHERE title LIKE 'Câblage%'").fetchone()[0]
-    assert entry.taken_into_account(db, evaluation) == "2026-10-01 12:00:00"
+    assert evaluations.taken_into_account(db, evaluation) == "2026-10-01 12:00:00"
     return db, evaluation
 
 
 def test_a_counted_evaluation_is_not_rewritten_without_leave(counted):
     db, evaluation = counted
     before = snapshot(db)
-    plan = importers.preview_results(db, OPERATOR, CORRECTION, "corrige.csv")
+    plan = imports.preview_results(db, OPERATOR, CORRECTION, "corrige.csv")
     reason = ("l'évaluation « Câblage d'un tableau n°1 » du 15/09/2026 est déjà prise en compte dans un bilan validé "
-              f"le 01/10/2026 : cochez « {importers.LOCKED_CONFIRM_LABEL} » (ou --allow-locked en ligne de commande) "
+              f"le 01/10/2026 : cochez « {imports.LOCKED_CONFIRM_LABEL} » (ou --allow-locked en ligne de commande) "
               "pour la modifier")
     assert messages(plan.rejected) == [f"corrige.csv, ligne {n}, colonne « Évaluation » : {reason}" for n in (2, 3)]
     assert plan.locked == [("2MEL1 — Câblage d'un tableau n°1 (15/09/2026)", "2026-10-01 12:00:00")]
     assert not plan.has_writes
     with pytest.raises(FileRejected):
-        importers.import_results(db, OPERATOR, CORRECTION, "corrige.csv")
+        imports.import_results(db, OPERATOR, CORRECTION, "corrige.csv")
     # A partial import leaves those lines out: nothing to write.
-    importers.import_results(db, OPERATOR, CORRECTION, "corrige.csv", partial=True)
+    imports.import_results(db, OPERATOR, CORRECTION, "corrige.csv", partial=True)
     assert snapshot(db) == before
-    assert entry.taken_into_account(db, evaluation)
+    assert evaluations.taken_into_account(db, evaluation)
 
 
 def test_allowed_changes_are_journalled_as_saisie_does(counted):
     db, evaluation = counted
-    preview = importers.preview_results(db, OPERATOR, CORRECTION, "corrige.csv", allow_locked=True)
+    preview = imports.preview_results(db, OPERATOR, CORRECTION, "corrige.csv", allow_locked=True)
     assert not preview.rejected
     assert preview.changes[0].detail == ("2 résultats à écrire ; déjà prise en compte dans un bilan validé le "
                                          "01/10/2026 : chaque modification est journalisée")
-    plan = importers.import_results(db, OPERATOR, CORRECTION, "corrige.csv", allow_locked=True)
+    plan = imports.import_results(db, OPERATOR, CORRECTION, "corrige.csv", allow_locked=True)
     assert plan.summary() == "1 évaluation mise à jour, 2 résultats mis à jour."
     lines = db.execute("SELECT user_name, action, entity, entity_id, before, after FROM audit_log "
                        "WHERE entity = 'evaluation'").fetchall()
@@ -69,7 +69,7 @@ def test_allowed_changes_are_journalled_as_saisie_does(counted):
     assert after["results"] == [{"learner_id": martin, "criterion": "C4.1", "code": "NA"},
                                 {"learner_id": martin, "criterion": "C4.2", "code": "PR"}]
     assert after["modified_at"] > "2026-10-01 12:00:00"
-    journal = entry.audit_trail(db, OPERATOR, evaluation)
+    journal = evaluations.audit_trail(db, OPERATOR, evaluation)
     assert journal[["Par", "Action"]].values.tolist() == [["Ligne de commande", "Résultats modifiés"]]
     assert journal["Détail"].iloc[0] == "C4.1 · MARTIN Lucas : RT → NA ; C4.2 · MARTIN Lucas : RA → PR"
     # The import's own audit line says which evaluations were changed past a bilan.
@@ -81,11 +81,11 @@ def test_a_complexity_change_and_a_new_criterion_are_journalled_too(counted):
     db, evaluation = counted
     text = (HEADER + "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;Int;C4;C4-1;RT\r\n"
             "2MEL1;MARTIN;Lucas;Câblage d'un tableau n°1;15/09/2026;Int;C1;C1-1;PR\r\n").encode()
-    plan = importers.preview_results(db, OPERATOR, text, "c.csv")
+    plan = imports.preview_results(db, OPERATOR, text, "c.csv")
     # The unchanged result is rejected too: its line changes the evaluation's complexity.
     assert [r.line for r in plan.rejected] == [2, 3]
-    importers.import_results(db, OPERATOR, text, "c.csv", allow_locked=True)
-    journal = entry.audit_trail(db, OPERATOR, evaluation)
+    imports.import_results(db, OPERATOR, text, "c.csv", allow_locked=True)
+    journal = evaluations.audit_trail(db, OPERATOR, evaluation)
     assert sorted(journal[["Action", "Détail"]].values.tolist()) == [
         ["Résultats modifiés", "C1.1 · MARTIN Lucas : — → PR"],
         ["Évaluation modifiée", "Complexité : « D » → « Int » ; critères ajoutés : C1.1"],

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from livret import importers
+from livret import imports
 from livret.errors import FileRejected
 
 from .test_importers import OPERATOR, read
@@ -13,7 +13,7 @@ from .test_importers import OPERATOR, read
 
 @pytest.fixture
 def school(empty_db):
-    importers.import_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves.csv")
+    imports.import_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves.csv")
     return empty_db
 
 
@@ -26,7 +26,7 @@ def other_session(db) -> sqlite3.Connection:
 def spy_plans(monkeypatch, during_first_plan=None) -> list[bool]:
     """Whether each plan was built inside a write transaction (a real write lock held by this connection)."""
     built = []
-    real = importers._result_plan
+    real = imports._result_plan
 
     def spying(db, table, allow_locked=False):
         built.append(_holds_write_lock(db))
@@ -34,7 +34,7 @@ def spy_plans(monkeypatch, during_first_plan=None) -> list[bool]:
             during_first_plan()
         return real(db, table, allow_locked)
 
-    monkeypatch.setattr(importers, "_result_plan", spying)
+    monkeypatch.setattr(imports, "_result_plan", spying)
     return built
 
 
@@ -51,8 +51,8 @@ def _holds_write_lock(db) -> bool:
 
 def test_the_plan_is_built_outside_the_write_transaction(school, monkeypatch):
     built = spy_plans(monkeypatch)
-    plan = importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
-    assert plan.applied and plan.count("result", importers.ADDED) == 66
+    plan = imports.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+    assert plan.applied and plan.count("result", imports.ADDED) == 66
     assert built == [False]  # planned once, while other sessions could still write
 
 
@@ -66,10 +66,10 @@ def test_another_user_writes_while_the_plan_is_built(school, monkeypatch):
         other.execute("COMMIT")
 
     built = spy_plans(monkeypatch, write_meanwhile)
-    plan = importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+    plan = imports.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     # Someone wrote in between: planned again inside the write transaction, against what is there now.
     assert built == [False, True]
-    assert plan.applied and plan.count("result", importers.ADDED) == 66
+    assert plan.applied and plan.count("result", imports.ADDED) == 66
     assert school.execute("SELECT email FROM learners WHERE last_name = 'DUBOIS'").fetchone() == (
         "noah.dubois@autre.fr",)
 
@@ -83,6 +83,6 @@ def test_a_change_made_meanwhile_that_breaks_the_file_refuses_it_whole(school, m
 
     spy_plans(monkeypatch, remove_a_learner)
     with pytest.raises(FileRejected, match="apprenant « DUBOIS Noah » inconnu dans la classe 2MEL1"):
-        importers.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
+        imports.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
     assert school.execute("SELECT count(*) FROM results").fetchone() == (0,)
     assert school.execute("SELECT count(*) FROM evaluations").fetchone() == (0,)

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from livret.db import connect
-from livret.serving import ROOT, StreamlitServer, free_port
+from livret.tools.serving import ROOT, StreamlitServer, free_port
 
 from .conftest import wait_for_app
 

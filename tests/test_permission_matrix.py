@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from livret import accounts, bilans, dashboard, entry, grading, importers
+from livret import accounts, bilans, dashboard, evaluations, grading, imports
 from livret.errors import NotFound, PermissionDenied
 
 from .conftest import ROOT
@@ -178,17 +178,17 @@ def op_list_class_bilans(w, user):
 
 
 def op_import_results(w, user):
-    importers.import_results(w["db"], user, results_file(w), "resultats.csv")
+    imports.import_results(w["db"], user, results_file(w), "resultats.csv")
     assert w["db"].execute("SELECT count(*) FROM evaluations WHERE title = 'Contrôle matrice'").fetchone()[0] == 1
 
 
 def op_import_learners(w, user):
-    importers.import_learners(w["db"], user, learners_file(w), "eleves.csv")
+    imports.import_learners(w["db"], user, learners_file(w), "eleves.csv")
     assert w["db"].execute("SELECT count(*) FROM learners WHERE last_name = 'NOUVELLE'").fetchone()[0] == 1
 
 
 def op_create_evaluation(w, user):
-    evaluation_id = entry.create_evaluation(w["db"], user, w["class_id"], title="Évaluation de la matrice",
+    evaluation_id = evaluations.create_evaluation(w["db"], user, w["class_id"], title="Évaluation de la matrice",
                                             eval_date="2026-12-02", complexity="B", criterion_ids=w["criteria"])
     assert w["db"].execute("SELECT title FROM evaluations WHERE id = ?", [evaluation_id]).fetchone()[0] \
         == "Évaluation de la matrice"
@@ -196,7 +196,7 @@ def op_create_evaluation(w, user):
 
 def op_edit_evaluation(w, user):
     evaluation_id, _, day, complexity = w["evaluation"]
-    assert entry.update_evaluation(w["db"], user, evaluation_id, title="Titre corrigé dans la matrice",
+    assert evaluations.update_evaluation(w["db"], user, evaluation_id, title="Titre corrigé dans la matrice",
                                    eval_date=day, complexity=complexity, criterion_ids=w["criteria"],
                                    confirm_locked=True)
     assert w["db"].execute("SELECT title FROM evaluations WHERE id = ?", [evaluation_id]).fetchone()[0] \
@@ -209,17 +209,17 @@ def op_enter_results(w, user):
     before = w["db"].execute("SELECT code FROM results WHERE evaluation_id = ? AND learner_id = ? AND "
                              "criterion_id = ?", [evaluation_id, *cell]).fetchone()
     code = "NA" if before and before[0] == "RT" else "RT"
-    assert entry.save_results(w["db"], user, evaluation_id, {cell: code}, confirm_locked=True) == 1
+    assert evaluations.save_results(w["db"], user, evaluation_id, {cell: code}, confirm_locked=True) == 1
 
 
 def op_read_evaluation_results(w, user):
-    table = entry.result_table(w["db"], user, w["evaluation"][0])
+    table = evaluations.result_table(w["db"], user, w["evaluation"][0])
     assert len(table) > 0
 
 
 def op_delete_evaluation(w, user):
     evaluation_id = w["evaluation"][0]
-    entry.delete_evaluation(w["db"], user, evaluation_id, confirmed=True, confirm_locked=True)
+    evaluations.delete_evaluation(w["db"], user, evaluation_id, confirmed=True, confirm_locked=True)
     assert w["db"].execute("SELECT count(*) FROM evaluations WHERE id = ?", [evaluation_id]).fetchone()[0] == 0
 
 
@@ -230,8 +230,8 @@ def op_set_rounding_step(w, user):
 
 
 def op_import_referentiel(w, user):
-    uploads = importers.read_referentiel_folder(ROOT / "tests" / "data" / "referentiel_cap_elec")
-    importers.import_referentiel(w["db"], user, uploads)
+    uploads = imports.read_referentiel_folder(ROOT / "tests" / "data" / "referentiel_cap_elec")
+    imports.import_referentiel(w["db"], user, uploads)
     assert w["db"].execute("SELECT count(*) FROM diplomas").fetchone()[0] == 2
 
 

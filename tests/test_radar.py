@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from livret import bilans, radar
+from livret import bilans
+from livret.render import radar
 
 
 @pytest.fixture

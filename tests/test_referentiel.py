@@ -1,7 +1,7 @@
 import pytest
 
-from livret import referentiel
 from livret.errors import FileRejected
+from livret.imports import referentiel
 
 
 def test_shipped_referentiel_counts(empty_db):

@@ -148,7 +148,8 @@ def test_two_threads_writing_at_once_lose_nothing(tmp_path, empty_db):
 
 
 def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
-    from livret import referentiel, schema
+    from livret import schema
+    from livret.imports import referentiel
 
     db = connect(tmp_path / "before-drafts.db")
     schema.migrations.apply(db, stop_before="m005_grading_drafts")
@@ -188,7 +189,8 @@ def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
 
 
 def test_one_clock_migration_brings_local_times_to_utc_and_leaves_account_times(tmp_path):
-    from livret import referentiel, schema
+    from livret import schema
+    from livret.imports import referentiel
 
     db = connect(tmp_path / "before-clock.db")
     schema.migrations.apply(db, stop_before="m006_one_clock")

@@ -1,4 +1,4 @@
-from livret.spreadsheet import french_csv, safe_text
+from livret.render.spreadsheet import french_csv, safe_text
 
 
 def test_french_csv_bytes():

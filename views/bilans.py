@@ -5,9 +5,10 @@ A learner signed in sees only this page, with only their own validated bilans.""
 
 import streamlit as st
 
-from livret import bilan_dialogs as views
-from livret import bilans, ui, ui_selection
+from livret import bilans, ui
 from livret.errors import LivretError
+from livret.ui import bilan_dialogs as views
+from livret.ui import selection
 
 FLASH_KEY = "bilans_flash"
 
@@ -89,7 +90,7 @@ if flash:
 
 if staff:
     with st.container(key="bilans_screen_selection"):
-        learner_id = ui_selection.pick_learner(db, user)
+        learner_id = selection.pick_learner(db, user)
         if learner_id is not None:
             with st.expander("Bilans de la classe"):
                 try:

@@ -7,7 +7,7 @@ import html
 
 import streamlit as st
 
-from livret import importers, school, ui
+from livret import imports, school, ui
 from livret.db import data_version
 from livret.errors import FileRejected, LivretError
 from livret.french import date_text
@@ -44,12 +44,12 @@ st.title("Import")
 done_message = st.session_state.pop(MESSAGE_KEY, None)
 
 try:
-    diplomas = importers.diploma_options(db, user)
+    diplomas = imports.diploma_options(db, user)
 except LivretError as error:
     ui.show_error(error)
     st.stop()
 
-kind = st.radio("Données à importer", importers.import_kinds(user), format_func=KINDS.get, horizontal=True,
+kind = st.radio("Données à importer", imports.import_kinds(user), format_func=KINDS.get, horizontal=True,
                 key="import_kind")
 st.markdown(HELP[kind])
 
@@ -61,9 +61,9 @@ if kind == "learners":
         "Diplôme des classes créées", list(titles), format_func=lambda code: f"{code} — {titles[code]}",
         key="import_diploma")
     options["school_year"] = year_column.text_input(
-        "Année scolaire des classes créées", value=importers.current_school_year(), key="import_school_year").strip()
+        "Année scolaire des classes créées", value=imports.current_school_year(), key="import_school_year").strip()
 
-size_help = f"Taille maximale : {importers.MAX_FILE_LABEL}. CSV séparé par « ; » ou « , », en UTF-8 ou Windows-1252."
+size_help = f"Taille maximale : {imports.MAX_FILE_LABEL}. CSV séparé par « ; » ou « , », en UTF-8 ou Windows-1252."
 if kind == "referentiel":
     uploads = st.file_uploader("Fichiers du référentiel (CSV ou ZIP)", type=["csv", "zip"], accept_multiple_files=True,
                                key="import_files_referentiel", help=size_help, max_upload_size=100)
@@ -92,11 +92,11 @@ def preview():
         return kept[1]
     try:
         if kind == "learners":
-            outcome = importers.preview_learners(db, user, files[0][1], files[0][0], **options)
+            outcome = imports.preview_learners(db, user, files[0][1], files[0][0], **options)
         elif kind == "results":
-            outcome = importers.preview_results(db, user, files[0][1], files[0][0], **options)
+            outcome = imports.preview_results(db, user, files[0][1], files[0][0], **options)
         else:
-            outcome = importers.preview_referentiel(db, user, files)
+            outcome = imports.preview_referentiel(db, user, files)
     except LivretError as error:
         outcome = error
     st.session_state[PREVIEW_KEY] = (signature, outcome)
@@ -105,11 +105,11 @@ def preview():
 
 def apply(partial: bool) -> None:
     if kind == "learners":
-        plan = importers.import_learners(db, user, files[0][1], files[0][0], partial=partial, **options)
+        plan = imports.import_learners(db, user, files[0][1], files[0][0], partial=partial, **options)
     elif kind == "results":
-        plan = importers.import_results(db, user, files[0][1], files[0][0], partial=partial, **options)
+        plan = imports.import_results(db, user, files[0][1], files[0][0], partial=partial, **options)
     else:
-        plan = importers.import_referentiel(db, user, files)
+        plan = imports.import_referentiel(db, user, files)
     st.session_state.pop(PREVIEW_KEY, None)
     # The decisions and the leave were for this import only.
     for key in [k for k in st.session_state if k.startswith(HOMONYM_KEY) or k == ALLOW_LOCKED_KEY]:
@@ -119,7 +119,7 @@ def apply(partial: bool) -> None:
 
 
 def report_button(problems, key: str) -> None:
-    ui.private_download_button("Télécharger le rapport", importers.rejection_report(problems),
+    ui.private_download_button("Télécharger le rapport", imports.rejection_report(problems),
                        file_name="rapport_import.csv", mime="text/csv", icon=":material/download:", key=key)
 
 
@@ -159,7 +159,7 @@ if done_message:
 outcome = preview()
 if isinstance(outcome, FileRejected):
     st.error("Fichier refusé, rien n'a été importé :\n\n"
-             + "\n".join(f"- {ui.markdown_text(importers.problem_text(p))}" for p in outcome.problems),
+             + "\n".join(f"- {ui.markdown_text(imports.problem_text(p))}" for p in outcome.problems),
              icon=":material/error:")
     report_button(outcome.problems, "import_report_file")
 elif isinstance(outcome, LivretError):
@@ -174,9 +174,9 @@ elif outcome is not None:
     columns[0].metric("Lignes lues", number(plan.lines) if plan.kind != "referentiel" else "—")
     what = {"learners": "classes, apprenants et comptes", "results": "évaluations et résultats",
             "referentiel": "diplôme, unités, domaines, compétences et critères"}[plan.kind]
-    columns[1].metric("Ajouts", number(counts[importers.ADDED]), help=f"Nombre d'éléments ajoutés : {what}.")
-    columns[2].metric("Mises à jour", number(counts[importers.UPDATED]), help=f"Nombre d'éléments modifiés : {what}.")
-    columns[3].metric("Inchangés", number(counts[importers.UNCHANGED]), help="Déjà à jour : rien ne sera écrit.")
+    columns[1].metric("Ajouts", number(counts[imports.ADDED]), help=f"Nombre d'éléments ajoutés : {what}.")
+    columns[2].metric("Mises à jour", number(counts[imports.UPDATED]), help=f"Nombre d'éléments modifiés : {what}.")
+    columns[3].metric("Inchangés", number(counts[imports.UNCHANGED]), help="Déjà à jour : rien ne sera écrit.")
     columns[4].metric("Lignes rejetées", number(plan.rejected_lines))
     st.write(plan.summary())
     if plan.new_classes:
@@ -194,7 +194,7 @@ elif outcome is not None:
                 st.dataframe(homonym.records_frame(), hide_index=True, width="stretch",
                              key=f"import_homonym_records_{homonym.line}")
                 st.radio(f"Décision pour la ligne {homonym.line}", homonym.choices, index=None, horizontal=True,
-                         format_func=importers.DECISION_LABELS.get,
+                         format_func=imports.DECISION_LABELS.get,
                          key=f"{HOMONYM_KEY}{upload.file_id}_{homonym.line}")
     if plan.locked:
         allowed = options.get("allow_locked")
@@ -204,7 +204,7 @@ elif outcome is not None:
                    + "\n".join(f"- {ui.markdown_text(label)} : bilan validé le {date_text(at)}"
                                for label, at in plan.locked), icon=":material/lock:")
     if plan.locked or options.get("allow_locked"):
-        st.checkbox(importers.LOCKED_CONFIRM_LABEL, key=ALLOW_LOCKED_KEY)
+        st.checkbox(imports.LOCKED_CONFIRM_LABEL, key=ALLOW_LOCKED_KEY)
     changes = plan.changes_frame()
     if changes.empty and plan.changes:
         st.info("Rien à importer : tout ce que contient ce fichier est déjà à jour.", icon=":material/info:")

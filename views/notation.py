@@ -11,7 +11,7 @@ import streamlit as st
 
 from livret import grading, school, ui
 from livret.errors import LivretError
-from livret.ui_selection import pick_learner
+from livret.ui.selection import pick_learner
 
 OPEN = "notation_open"
 WEIGHTS = "notation_weights"  # {bilan id: {competency id: weight}}: the accepted weighting

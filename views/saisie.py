@@ -4,11 +4,12 @@ from datetime import date
 
 import streamlit as st
 
-from livret import entry, school, ui, ui_entry_grid
+from livret import evaluations, school, ui
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODES
 from livret.errors import LivretError
 from livret.french import date_text, moment_text
-from livret.ui_selection import pick_class
+from livret.ui import entry_grid
+from livret.ui.selection import pick_class
 
 NEW = 0
 EVALUATION_KEY = "saisie_evaluation"
@@ -44,15 +45,15 @@ def pick_criteria(criteria, prefix: str, chosen: tuple[int, ...] = ()) -> list[i
 def fill_column(evaluation_id: int, confirm_locked: bool) -> None:
     state = st.session_state
     try:
-        written = entry.fill_criterion(
+        written = evaluations.fill_criterion(
             ui.database(), ui.current_user(), evaluation_id, state[f"saisie_fill_criterion_{evaluation_id}"],
             state[f"saisie_fill_code_{evaluation_id}"], only_empty=state[f"saisie_fill_empty_{evaluation_id}"],
             confirm_locked=confirm_locked)
     except LivretError as error:
-        ui_entry_grid.report_refusal(evaluation_id, str(error))
+        entry_grid.report_refusal(evaluation_id, str(error))
         return
-    ui_entry_grid.reset_grid(evaluation_id)
-    ui_entry_grid.report_saved(evaluation_id, f"Colonne remplie : {written} résultat(s) enregistré(s).")
+    entry_grid.reset_grid(evaluation_id)
+    entry_grid.report_saved(evaluation_id, f"Colonne remplie : {written} résultat(s) enregistré(s).")
 
 
 def absent_pending_key(evaluation_id: int) -> str:
@@ -65,17 +66,17 @@ def mark_absent(evaluation_id: int, confirm_locked: bool, confirmed_learner: int
     learner_id = confirmed_learner if confirmed_learner is not None else state[f"saisie_absent_learner_{evaluation_id}"]
     state.pop(absent_pending_key(evaluation_id), None)
     try:
-        replaced = entry.absent_replacements(ui.database(), ui.current_user(), evaluation_id, learner_id)
+        replaced = evaluations.absent_replacements(ui.database(), ui.current_user(), evaluation_id, learner_id)
         if replaced and confirmed_learner is None:
-            state[absent_pending_key(evaluation_id)] = (learner_id, entry.absent_confirmation_text(replaced))
+            state[absent_pending_key(evaluation_id)] = (learner_id, evaluations.absent_confirmation_text(replaced))
             return
-        written = entry.mark_absent(ui.database(), ui.current_user(), evaluation_id, learner_id,
+        written = evaluations.mark_absent(ui.database(), ui.current_user(), evaluation_id, learner_id,
                                     confirm_locked=confirm_locked, confirm_replace=confirmed_learner is not None)
     except LivretError as error:
-        ui_entry_grid.report_refusal(evaluation_id, str(error))
+        entry_grid.report_refusal(evaluation_id, str(error))
         return
-    ui_entry_grid.reset_grid(evaluation_id)
-    ui_entry_grid.report_saved(evaluation_id, f"Absence enregistrée ({written} critère(s) en AB).")
+    entry_grid.reset_grid(evaluation_id)
+    entry_grid.report_saved(evaluation_id, f"Absence enregistrée ({written} critère(s) en AB).")
 
 
 def cancel_absent(evaluation_id: int) -> None:
@@ -92,8 +93,8 @@ if class_id is None:
 
 if OPEN_KEY in st.session_state:
     st.session_state[EVALUATION_KEY] = st.session_state.pop(OPEN_KEY)
-evaluations = entry.class_evaluations(db, user, class_id)
-labels = {NEW: "+ Nouvelle évaluation"} | {int(row.id): evaluation_label(row) for row in evaluations.itertuples()}
+listed = evaluations.class_evaluations(db, user, class_id)
+labels = {NEW: "+ Nouvelle évaluation"} | {int(row.id): evaluation_label(row) for row in listed.itertuples()}
 if st.session_state.get(EVALUATION_KEY) not in labels:
     st.session_state.pop(EVALUATION_KEY, None)
 evaluation_id = st.selectbox("Évaluation", list(labels), format_func=labels.get, key=EVALUATION_KEY,
@@ -101,14 +102,14 @@ evaluation_id = st.selectbox("Évaluation", list(labels), format_func=labels.get
                                                        "à la plus ancienne.")
 if FLASH_KEY in st.session_state:
     st.success(st.session_state.pop(FLASH_KEY))
-criteria = entry.class_criteria(db, user, class_id)
+criteria = evaluations.class_criteria(db, user, class_id)
 
 if evaluation_id == NEW:
     st.subheader("Nouvelle évaluation")
-    title = st.text_input("Titre de l'évaluation", key=f"{NEW_PREFIX}_title", max_chars=entry.TITLE_MAX_LENGTH)
+    title = st.text_input("Titre de l'évaluation", key=f"{NEW_PREFIX}_title", max_chars=evaluations.TITLE_MAX_LENGTH)
     date_column, choice_column = st.columns([1, 3])
     day = date_column.date_input("Date", value="today", format="DD/MM/YYYY", key=f"{NEW_PREFIX}_date")
-    choice = choice_column.radio("Niveau de complexité", entry.ENTRY_CHOICES, format_func=CHOICE_LABELS.get,
+    choice = choice_column.radio("Niveau de complexité", evaluations.ENTRY_CHOICES, format_func=CHOICE_LABELS.get,
                                  horizontal=True, key=f"{NEW_PREFIX}_choice")
     learner_id = None
     if choice == COMPANY_CODE:
@@ -119,7 +120,7 @@ if evaluation_id == NEW:
     criterion_ids = pick_criteria(criteria, NEW_PREFIX)
     if st.button("Créer l'évaluation", type="primary", icon=":material/add:"):
         try:
-            new_id = entry.create_evaluation(db, user, class_id, title=title, eval_date=day, complexity=choice,
+            new_id = evaluations.create_evaluation(db, user, class_id, title=title, eval_date=day, complexity=choice,
                                              criterion_ids=criterion_ids, learner_id=learner_id)
         except LivretError as error:
             ui.show_error(error)
@@ -131,7 +132,7 @@ if evaluation_id == NEW:
             st.rerun()
     st.stop()
 
-detail = entry.evaluation_detail(db, user, evaluation_id)
+detail = evaluations.evaluation_detail(db, user, evaluation_id)
 subtitle = f"{detail['code']} · {date_text(detail['eval_date'])} · {ui.markdown_text(detail['class_name'])}"
 if detail["learner_name"]:
     subtitle += f" · bilan entreprise de {ui.markdown_text(detail['learner_name'])}"
@@ -142,10 +143,10 @@ confirm_locked = False
 if detail["locked_by"]:
     st.warning(f"Cette évaluation est déjà prise en compte dans le bilan validé le {date_text(detail['locked_by'])}. "
                "Toute modification sera enregistrée dans le journal des modifications.", icon=":material/lock:")
-    confirm_locked = st.checkbox(entry.LOCK_CONFIRM_LABEL, key=f"saisie_lock_{evaluation_id}")
+    confirm_locked = st.checkbox(evaluations.LOCK_CONFIRM_LABEL, key=f"saisie_lock_{evaluation_id}")
 editable = not detail["locked_by"] or confirm_locked
 
-learners = entry.evaluation_learners(db, user, evaluation_id)
+learners = evaluations.evaluation_learners(db, user, evaluation_id)
 learner_names = dict(zip(learners["id"].astype(int), learners["full_name"]))
 criterion_names = dict(zip(detail["criteria"]["id"].astype(int), detail["criteria"]["label"]))
 # The tools sit above the grid: the grid's frame resizes when it loads, and must not move them.
@@ -180,7 +181,7 @@ with st.container(border=True):
 st.markdown("**Résultats** — cliquez une case et tapez le code en entier (NA, PR, RA, RT, NV, AB) puis Entrée : "
             "la saisie passe à l'apprenant suivant. Les flèches déplacent la case choisie ; F2 ou un double-clic "
             "ouvre la liste des codes. Chaque résultat est enregistré dès sa saisie.")
-refusal, saved = ui_entry_grid.status(evaluation_id)
+refusal, saved = entry_grid.status(evaluation_id)
 # Both lines always hold their place above the grid, so that a message appearing moves nothing below it.
 with st.container():
     if refusal:
@@ -188,11 +189,11 @@ with st.container():
 with st.container():
     if saved:
         st.caption(f":material/cloud_done: {saved}")
-ui_entry_grid.result_grid(db, user, evaluation_id, detail["criteria"], editable=editable,
+entry_grid.result_grid(db, user, evaluation_id, detail["criteria"], editable=editable,
                           confirm_locked=confirm_locked)
-st.html(ui_entry_grid.legend_html())
+st.html(entry_grid.legend_html())
 
-trail = entry.audit_trail(db, user, evaluation_id)
+trail = evaluations.audit_trail(db, user, evaluation_id)
 if not trail.empty:
     with st.expander(f"Journal des modifications ({len(trail)})", icon=":material/history:"):
         st.caption("Modifications faites après qu'un bilan validé a pris en compte cette évaluation.")
@@ -201,7 +202,7 @@ if not trail.empty:
 with st.expander("Modifier l'évaluation", icon=":material/edit:"):
     prefix = f"saisie_edit_{evaluation_id}"
     new_title = st.text_input("Titre de l'évaluation", value=detail["title"], key=f"{prefix}_title",
-                              max_chars=entry.TITLE_MAX_LENGTH)
+                              max_chars=evaluations.TITLE_MAX_LENGTH)
     new_day = st.date_input("Date", value=date.fromisoformat(detail["eval_date"]), format="DD/MM/YYYY",
                             key=f"{prefix}_date")
     if detail["context"] == "company":
@@ -221,14 +222,14 @@ with st.expander("Modifier l'évaluation", icon=":material/edit:"):
                                    key=f"{prefix}_drop")
     if st.button("Enregistrer les modifications", disabled=not editable, key=f"{prefix}_save"):
         try:
-            changed = entry.update_evaluation(db, user, evaluation_id, title=new_title, eval_date=new_day,
+            changed = evaluations.update_evaluation(db, user, evaluation_id, title=new_title, eval_date=new_day,
                                               complexity=new_choice, criterion_ids=new_criteria,
                                               confirm_locked=confirm_locked, confirm_drop_results=confirm_drop)
         except LivretError as error:
             ui.show_error(error)
         else:
             st.session_state[FLASH_KEY] = "Évaluation modifiée." if changed else "Aucune modification à enregistrer."
-            ui_entry_grid.reset_grid(evaluation_id)
+            entry_grid.reset_grid(evaluation_id)
             st.rerun()
 
 with st.expander("Supprimer l'évaluation", icon=":material/delete:"):
@@ -237,7 +238,7 @@ with st.expander("Supprimer l'évaluation", icon=":material/delete:"):
                             key=f"saisie_delete_ok_{evaluation_id}")
     if st.button("Supprimer l'évaluation", type="primary", disabled=not editable, key=f"saisie_delete_{evaluation_id}"):
         try:
-            entry.delete_evaluation(db, user, evaluation_id, confirmed=confirmed, confirm_locked=confirm_locked)
+            evaluations.delete_evaluation(db, user, evaluation_id, confirmed=confirmed, confirm_locked=confirm_locked)
         except LivretError as error:
             ui.show_error(error)
         else:

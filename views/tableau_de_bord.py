@@ -4,9 +4,11 @@ Every filter and display choice is bound to the URL, so a reload or a shared lin
 
 import streamlit as st
 
-from livret import bilan_dialogs, dashboard, grid, ui, ui_grid, ui_selection
+from livret import dashboard, ui
 from livret.codes import COMPLEXITIES
 from livret.errors import LivretError
+from livret.render import grid
+from livret.ui import bilan_dialogs, grid_element, selection
 
 UNITS_KEY, SEEN_UNITS_KEY = "tdb_unites", "tdb_unites_vues"
 CODE_HELP = {**COMPLEXITIES, "E": "Bilans entreprise"}
@@ -28,7 +30,7 @@ def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
     except LivretError as error:
         ui.show_error(error)
         return
-    asked = ui_grid.show_grid(grid.page_html(blocks), learner_id, key="tdb_grille")
+    asked = grid_element.show_grid(grid.page_html(blocks), learner_id, key="tdb_grille")
     competency_ids = {block.code: block.competency_id for block in blocks}
     if asked in competency_ids:
         # While a bilan is unlocked, the blue lines edit it (B3) rather than the draft.
@@ -39,7 +41,7 @@ def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
 
 st.title("Tableau de bord")
 try:
-    learner_id = ui_selection.pick_learner(db, user)
+    learner_id = selection.pick_learner(db, user)
     if learner_id is None:
         st.stop()
     summary = dashboard.cached_summary(db, user, learner_id)
@@ -79,4 +81,4 @@ if not summary.has_results:
 options = grid.GridOptions(condensed=layout == "Condensé", titles=titles == "Avec titres",
                            compact=view == "Compact", units=dashboard.chosen_units(units), complexities=shown)
 competency_grid(learner_id, options)
-dashboard.prefetch(db, user, ui_selection.neighbour_ids(learner_id), options)
+dashboard.prefetch(db, user, selection.neighbour_ids(learner_id), options)

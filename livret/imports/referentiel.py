@@ -1,0 +1,226 @@
+"""The competency framework of a diploma: parsed from CSV files, checked, then written at once."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from livret.db import transaction
+from livret.errors import FileProblem, FileRejected
+
+DEFAULT_REFERENTIEL_DIR = Path(__file__).resolve().parents[2] / "data" / "referentiel"
+
+FILES = {
+    "diploma.csv": ("code", "title", "version"),
+    "units.csv": ("code", "epreuve", "title", "coefficient"),
+    "domains.csv": ("code", "title", "radar_order"),
+    "competencies.csv": ("code", "title", "unit", "domain", "activities"),
+    "criteria.csv": ("competency", "order", "text"),
+}
+OPTIONAL_COLUMNS = {"version", "epreuve", "activities"}
+
+
+@dataclass
+class Referentiel:
+    diploma: dict
+    units: list[dict] = field(default_factory=list)
+    domains: list[dict] = field(default_factory=list)
+    competencies: list[dict] = field(default_factory=list)
+    criteria: list[dict] = field(default_factory=list)
+
+
+def _rows(name: str, text: str, problems: list[FileProblem]) -> list[tuple[int, dict]]:
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        problems.append(FileProblem(name, 1, "", "le fichier est vide"))
+        return []
+    sample = text.split("\n", 1)[0]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in FILES[name] if c not in header and c not in OPTIONAL_COLUMNS]
+    for column in missing:
+        problems.append(FileProblem(name, 1, column, "colonne obligatoire absente"))
+    if missing:
+        return []
+    rows = []
+    for row in reader:
+        cleaned = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        if any(cleaned.values()):
+            rows.append((reader.line_num, cleaned))
+    return rows
+
+
+def _require(name, line, row, column, problems) -> str:
+    value = row.get(column, "")
+    if not value:
+        problems.append(FileProblem(name, line, column, "valeur obligatoire manquante"))
+    return value
+
+
+def parse_referentiel(files: dict[str, str]) -> Referentiel:
+    """Check the five files of a référentiel. Raises FileRejected listing every problem."""
+    problems: list[FileProblem] = []
+    for name in FILES:
+        if name not in files:
+            problems.append(FileProblem(name, 0, "", "fichier absent du référentiel"))
+    if problems:
+        raise FileRejected(problems)
+    parsed = {name: _rows(name, files[name], problems) for name in FILES}
+    if problems:
+        raise FileRejected(problems)
+
+    diplomas = parsed["diploma.csv"]
+    if len(diplomas) != 1:
+        raise FileRejected([FileProblem("diploma.csv", 2, "", "une seule ligne de diplôme attendue")])
+    line, row = diplomas[0]
+    diploma = {
+        "code": _require("diploma.csv", line, row, "code", problems),
+        "title": _require("diploma.csv", line, row, "title", problems),
+        "version": row.get("version", ""),
+    }
+    ref = Referentiel(diploma=diploma)
+
+    def unique(name, line, code, seen):
+        if code in seen:
+            problems.append(FileProblem(name, line, "code", f"code « {code} » en double (déjà ligne {seen[code]})"))
+        seen[code] = line
+
+    seen: dict[str, int] = {}
+    for line, row in parsed["units.csv"]:
+        code = _require("units.csv", line, row, "code", problems)
+        unique("units.csv", line, code, seen)
+        try:
+            coefficient = float(row.get("coefficient", "").replace(",", "."))
+            if coefficient <= 0:
+                raise ValueError
+        except ValueError:
+            problems.append(FileProblem("units.csv", line, "coefficient", "le coefficient doit être un nombre positif"))
+            coefficient = 0
+        ref.units.append({"code": code, "epreuve": row.get("epreuve", ""),
+                          "title": _require("units.csv", line, row, "title", problems),
+                          "coefficient": coefficient})
+
+    seen = {}
+    for line, row in parsed["domains.csv"]:
+        code = _require("domains.csv", line, row, "code", problems)
+        unique("domains.csv", line, code, seen)
+        try:
+            order = int(row.get("radar_order", ""))
+        except ValueError:
+            problems.append(FileProblem("domains.csv", line, "radar_order", "un nombre entier est attendu"))
+            order = 0
+        ref.domains.append({"code": code, "title": _require("domains.csv", line, row, "title", problems),
+                            "radar_order": order})
+
+    unit_codes = {u["code"] for u in ref.units}
+    domain_codes = {d["code"] for d in ref.domains}
+    seen = {}
+    for position, (line, row) in enumerate(parsed["competencies.csv"], start=1):
+        code = _require("competencies.csv", line, row, "code", problems)
+        unique("competencies.csv", line, code, seen)
+        unit = row.get("unit", "")
+        if unit not in unit_codes:
+            problems.append(FileProblem("competencies.csv", line, "unit", f"unité « {unit} » inconnue (absente de units.csv)"))
+        domain = row.get("domain", "")
+        if domain not in domain_codes:
+            problems.append(FileProblem("competencies.csv", line, "domain", f"domaine « {domain} » inconnu (absent de domains.csv)"))
+        ref.competencies.append({"code": code, "title": _require("competencies.csv", line, row, "title", problems),
+                                 "unit": unit, "domain": domain, "position": position,
+                                 "activities": row.get("activities", "")})
+
+    competency_codes = {c["code"] for c in ref.competencies}
+    seen_criteria: dict[tuple[str, int], int] = {}
+    for line, row in parsed["criteria.csv"]:
+        competency = row.get("competency", "")
+        if competency not in competency_codes:
+            problems.append(FileProblem("criteria.csv", line, "competency", f"compétence « {competency} » inconnue (absente de competencies.csv)"))
+        try:
+            order = int(row.get("order", ""))
+            if order <= 0:
+                raise ValueError
+        except ValueError:
+            problems.append(FileProblem("criteria.csv", line, "order", "un nombre entier positif est attendu"))
+            order = 0
+        key = (competency, order)
+        if order and key in seen_criteria:
+            problems.append(FileProblem("criteria.csv", line, "order",
+                                        f"critère {competency}-{order} en double (déjà ligne {seen_criteria[key]})"))
+        seen_criteria[key] = line
+        ref.criteria.append({"competency": competency, "position": order,
+                             "text": _require("criteria.csv", line, row, "text", problems)})
+    for code in competency_codes - {c for c, _ in seen_criteria}:
+        problems.append(FileProblem("criteria.csv", 0, "competency", f"la compétence « {code} » n'a aucun critère"))
+    if problems:
+        raise FileRejected(problems)
+    return ref
+
+
+def read_referentiel_dir(path: str | Path = DEFAULT_REFERENTIEL_DIR) -> dict[str, str]:
+    folder = Path(path)
+    return {name: (folder / name).read_text(encoding="utf-8-sig")
+            for name in FILES if (folder / name).exists()}
+
+
+def write_referentiel(db: sqlite_utils.Database, ref: Referentiel) -> dict[str, int]:
+    """Insert or update the référentiel in one transaction; returns counts of what it holds."""
+    code = ref.diploma["code"]
+    with transaction(db):
+        db.execute(
+            "INSERT INTO diplomas(code, title, version) VALUES (?, ?, ?) "
+            "ON CONFLICT(code) DO UPDATE SET title = excluded.title, version = excluded.version",
+            [code, ref.diploma["title"], ref.diploma["version"]],
+        )
+        for unit in ref.units:
+            db.execute(
+                "INSERT INTO units(diploma, code, epreuve, title, coefficient) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(diploma, code) DO UPDATE SET epreuve = excluded.epreuve, "
+                "title = excluded.title, coefficient = excluded.coefficient",
+                [code, unit["code"], unit["epreuve"], unit["title"], unit["coefficient"]],
+            )
+        for domain in ref.domains:
+            db.execute(
+                "INSERT INTO domains(diploma, code, title, radar_order) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(diploma, code) DO UPDATE SET title = excluded.title, radar_order = excluded.radar_order",
+                [code, domain["code"], domain["title"], domain["radar_order"]],
+            )
+        unit_ids = dict(db.execute("SELECT code, id FROM units WHERE diploma = ?", [code]).fetchall())
+        domain_ids = dict(db.execute("SELECT code, id FROM domains WHERE diploma = ?", [code]).fetchall())
+        for comp in ref.competencies:
+            db.execute(
+                "INSERT INTO competencies(diploma, code, title, unit_id, domain_id, position, activities) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(diploma, code) DO UPDATE SET title = excluded.title, "
+                "unit_id = excluded.unit_id, domain_id = excluded.domain_id, position = excluded.position, "
+                "activities = excluded.activities",
+                [code, comp["code"], comp["title"], unit_ids[comp["unit"]], domain_ids[comp["domain"]],
+                 comp["position"], comp["activities"]],
+            )
+        competency_ids = dict(db.execute("SELECT code, id FROM competencies WHERE diploma = ?", [code]).fetchall())
+        for crit in ref.criteria:
+            db.execute(
+                "INSERT INTO criteria(competency_id, position, text) VALUES (?, ?, ?) "
+                "ON CONFLICT(competency_id, position) DO UPDATE SET text = excluded.text",
+                [competency_ids[crit["competency"]], crit["position"], crit["text"]],
+            )
+    return referentiel_counts(db, code)
+
+
+def referentiel_counts(db: sqlite_utils.Database, diploma: str) -> dict[str, int]:
+    def count(sql):
+        return db.execute(sql, [diploma]).fetchone()[0]
+
+    return {
+        "units": count("SELECT count(*) FROM units WHERE diploma = ?"),
+        "domains": count("SELECT count(*) FROM domains WHERE diploma = ?"),
+        "competencies": count("SELECT count(*) FROM competencies WHERE diploma = ?"),
+        "criteria": count("SELECT count(*) FROM criteria JOIN competencies c ON c.id = competency_id WHERE c.diploma = ?"),
+    }
+
+
+def load_default_referentiel(db: sqlite_utils.Database) -> dict[str, int]:
+    return write_referentiel(db, parse_referentiel(read_referentiel_dir()))

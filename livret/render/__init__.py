@@ -1,0 +1,1 @@
+"""Pure renderers: data in, HTML, SVG, CSV or chart specifications out (no database, no Streamlit)."""

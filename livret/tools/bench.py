@@ -1,0 +1,390 @@
+"""`python -m livret bench`: measured speed of every page at 1× and 10× the demo school (issue 8).
+
+Each figure is a median of repeated runs. Page figures are compared with the framework's floor
+measured in the same run (an empty page in AppTest, a one-line page in the browser), because these
+machines are shared and noisy: ratios measured together are what can be compared across runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import gc
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from livret import demo
+from livret.db import connect
+
+ROOT = Path(__file__).resolve().parents[2]
+EMPTY_PAGE = ROOT / "bench" / "empty_page.py"
+TRIVIAL_APP = ROOT / "bench" / "trivial_app.py"
+MODES = {
+    "chronologique": {},
+    "condensé": {"condensed": True},
+    "sans titres": {"titles": False},
+    "compact": {"compact": True},
+}
+
+
+@dataclass
+class Row:
+    label: str
+    unit: str
+    values: dict[int, float] = field(default_factory=dict)  # scale -> value
+    per_learner: bool = True
+
+
+def fullest_learner(db) -> dict:
+    """The learner with the most evaluations, with the names the pages' URLs use."""
+    row = db.execute(
+        "SELECT r.learner_id, count(DISTINCT r.evaluation_id) AS n, l.last_name, l.first_name, c.name "
+        "FROM results r JOIN learners l ON l.id = r.learner_id JOIN classes c ON c.id = l.class_id "
+        "GROUP BY r.learner_id ORDER BY n DESC, r.learner_id LIMIT 1").fetchone()
+    return {"id": row[0], "evaluations": row[1], "label": f"{row[2]} {row[3]}", "class_name": row[4]}
+
+
+def ddfpt_id(db) -> int:
+    return db.execute("SELECT id FROM users WHERE role = 'ddfpt' ORDER BY id LIMIT 1").fetchone()[0]
+
+
+def page_script(url_path: str) -> Path:
+    """A page's script, as the navigation registry names it (wherever the page folder is)."""
+    from livret.navigation import PAGES
+
+    return ROOT / next(spec.script for spec in PAGES if spec.url_path == url_path)
+
+
+def class_learner_ids(db, class_name: str) -> dict[str, int]:
+    """Learner label → id in the class, as the learner select box labels them."""
+    from livret import school
+    from livret.permissions import load_user
+
+    user = load_user(db, ddfpt_id(db))
+    class_id = db.execute("SELECT id FROM classes WHERE name = ?", [class_name]).fetchone()[0]
+    learners = school.class_learners(db, user, class_id)
+    return {str(name): int(learner_id) for name, learner_id in zip(learners["full_name"], learners["id"])}
+
+
+def database_for(scale: int, folder: Path) -> Path:
+    path = folder / f"demo-scale{scale}.db"
+    if not path.exists():
+        demo.build_demo_database(path, scale=scale)
+    return path
+
+
+# ---------------------------------------------------------------- 1-2: data and grid
+
+
+def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
+    """Figures 1-2 at every scale. The scales take turns sample by sample, so a slow moment of a shared
+    machine falls on all of them and the scale ratios compare like with like."""
+    from livret import dashboard
+    from livret.permissions import load_user
+    from livret.render import grid
+
+    # These take milliseconds: many more runs than the pages get.
+    repeat = max(repeat, 30)
+    setups = {}
+    for scale, path in paths.items():
+        db = connect(path)
+        learner = fullest_learner(db)
+        user = load_user(db, ddfpt_id(db))
+        setups[scale] = (db, learner["id"], user, dashboard.learner_data(db, user, learner["id"]))
+
+    def show(data, options):
+        # What the page sends: legend, jump list and blocks, with the draft's buttons.
+        return grid.page_html(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+
+    samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
+    for _ in range(repeat):
+        for scale, (db, learner_id, user, data) in setups.items():
+            figures = samples[scale]
+            figures.setdefault("data_ms", []).append(
+                _timed_without_gc(functools.partial(dashboard.learner_data, db, user, learner_id)))
+            for mode, options in MODES.items():
+                render = functools.partial(show, data, grid.GridOptions(**options))
+                figures.setdefault(f"grid_ms:{mode}", []).append(_timed_without_gc(render))
+    results = {}
+    for scale, (db, _, _, data) in setups.items():
+        results[scale] = {key: statistics.median(values) for key, values in samples[scale].items()}
+        for mode, options in MODES.items():
+            results[scale][f"grid_kb:{mode}"] = len(show(data, grid.GridOptions(**options)).encode()) / 1024
+        db.close()
+    return results
+
+
+def _timed_without_gc(action) -> float:
+    # As timeit does: a collection that happens to start during one sample is not that sample's cost.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _timed(action)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# ---------------------------------------------------------------- 3-4: AppTest
+
+
+@contextlib.contextmanager
+def _env(**values):
+    import os
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def measure_apptest(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
+    """Figures 3-4 at every scale, the scales and pages taking turns run by run."""
+    from streamlit.testing.v1 import AppTest
+
+    setups = {}
+    for scale, path in paths.items():
+        db = connect(path)
+        learner = fullest_learner(db)
+        setups[scale] = (path, ddfpt_id(db), {"classe": learner["class_name"], "apprenant": learner["label"]})
+        db.close()
+
+    def first_run(scale: int, script: Path):
+        _, user_id, params = setups[scale]
+        at = AppTest.from_file(str(script), default_timeout=60)
+        at.session_state["user_id"] = user_id
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    def page_run(scale: int, script: Path, click: str | None) -> float:
+        start = time.perf_counter()
+        at = first_run(scale, script)
+        if click is not None:
+            button = next(b for b in at.button if b.label == click or b.key == click)
+            button.click().run()
+        assert not at.exception, at.exception
+        return (time.perf_counter() - start) * 1000
+
+    def dialog_rerun(scale: int) -> float:
+        # The dashboard run, then the rerun that opens « BI »: only the rerun is timed.
+        at = first_run(scale, page_script("tableau-de-bord"))
+        start = time.perf_counter()
+        at.button(key="open_bilan").click().run()
+        assert not at.exception, at.exception
+        return (time.perf_counter() - start) * 1000
+
+    scripts = {
+        "empty": (EMPTY_PAGE, None),
+        "tableau de bord": (page_script("tableau-de-bord"), None),
+        "bilans de compétences": (page_script("bilans"), None),
+        "notation": (page_script("notation"), "Noter le dernier bilan des apprenants"),
+    }
+    samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
+    for round_ in range(repeat + 1):
+        for scale, (path, _, _) in setups.items():
+            with _env(LIVRET_DB=path):
+                timings = {f"apptest_ms:{name}": page_run(scale, script, click)
+                           for name, (script, click) in scripts.items()}
+                timings["apptest_ms:dialogue BI"] = dialog_rerun(scale)
+            if round_ == 0:
+                continue  # warms the caches and imports: a teacher's second look, not the server's first
+            for key, value in timings.items():
+                samples[scale].setdefault(key, []).append(value)
+    return {scale: {key: statistics.median(values) for key, values in figures.items()}
+            for scale, figures in samples.items()}
+
+
+# ---------------------------------------------------------------- 5-6: browser
+
+
+def measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:
+    # Playwright's sync API refuses to start where an asyncio loop runs (a test session that already
+    # drives its own browser): the measure then runs in a thread of its own.
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _measure_browser(path, clicks, sessions)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_measure_browser, path, clicks, sessions).result()
+
+
+def _measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    from livret.tools.serving import StreamlitServer, launch_chromium, sign_in, wait_for_app
+
+    db = connect(path)
+    learner = fullest_learner(db)
+    learner_ids = class_learner_ids(db, learner["class_name"])
+    db.close()
+    figures = {}
+    trivial = StreamlitServer(path, script=TRIVIAL_APP)
+    server = StreamlitServer(path)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            # Each page in a context of its own, so both are in front and get their animation frames.
+            floor_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            floor_page.goto(trivial.url)
+            wait_for_app(floor_page)
+            rerun_button = streamlit_button(floor_page, "Relancer")
+
+            def trivial_rerun():
+                rerun_button.click()
+                wait_for_app(floor_page)
+                floor_page.get_by_text("Une ligne de texte.").wait_for()
+
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            sign_in(page, server.url, "DDFPT", path=f"?classe={learner['class_name']}")
+            page.locator("section.lv-comp").first.wait_for()
+            learner_box = page.locator("input[aria-label='Apprenant']")
+            next_button = streamlit_button(page, "Suivant →")
+
+            def next_learner():
+                # Done when the script has finished and the grid on the page is the new learner's (its
+                # host names the learner it shows), not merely when the box changed.
+                before = learner_box.input_value()
+                next_button.click()
+                page.wait_for_function(
+                    "(before) => { const box = document.querySelector('input[aria-label=\"Apprenant\"]');"
+                    " return box && box.value !== before; }", arg=before)
+                wait_for_app(page)
+                page.wait_for_function(
+                    "(id) => { const hosts = [...document.querySelectorAll('.lv-host')];"
+                    " return hosts.length > 0 && hosts.every(h => h.dataset.learner === id"
+                    " && h.querySelector('section.lv-comp')); }",
+                    arg=str(learner_ids[learner_box.input_value()]))
+
+            trivial_rerun()
+            next_learner()
+            # The floor and the page take turns, so a slow moment of the machine falls on both.
+            floors, nexts = [], []
+            for _ in range(clicks):
+                floors.append(_timed(trivial_rerun))
+                nexts.append(_timed(next_learner))
+            figures["browser_ms:rerun trivial"] = statistics.median(floors)
+            figures["browser_ms:suivant"] = statistics.median(nexts)
+
+            extra = []
+            for _ in range(sessions - 1):
+                other = browser.new_context(viewport={"width": 1280, "height": 900})
+                other_page = other.new_page()
+                sign_in(other_page, server.url, "DDFPT",
+                        path=f"?classe={learner['class_name']}&apprenant={learner['label']}")
+                other_page.locator("section.lv-comp").first.wait_for()
+                extra.append(other)
+            figures[f"memory_mb:{sessions} sessions"] = server.peak_memory_kib() / 1024
+            for other in extra:
+                other.close()
+            browser.close()
+    finally:
+        server.stop()
+        trivial.stop()
+    return figures
+
+
+def streamlit_button(page, label: str):
+    """A Streamlit button found by CSS and its text. Role locators compute the accessibility tree of the
+    whole page at every click, a cost of Playwright that grows with the grid's size, not of the app;
+    both the floor and the pages use this same locator."""
+    return page.locator("[data-testid='stButton'] button").filter(has_text=label)
+
+
+def _timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+# ---------------------------------------------------------------- report
+
+
+def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: bool, folder: Path) -> str:
+    paths = {scale: database_for(scale, folder) for scale in scales}
+    learners: dict[int, dict] = {}
+    for scale, path in paths.items():
+        db = connect(path)
+        learners[scale] = fullest_learner(db)
+        db.close()
+    results = measure_data_and_grid(paths, repeat)
+    for scale, figures in measure_apptest(paths, repeat).items():
+        results[scale].update(figures)
+    if browser:
+        for scale, path in paths.items():
+            results[scale].update(measure_browser(path, clicks, sessions))
+    return format_table(results, learners)
+
+
+LABELS = {
+    "data_ms": ("1. données du tableau de bord (requêtes + mise en forme)", "ms"),
+    "grid_ms": ("2. rendu HTML de la grille", "ms"),
+    "grid_kb": ("2. taille HTML de la grille", "Ko"),
+    "apptest_ms": ("3–4. AppTest", "ms"),
+    "browser_ms": ("5. Chromium", "ms"),
+    "memory_mb": ("6. mémoire crête du serveur", "Mo"),
+}
+
+
+def format_table(results: dict[int, dict[str, float]], learners: dict[int, dict]) -> str:
+    scales = sorted(results)
+    first = scales[0]
+    lines = []
+    for scale in scales:
+        info = learners[scale]
+        lines.append(f"Échelle {scale} : apprenant le plus fourni {info['label']} ({info['class_name']}), "
+                     f"{info['evaluations']} évaluations.")
+    header = ["mesure", *[f"échelle {s}" for s in scales]]
+    if len(scales) > 1:
+        header.append(f"échelle {scales[-1]} / {first}")
+    header.append("rapport au plancher")
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    floors = {"apptest_ms": "apptest_ms:empty", "browser_ms": "browser_ms:rerun trivial"}
+    for key in results[first]:
+        kind, _, detail = key.partition(":")
+        label, unit = LABELS[kind]
+        name = f"{label} — {detail}" if detail else label
+        cells = [f"{results[s][key]:.1f} {unit}" for s in scales]
+        if len(scales) > 1:
+            cells.append(f"{results[scales[-1]][key] / results[first][key]:.2f}")
+        floor_key = floors.get(kind)
+        if floor_key and key != floor_key:
+            ratios = [results[s][key] / results[s][floor_key] for s in scales]
+            cells.append(" / ".join(f"{r:.2f}×" for r in ratios))
+        else:
+            cells.append("")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def add_command(commands) -> None:
+    parser = commands.add_parser("bench", help="mesurer la vitesse des pages (échelles 1 et 10)")
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--repeat", type=int, default=7, help="répétitions par mesure (médiane)")
+    parser.add_argument("--clicks", type=int, default=20, help="clics « Suivant → » dans Chromium")
+    parser.add_argument("--sessions", type=int, default=10, help="sessions de navigateur pour la mémoire")
+    parser.add_argument("--no-browser", action="store_true", help="sans les mesures dans Chromium")
+    parser.add_argument("--workdir", help="dossier des bases de mesure (par défaut un dossier temporaire)")
+    parser.set_defaults(handler=_cmd_bench)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.workdir:
+        folder = Path(args.workdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, folder))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="livret-bench-") as tmp:
+        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, Path(tmp)))
+    return 0

@@ -1,0 +1,94 @@
+"""Start the app with `streamlit run` on a free port and drive it in headless Chromium.
+Shared by the browser tests and the benchmark; waits on the app's own state, never on sleeps."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("LIVRET_CHROMIUM") or shutil.which("chromium")  # None: Playwright's own build
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run SCRIPT` against the database at db_path, until stop()."""
+
+    def __init__(self, db_path: Path, env: dict | None = None, script: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db_path = db_path
+        full_env = {**os.environ, "LIVRET_DB": str(db_path), **(env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.headless", "true",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stderr.read().decode())
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode() == "ok":
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("Streamlit did not become healthy")
+
+    def peak_memory_kib(self) -> int:
+        """Peak resident memory of the server process (VmHWM), in KiB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_for_app(page) -> None:
+    """Wait until the app is connected and its script has finished running."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
+    page.wait_for_function(
+        "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'; }"
+    )
+
+
+def sign_in(page, base_url: str, account_label: str, path: str = "") -> None:
+    """Open base_url/path and sign in with the demo account whose label contains account_label."""
+    page.goto(f"{base_url}/{path}")
+    wait_for_app(page)
+    page.get_by_label("Compte de démonstration").click()
+    page.get_by_role("option", name=account_label).first.click()
+    page.get_by_role("button", name="Se connecter").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Se déconnecter").wait_for()

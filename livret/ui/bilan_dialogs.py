@@ -1,0 +1,406 @@
+"""Dialogs of the bilan opened from the dashboard (SPEC B1, B2), and the bilan views they share with
+the page « Bilans de compétences »: a UI-helpers module (Streamlit). Every write goes through
+livret.bilans, which checks the user; after a write the app reruns so the dashboard redraws.
+
+Contract used by views/tableau_de_bord.py:
+- positioning_dialog(db, user, learner_id, competency_id, bilan_id=None): « Niveaux d'acquisition de la
+  compétence », for the draft, or for the unlocked bilan bilan_id (also from the page « Bilans »)
+- bilan_dialog(db, user, learner_id): « Bilan de NOM Prénom »
+Both open a st.dialog; call them when the « ? » of a competency or the « BI » button is clicked.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from livret import bilans, ui
+from livret.codes import ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
+from livret.errors import LivretError
+from livret.render import bilan_document, radar
+
+MINUS = "\u2212"
+OBJECTIVE_WORDS = {"intermediate": "intermédiaire", "terminal": "terminal"}
+
+
+def choice_key(positioning: bilans.Positioning) -> str:
+    """Widget key of a choice of the positioning dialog (its CSS class is st-key-<key>)."""
+    if positioning.level is None:
+        return "position_choice_ne"
+    return f"position_choice_{positioning.level}_{positioning.objective}"
+
+
+def choice_label(positioning: bilans.Positioning) -> str:
+    """Visible and accessible name of a choice: « ++ · terminal », « NE »."""
+    if positioning.level is None:
+        return "NE"
+    # Minus signs: a button label is Markdown, which turns « -- » into a dash even when escaped.
+    return f"{positioning.short.replace('-', MINUS)} · {OBJECTIVE_WORDS[positioning.objective]}"
+
+
+def _choice_css(current: bilans.Positioning | None) -> str:
+    rules = []
+    for level in ACQUISITION_LEVELS:
+        full, half = f".st-key-position_choice_{level.level}_terminal", f".st-key-position_choice_{level.level}_intermediate"
+        text = "#ffffff" if level.level in (1, 4) else "#111111"
+        rules.append(f"{full} button {{ background: {level.colour}; border: 2px solid {level.colour}; color: {text}; }}")
+        rules.append(f"{half} button {{ background: linear-gradient(90deg, {level.colour} 50%, #ffffff 50%); "
+                     f"border: 2px solid {level.colour}; color: #111111; }}")
+        rules.append(f"{half} button p {{ background: rgba(255,255,255,0.85); padding: 0 0.3rem; border-radius: 3px; }}")
+    rules.append(".st-key-position_choice_ne button { background: #ffffff; border: 2px dashed #9e9e9e; color: #444; }")
+    if current is not None:
+        rules.append(f".st-key-{choice_key(current)} button {{ outline: 3px solid #111111; outline-offset: 2px; }}")
+    rules.append("[class*='st-key-position_choice_'] button { border-radius: 2px; min-height: 2.4rem; }")
+    rules.append("[class*='st-key-position_choice_'] button:hover { filter: brightness(0.92); }")
+    return "<style>" + "\n".join(rules) + "</style>"
+
+
+@ui.dialog("Niveaux d'acquisition de la compétence", width="medium")
+def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: int | None = None) -> None:
+    """SPEC B1: 4 levels × objectifs intermédiaires / terminaux, « Compétence non évaluée », « Fermer».
+    A click writes the positioning at once — into the draft, or into the unlocked bilan bilan_id (B3) —
+    and reruns the app (which closes the dialog)."""
+    try:
+        competencies = bilans.learner_competencies(db, user, learner_id)
+        if bilan_id is None:
+            positionings = bilans.read_draft(db, user, learner_id).positionings
+        else:
+            detail = bilans.bilan_detail(db, user, bilan_id)
+            if detail["learner_id"] != learner_id or detail["status"] != "unlocked":
+                st.error(bilans.LOCKED_MESSAGE)
+                return
+            positionings = bilans.bilan_positionings(db, user, bilan_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    match = competencies[competencies["competency_id"] == competency_id]
+    if match.empty:
+        st.error("Cette compétence n'appartient pas au diplôme de l'apprenant.")
+        return
+    competency = match.iloc[0]
+    current = positionings.get(competency_id)
+    st.markdown(f"**{ui.markdown_text(competency['code'])} - {ui.markdown_text(competency['title'])}**")
+    if bilan_id is not None:
+        st.caption(f"Bilan du {detail['date_label']}, déverrouillé : ce choix le modifie.")
+    st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
+    st.html(_choice_css(current))
+
+    widths = [2.4, 1.4, 1.4]
+    header = st.columns(widths, vertical_alignment="bottom")
+    for column, objective in zip(header[1:], OBJECTIVES):
+        column.markdown(f"**{OBJECTIVES[objective]}**")
+    chosen = None
+    for level in ACQUISITION_LEVELS:
+        row = st.columns(widths, vertical_alignment="center")
+        row[0].markdown(level.label)
+        for column, objective in zip(row[1:], OBJECTIVES):
+            positioning = bilans.Positioning(level.level, objective)
+            if column.button(choice_label(positioning), key=choice_key(positioning), width="stretch",
+                             help=positioning.label):
+                chosen = positioning
+    row = st.columns(widths, vertical_alignment="center")
+    row[0].markdown(NOT_EVALUATED_LABEL)
+    if row[1].button(choice_label(bilans.NOT_EVALUATED), key=choice_key(bilans.NOT_EVALUATED), width="stretch",
+                     help=NOT_EVALUATED_LABEL):
+        chosen = bilans.NOT_EVALUATED
+    if chosen is not None:
+        try:
+            if bilan_id is None:
+                bilans.save_draft_positioning(db, user, learner_id, competency_id, chosen)
+            else:
+                bilans.save_unlocked_positioning(db, user, bilan_id, competency_id, chosen)
+        except LivretError as error:
+            ui.show_error(error)
+        else:
+            st.rerun()
+    if st.button("Fermer", key="position_close"):
+        st.rerun()
+
+
+def _badge_css(keys: dict[str, bilans.Positioning]) -> str:
+    """Each competency button drawn like its positioning: level colour, half (intermediate) or full."""
+    colours = {level.level: level.colour for level in ACQUISITION_LEVELS}
+    rules = []
+    for key, positioning in keys.items():
+        if positioning.level is None:
+            rules.append(f".st-key-{key} button {{ background: #ffffff; border: 2px dashed #9e9e9e; color: #444; }}")
+            continue
+        colour = colours[positioning.level]
+        if positioning.objective == "terminal":
+            text = "#ffffff" if positioning.level in (1, 4) else "#111111"
+            rules.append(f".st-key-{key} button {{ background: {colour}; border: 2px solid {colour}; color: {text}; }}")
+        else:
+            rules.append(f".st-key-{key} button {{ background: linear-gradient(90deg, {colour} 50%, #ffffff 50%); "
+                         f"border: 2px solid {colour}; color: #111111; }}")
+            rules.append(f".st-key-{key} button p {{ background: rgba(255,255,255,0.85); padding: 0 0.3rem; }}")
+    return "<style>" + "\n".join(rules) + "</style>"
+
+
+def badge_key(bilan_id: int, competency_id: int) -> str:
+    return f"bilan_badge_{bilan_id}_{competency_id}"
+
+
+def unlocked_positionings(db, user, learner_id: int, bilan_id: int) -> None:
+    """The positionings of an unlocked bilan as one button per competency (« C4 : + »), drawn like the
+    blue line; a click opens the same positioning dialog as on the dashboard."""
+    try:
+        competencies = bilans.learner_competencies(db, user, learner_id)
+        stored = bilans.bilan_positionings(db, user, bilan_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    keys = {badge_key(bilan_id, int(c)): stored.get(int(c), bilans.NOT_EVALUATED) for c in competencies["competency_id"]}
+    st.html(_badge_css(keys))
+    columns = st.columns(4)
+    asked = None
+    for index, comp in enumerate(competencies.itertuples()):
+        positioning = stored.get(int(comp.competency_id), bilans.NOT_EVALUATED)
+        short = positioning.short.replace("-", MINUS)
+        if columns[index % 4].button(f"{ui.markdown_text(comp.code)} : {short}", width="stretch",
+                                     key=badge_key(bilan_id, int(comp.competency_id)),
+                                     help=ui.markdown_text(f"{comp.code} - {comp.title} — {positioning.label}")):
+            asked = int(comp.competency_id)
+    if asked is not None:
+        positioning_dialog(db, user, learner_id, asked, bilan_id)
+
+
+# ---------------------------------------------------------------- views shared with the bilans page
+
+
+def show_positioning_tables(history: pd.DataFrame, *, unit_column: str | None = None) -> None:
+    """« Bilan des compétences » (one column per bilan, newest first) and the unit view."""
+    st.html(f"<style>{bilan_document.BILAN_CSS}</style>" + bilan_document.legend_html()
+            + bilan_document.history_table_html(history))
+    st.markdown("**Par unité**")
+    st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
+            + bilan_document.unit_view_html(bilans.unit_view(history, unit_column)))
+
+
+def _rows(frame: pd.DataFrame) -> tuple:
+    """A small frame as a hashable cache key (plain Python values, NA as None)."""
+    values = frame.astype(object).where(frame.notna(), None)
+    return (tuple(frame.columns), tuple(map(tuple, values.itertuples(index=False))))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _radar_spec(axes_rows: tuple, point_rows: tuple) -> dict:
+    # Building and validating the Altair layers takes a tenth of a second: done once per content.
+    axes = pd.DataFrame(list(axes_rows[1]), columns=list(axes_rows[0]))
+    points = pd.DataFrame(list(point_rows[1]), columns=list(point_rows[0]))
+    return radar.radar_chart(axes, points).to_dict()
+
+
+def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
+    """The radar of the newest two bilans of a history, with a reading key."""
+    points = radar.radar_data(axes, history)
+    if points.empty:
+        st.info("Aucun bilan à représenter pour le moment.")
+        return
+    st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
+            + bilan_document.radar_legend_html(radar.legend_items(points)))
+    st.vega_lite_chart(spec=_radar_spec(_rows(axes), _rows(points)), width="content",
+                       alt="Diagramme radar des deux derniers bilans, une branche par compétence")
+    st.caption(ui.markdown_text(bilan_document.RADAR_KEY.replace("-", MINUS)))  # « -- » must not become a dash
+
+
+# ---------------------------------------------------------------- bilan dialog (B2)
+
+
+# Constats and Conseils are typed in a small element of our own rather than st.text_area, whose value
+# reaches the server only on blur or Ctrl+Entrée: Échap (which closes the dialog), a closed tab or a
+# crash lost what was typed. This element sends the text once typing pauses, at once on Échap and on
+# blur, and when the page is hidden. It writes the text with .value and .textContent only (no HTML).
+DRAFT_TEXT = "livret_draft_text"
+DRAFT_TEXT_PAUSE_MS = 600
+_DRAFT_TEXT_JS = """
+export default function ({ data, parentElement, setStateValue }) {
+  let root = parentElement.querySelector(":scope > div.lv-draft-text");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "lv-draft-text";
+    const label = document.createElement("label");
+    const box = document.createElement("textarea");
+    box.id = "lv-draft-text-" + data.name + "-" + Math.random().toString(36).slice(2);
+    label.htmlFor = box.id;
+    label.textContent = data.label;
+    box.value = data.value;
+    box.placeholder = data.label;
+    box.rows = 4;
+    box.dataset.name = data.name;
+    root.append(label, box);
+    parentElement.appendChild(root);
+    root.lvSent = data.value;
+  }
+  const box = root.querySelector("textarea");
+  const send = () => {
+    clearTimeout(root.lvTimer);
+    root.lvTimer = null;
+    if (box.value !== root.lvSent) {
+      root.lvSent = box.value;
+      setStateValue("text", box.value);
+    }
+  };
+  box.oninput = () => {
+    clearTimeout(root.lvTimer);
+    root.lvTimer = setTimeout(send, data.pause);
+  };
+  box.onkeydown = (event) => { if (event.key === "Escape") send(); };
+  box.onblur = send;
+  const hidden = () => { if (document.visibilityState === "hidden") send(); };
+  if (root.lvHidden) {
+    document.removeEventListener("visibilitychange", root.lvHidden);
+    window.removeEventListener("pagehide", root.lvHidden);
+  }
+  root.lvHidden = hidden;
+  document.addEventListener("visibilitychange", hidden);
+  window.addEventListener("pagehide", send);
+  return () => {
+    send();
+    document.removeEventListener("visibilitychange", hidden);
+    window.removeEventListener("pagehide", send);
+  };
+}
+"""
+_DRAFT_TEXT_CSS = """
+.lv-draft-text { display: flex; flex-direction: column; gap: 0.25rem; margin-bottom: 0.5rem; }
+.lv-draft-text label { font-size: 0.875rem; }
+.lv-draft-text textarea {
+  font: inherit; font-size: 1rem; line-height: 1.5; padding: 0.5rem 0.75rem; min-height: 6rem; resize: vertical;
+  border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.5rem; background: #f0f2f6; color: inherit;
+}
+.lv-draft-text textarea:focus { outline: 2px solid #ff4b4b; outline-offset: 0; background: #ffffff; }
+"""
+
+
+def draft_text_value(key: str) -> str | None:
+    """The text last sent by a draft text element (None before anything was typed in it)."""
+    value = st.session_state.get(key)
+    return value.get("text") if value is not None else None
+
+
+def _keys(learner_id: int, opening: int) -> dict[str, str]:
+    # Each opening of the dialog has its own keys: its text elements start from what the database holds.
+    suffix = f"{learner_id}_{opening}"
+    return {name: f"bilan_{name}_{suffix}" for name in ("constats", "conseils", "confirming", "word")}
+
+
+def _save_texts(db, user, learner_id: int, opening: int) -> None:
+    keys = _keys(learner_id, opening)
+    try:
+        draft_id = bilans.read_draft(db, user, learner_id).bilan_id
+        seen = st.session_state.get(f"bilan_draft_seen_{learner_id}_{opening}", draft_id)
+        bilans.save_draft_texts(db, user, learner_id, constats=draft_text_value(keys["constats"]),
+                                conseils=draft_text_value(keys["conseils"]), draft_id=seen)
+    except LivretError as error:
+        st.session_state["bilan_dialog_error"] = str(error)
+
+
+def _draft_text(label: str, name: str, value: str, key: str, on_change) -> None:
+    element = st.components.v2.component(DRAFT_TEXT, js=_DRAFT_TEXT_JS, css=_DRAFT_TEXT_CSS, isolate_styles=False)
+    element(data={"label": label, "name": name, "value": value, "pause": DRAFT_TEXT_PAUSE_MS}, key=key,
+            on_text_change=on_change)
+
+
+def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
+    try:
+        draft = bilans.read_draft(db, user, learner_id)
+        history = bilans.bilan_history(db, user, learner_id, include_draft=True)
+        axes = bilans.radar_axes_of(db, user, learner_id)
+        review = bilans.confirmation_review(db, user, learner_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    keys = _keys(learner_id, opening)
+    if draft.bilan_id is not None:
+        # The draft this opening works on: texts typed here never land in a draft made after a confirmation.
+        st.session_state.setdefault(f"bilan_draft_seen_{learner_id}_{opening}", draft.bilan_id)
+    error = st.session_state.pop("bilan_dialog_error", None)
+    if error:
+        st.error(ui.markdown_text(error))
+    for name, label in (("constats", "Constats"), ("conseils", "Conseils")):
+        _draft_text(label, name, getattr(draft, name), keys[name],
+                    lambda: _save_texts(db, user, learner_id, opening))
+    st.caption("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant ; "
+               "ils sont enregistrés dans le brouillon au fil de la frappe.")
+    st.subheader("Bilan des compétences")
+    if review.unpositioned and not review.problem:
+        st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
+    show_positioning_tables(history)
+    st.subheader("Diagramme radar")
+    show_radar(axes, history)
+
+    close_column, confirm_column = st.columns(2)
+    if close_column.button("Fermer", key="bilan_close", width="stretch"):
+        st.rerun()
+    if confirm_column.button("Confirmer le bilan", key="bilan_confirm", type="primary", width="stretch"):
+        if review.problem:
+            st.session_state.pop(keys["confirming"], None)
+            st.error(ui.markdown_text(review.problem))
+        else:
+            # The draft reviewed now is the one confirmed, even if another session makes a new one meanwhile.
+            st.session_state[keys["confirming"]] = review.draft_id
+    reviewed = st.session_state.get(keys["confirming"])
+    if reviewed is None:
+        return
+    with st.form(f"bilan_confirmation_{learner_id}", border=True):
+        if review.unpositioned:
+            listed = "\n".join(f"- {ui.markdown_text(item)}" for item in review.unpositioned)
+            st.markdown(f"**Compétences non positionnées, enregistrées « NE » ({len(review.unpositioned)}) :**"
+                        f"\n{listed}")
+        word = st.text_input(f"Pour créer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
+                             key=keys["word"])
+        submitted = st.form_submit_button("Créer le bilan", type="primary")
+    if submitted:
+        try:
+            created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed,
+                                           constats=draft_text_value(keys["constats"]),
+                                           conseils=draft_text_value(keys["conseils"]))
+            notice = bilans.confirmation_notice(db, user, created)
+        except LivretError as refusal:
+            ui.show_error(refusal)
+            return
+        st.session_state[ui.NOTICE_KEY] = notice
+        st.rerun()
+
+
+def bilan_dialog(db, user, learner_id: int) -> None:
+    """SPEC B2: « Bilan de NOM Prénom ». The dialog's title is set when it opens, so it names the learner."""
+    try:
+        name = bilans.learner_name(db, user, learner_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    opening = st.session_state["bilan_dialog_openings"] = st.session_state.get("bilan_dialog_openings", 0) + 1
+    ui.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id, opening)
+
+
+# ---------------------------------------------------------------- printing (B4)
+
+PRINT_CSS = """
+<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  [data-testid="stStatusWidget"], [data-testid="stSidebarCollapsedControl"], [data-testid="stBottom"],
+  .stButton, .stDownloadButton, .stFormSubmitButton, [data-testid="stForm"], [data-testid="stSelectbox"],
+  [data-testid="stAlert"], [data-testid="stExpander"], .no-print, [class*="st-key-bilans_screen_"] {
+    display: none !important;
+  }
+  [data-testid="stMain"], [data-testid="stAppViewContainer"], .stApp { overflow: visible !important; }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+  .stVegaLiteChart, .bilan-table, .unit-view { break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+</style>
+"""
+
+
+def apply_print_layout() -> None:
+    """A print of the page shows the bilan only, without Streamlit's sidebar, header and buttons."""
+    st.html(PRINT_CSS)
+
+
+def open_print_dialog() -> None:
+    """Open the browser's print dialog once (the script is ours; it carries no user text). The counter
+    makes each request a new element, so a second click prints again."""
+    count = st.session_state["bilans_print_count"] = st.session_state.get("bilans_print_count", 0) + 1
+    st.html(f"<script>/* {count} */ window.print();</script>", unsafe_allow_javascript=True)
