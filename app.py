@@ -42,10 +42,10 @@ def main() -> None:
             current = st.navigation(pages, position="hidden")
         else:
             pages = [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
-                     for spec in navigation.pages_for(user.role)]
+                     for spec in navigation.pages_for(user)]
             # Another role's page address (a link shared by a colleague) explains itself instead of « Page not found ».
             elsewhere = [st.Page(ui.page_not_for_role(pages[0]), title=spec.title, url_path=spec.url_path,
-                                 visibility="hidden") for spec in navigation.PAGES if user.role not in spec.roles]
+                                 visibility="hidden") for spec in navigation.PAGES if not navigation.may_open(user, spec)]
             current = st.navigation([_opening_page(pages), *pages, *elsewhere])
         with st.sidebar:
             st.markdown(f"**{ui.markdown_text(user.name)}**  \n{ROLES[user.role]}")

@@ -16,7 +16,7 @@ from livret.auth import database_kind, demo_mode_enabled
 from livret.codes import ROLES
 from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
-from livret.permissions import User, load_user, require_role
+from livret.permissions import User, load_user, require
 
 __all__ = [
     "NAME_MAX_LENGTH", "check_name", "database_kind", "demo_mode_enabled", "demo_accounts", "demo_sign_in", "list_accounts", "create_account",
@@ -60,7 +60,7 @@ def demo_sign_in(db: sqlite_utils.Database, user_id: int) -> User:
 
 def list_accounts(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame:
     """Every account with its role, classes (teachers), learner (learners) and sign-in state."""
-    require_role(actor, "admin")
+    require(actor, "manage_accounts")
     frame = pd.read_sql_query(
         "SELECT u.id, u.name, u.email, u.role, u.active, u.password_hash IS NOT NULL AS has_password, "
         "u.locked_until, u.must_change_password, u.last_login_at, u.learner_id, "
@@ -86,14 +86,14 @@ def list_accounts(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame
 
 def account_classes(db: sqlite_utils.Database, actor: User | None, user_id: int) -> list[int]:
     """Ids of the classes assigned to a teacher's account."""
-    require_role(actor, "admin")
+    require(actor, "manage_accounts")
     return [r[0] for r in db.execute("SELECT class_id FROM teacher_classes WHERE user_id = ? ORDER BY class_id",
                                      [int(user_id)])]
 
 
 def learners_for_linking(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame:
     """Learners with the account linked to them, if any (to create or relink learner accounts)."""
-    require_role(actor, "admin")
+    require(actor, "manage_accounts")
     return pd.read_sql_query(
         "SELECT l.id, l.last_name || ' ' || l.first_name AS full_name, c.name AS class_name, l.email, "
         "u.id AS account_id, u.email AS account_email FROM learners l JOIN classes c ON c.id = l.class_id "
@@ -204,7 +204,7 @@ def create_account(db: sqlite_utils.Database, actor: User | None, *, name: str, 
     """Create an account; returns its id and the temporary password to hand over (changed at first sign-in).
 
     Without a password (school identity provider), the account signs in through OpenID Connect only."""
-    require_role(actor, "admin")
+    require(actor, "manage_accounts")
     password = auth.temporary_password() if with_password else None
     user_id = _insert_account(db, actor, name, email, role, class_ids, learner_id, password, with_password)
     return user_id, password
@@ -219,13 +219,13 @@ def _check_can_disable(db: sqlite_utils.Database, actor: User, account: dict) ->
 
 def check_can_disable(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
     """The refusal set_active(…, False) would give, before the administrator is asked to confirm."""
-    actor = require_role(actor, "admin")
+    actor = require(actor, "manage_accounts")
     _check_can_disable(db, actor, _account(db, user_id))
 
 
 def set_active(db: sqlite_utils.Database, actor: User | None, user_id: int, active: bool) -> None:
     """Disable (signs the account out everywhere) or re-enable an account."""
-    actor = require_role(actor, "admin")
+    actor = require(actor, "manage_accounts")
     with transaction(db):
         account = _account(db, user_id)
         if not active:  # checked inside the write, so two admins cannot disable each other at once
@@ -240,7 +240,7 @@ def set_active(db: sqlite_utils.Database, actor: User | None, user_id: int, acti
 def reset_password(db: sqlite_utils.Database, actor: User | None, user_id: int) -> str:
     """A new temporary password for the account (changed at its next sign-in); unlocks it and signs it
     out everywhere. Returns the password to hand over; only its hash is stored."""
-    actor = require_role(actor, "admin")
+    actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
     password = auth.temporary_password()
     password_hash = auth.hash_password(password)
@@ -254,7 +254,7 @@ def reset_password(db: sqlite_utils.Database, actor: User | None, user_id: int) 
 
 def unlock(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
     """Lift a lockout after repeated failed sign-ins."""
-    actor = require_role(actor, "admin")
+    actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
     with transaction(db):
         db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [account["id"]])
@@ -263,7 +263,7 @@ def unlock(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
 
 def set_teacher_classes(db: sqlite_utils.Database, actor: User | None, user_id: int, class_ids) -> None:
     """The classes a teacher works with (replaces the previous list)."""
-    actor = require_role(actor, "admin")
+    actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
     if account["role"] != "teacher":
         raise ValidationError("Seuls les comptes enseignants sont attribués à des classes.")
@@ -279,7 +279,7 @@ def set_teacher_classes(db: sqlite_utils.Database, actor: User | None, user_id: 
 
 def link_learner(db: sqlite_utils.Database, actor: User | None, user_id: int, learner_id: int) -> None:
     """Link a learner account to the learner whose bilans it may read."""
-    actor = require_role(actor, "admin")
+    actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
     if account["role"] != "learner":
         raise ValidationError("Seuls les comptes apprenants sont reliés à un apprenant.")

@@ -27,9 +27,11 @@ from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.french import date_text, moment_text
 from livret.permissions import (
-    STAFF_ROLES,
     User,
+    bilan_statuses_readable,
+    can,
     learner_class,
+    require,
     require_bilan_reader,
     require_class,
     require_learner_staff,
@@ -415,9 +417,7 @@ def confirmation_notice(db: sqlite_utils.Database, user: User | None, bilan_id: 
 
 def unlock_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> None:
     """Make a validated bilan editable again: the DDFPT only (SPEC B3)."""
-    user = require_user(user)
-    if user.role != "ddfpt":
-        raise PermissionDenied("Seul le DDFPT peut déverrouiller un bilan.")
+    user = require(user, "unlock_bilan")
     _, learner_id, status, _ = _bilan_row(db, bilan_id)
     require_learner_staff(db, user, learner_id)
     if status == "draft":
@@ -521,9 +521,7 @@ def unlocked_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int
 def withdraw_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int, reason: str | None) -> None:
     """« Retirer » a bilan validated by mistake (DDFPT only), with the reason: it disappears from every
     view, grades included, but is never deleted; the audit trail keeps its whole content."""
-    user = require_user(user)
-    if user.role != "ddfpt":
-        raise PermissionDenied("Seul le DDFPT peut retirer un bilan.")
+    user = require(user, "withdraw_bilan")
     _, learner_id, status, validated_at = _bilan_row(db, bilan_id)
     require_learner_staff(db, user, learner_id)
     if status == "draft":
@@ -561,8 +559,7 @@ def withdrawn_bilans(db: sqlite_utils.Database, user: User | None, learner_id: i
 
 
 def _visible_statuses(user: User) -> tuple[str, ...]:
-    # A learner sees a bilan only once it is validated: an unlocked bilan is being corrected.
-    return ("validated",) if user.role == "learner" else ("validated", "unlocked")
+    return bilan_statuses_readable(user)
 
 
 def learner_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
@@ -613,8 +610,6 @@ def bilan_detail(db: sqlite_utils.Database, user: User | None, bilan_id: int) ->
     """One bilan as the user may read it: status, date, Constats, Conseils, learner and author."""
     user = require_user(user)
     _, learner_id, status, _ = _bilan_row(db, bilan_id)
-    if user.role == "learner" and user.learner_id != learner_id:
-        raise PermissionDenied("Vous ne pouvez consulter que vos propres bilans.")
     require_bilan_reader(db, user, learner_id)
     if status not in _visible_statuses(user):
         raise NotFound("Ce bilan n'existe pas.")
@@ -745,7 +740,7 @@ def bilan_document_html(db: sqlite_utils.Database, user: User | None, bilan_id: 
     """The bilan as one standalone HTML file (prints cleanly, opens without the app)."""
     detail = bilan_detail(db, user, bilan_id)
     history = bilan_history(db, user, detail["learner_id"], upto_bilan_id=bilan_id)
-    audit = audit_trail(db, user, bilan_id) if is_staff(user) else None
+    audit = audit_trail(db, user, bilan_id) if can(user, "read_bilan_audit") else None
     return bilan_document.render_document(
         detail=detail, history=history, units=unit_view(history),
         radar_svg=_radar_svg(db, detail["learner_id"], history), audit=audit,
@@ -761,8 +756,4 @@ def _radar_svg(db, learner_id: int, history: pd.DataFrame) -> str:
     axes = radar.radar_axes(_competencies(db, learner_id))
     return radar.radar_svg(axes, radar.radar_data(axes, history))
 
-
-def is_staff(user: User | None) -> bool:
-    """Whether the user works with bilans (and sees their audit trail), as opposed to a learner."""
-    return user is not None and user.role in STAFF_ROLES
 

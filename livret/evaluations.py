@@ -25,7 +25,7 @@ from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODE
 from livret.db import bump_data_version, transaction
 from livret.errors import LivretError, NotFound, ValidationError
 from livret.french import date_text, moment_text
-from livret.permissions import STAFF_ROLES, User, require_class, require_role
+from livret.permissions import User, require, require_class
 
 LOCK_CONFIRM_LABEL = "Je confirme la modification d'une évaluation déjà prise en compte dans un bilan"
 AUDIT_ENTITY = "evaluation"
@@ -50,7 +50,7 @@ def _now() -> str:
 
 def _evaluation_row(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> dict:
     """The evaluation, after checking the user may work on its class."""
-    require_role(user, *STAFF_ROLES)
+    require(user, "work_with_learners")
     row = db.execute(
         "SELECT e.id, e.class_id, e.learner_id, e.title, e.eval_date, e.context, e.complexity, e.created_at, "
         "e.modified_at, e.author_id, c.diploma, c.name FROM evaluations e JOIN classes c ON c.id = e.class_id "

@@ -20,7 +20,7 @@ from livret.codes import ACQUISITION_BY_LEVEL, OBJECTIVES, positioning_short
 from livret.db import bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
 from livret.french import date_text, moment_text
-from livret.permissions import STAFF_ROLES, User, require_class, require_learner_staff, require_role
+from livret.permissions import User, require, require_class, require_learner_staff
 from livret.render.spreadsheet import french_csv
 
 ROUNDING_STEPS = ("0.1", "0.25", "0.5", "1")
@@ -163,7 +163,7 @@ def _checked_bilan(db: sqlite_utils.Database, user: User | None, bilan: GradingB
     """The validated bilan of that id as stored, once the user may grade its learner. Only the id of a
     GradingBilan passed in is used: its other fields are the caller's and prove nothing."""
     bilan_id = bilan.id if isinstance(bilan, GradingBilan) else bilan
-    user = require_role(user, *STAFF_ROLES)
+    user = require(user, "work_with_learners")
     loaded = _bilan_by_id(db, int(bilan_id))
     require_learner_staff(db, user, loaded.learner_id)
     return loaded
@@ -347,7 +347,7 @@ def weights_text(bilan: GradingBilan, weights: Mapping[int, int]) -> str:
 
 def rounding_step(db: sqlite_utils.Database, user: User | None) -> Decimal:
     """The step grades are rounded to (a setting of the DDFPT, 0.1 unless changed)."""
-    require_role(user, *STAFF_ROLES)
+    require(user, "work_with_learners")
     return _rounding_step(db)
 
 
@@ -359,7 +359,7 @@ def _rounding_step(db: sqlite_utils.Database) -> Decimal:
 
 def set_rounding_step(db: sqlite_utils.Database, user: User | None, step: Decimal | str) -> Decimal:
     """Only the DDFPT changes the rounding step, to one of ROUNDING_STEPS."""
-    user = require_role(user, "ddfpt")
+    user = require(user, "set_rounding_step")
     try:
         text = str(Decimal(str(step).strip().replace(",", ".")).normalize())
     except ArithmeticError:  # decimal.InvalidOperation: not a number at all
@@ -407,7 +407,7 @@ def save_grades(db: sqlite_utils.Database, user: User | None, weights: Mapping[i
     """N7 « Enregistrer les notes »: one grade per bilan under the same weighting, in one transaction.
     Each bilan must be its learner's latest validated bilan; a bilan graded again keeps its earlier
     grades (the latest one is current)."""
-    user = require_role(user, *STAFF_ROLES)
+    user = require(user, "work_with_learners")
     if not bilan_ids:
         raise ValidationError("Aucun apprenant à noter.")
     saved = []
@@ -468,7 +468,7 @@ def save_draft_weights(db: sqlite_utils.Database, user: User | None, bilan_id: i
     """Keep the user's weighting in progress for the bilan (one draft per bilan and author, replaced
     at each change). The weighting must pass check_weights on the bilan as stored: a refused one
     stores nothing."""
-    user = require_role(user, *STAFF_ROLES)
+    user = require(user, "work_with_learners")
     with transaction(db):
         bilan = _bilan_by_id(db, int(bilan_id))
         require_learner_staff(db, user, bilan.learner_id)

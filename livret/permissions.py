@@ -1,4 +1,7 @@
-"""Who may do what (SPEC §6). Every service function calls one of these with the signed-in user."""
+"""Who may do what (SPEC §6): every role rule of Livret, in one table of abilities.
+
+Every service function checks the signed-in user here (require(user, ability), then the class or the
+learner it concerns), and app.py's navigation reads the same table. No other module compares roles."""
 
 from __future__ import annotations
 
@@ -9,6 +12,65 @@ import sqlite_utils
 from livret.errors import NotFound, PermissionDenied
 
 STAFF_ROLES = ("teacher", "ddfpt")
+_STAFF = frozenset(STAFF_ROLES)
+
+
+@dataclass(frozen=True)
+class Ability:
+    roles: frozenset[str]
+    refusal: str = "Votre profil ne permet pas cette action."
+
+
+# ability → the roles that have it, and what the others are told. Teachers are further limited to the
+# classes they teach (require_class, require_learner_staff), learners to their own bilans.
+ABILITIES: dict[str, Ability] = {
+    # pages (the menu of app.py)
+    "open_dashboard": Ability(_STAFF),
+    "open_home": Ability(frozenset({"teacher", "ddfpt", "admin"})),
+    "open_bilans": Ability(frozenset({"teacher", "ddfpt", "learner"})),
+    "open_grading": Ability(_STAFF),
+    "open_entry": Ability(_STAFF),
+    "open_accounts": Ability(frozenset({"admin"})),
+    "open_imports": Ability(frozenset({"ddfpt", "admin"})),
+    # the school
+    "read_school": Ability(frozenset({"teacher", "ddfpt", "admin"})),
+    "see_every_class": Ability(frozenset({"ddfpt", "admin"})),
+    "work_with_learners": Ability(_STAFF),  # dashboards, drafts, evaluations, grades (their classes)
+    # bilans
+    "read_validated_bilan": Ability(frozenset({"teacher", "ddfpt", "learner"})),
+    "read_unlocked_bilan": Ability(_STAFF),
+    "read_bilan_audit": Ability(_STAFF),
+    "unlock_bilan": Ability(frozenset({"ddfpt"}), "Seul le DDFPT peut déverrouiller un bilan."),
+    "withdraw_bilan": Ability(frozenset({"ddfpt"}), "Seul le DDFPT peut retirer un bilan."),
+    # settings
+    "set_rounding_step": Ability(frozenset({"ddfpt"})),
+    "set_proposition_method": Ability(frozenset({"ddfpt"}),
+                                      "Seul le DDFPT peut choisir la méthode de proposition des niveaux."),
+    # imports: evaluation results are pedagogical data, the DDFPT's (SPEC A1); the admin sets up
+    # classes, learners (and their accounts) and the référentiel.
+    "import_learners": Ability(frozenset({"ddfpt", "admin"})),
+    "import_referentiel": Ability(frozenset({"ddfpt", "admin"})),
+    "import_results": Ability(frozenset({"ddfpt"})),
+    # accounts
+    "manage_accounts": Ability(frozenset({"admin"})),
+}
+
+
+def can(user: User | None, ability: str) -> bool:
+    """Whether the user's role has the ability (an unknown ability is a programming error)."""
+    return user is not None and user.role in ABILITIES[ability].roles
+
+
+def require(user: User | None, ability: str) -> User:
+    """The signed-in user, if their role has the ability; a French refusal otherwise."""
+    user = require_user(user)
+    if not can(user, ability):
+        raise PermissionDenied(ABILITIES[ability].refusal)
+    return user
+
+
+def roles_with(ability: str) -> tuple[str, ...]:
+    return tuple(sorted(ABILITIES[ability].roles))
 
 
 @dataclass(frozen=True)
@@ -19,10 +81,6 @@ class User:
     role: str
     learner_id: int | None = None
     class_ids: frozenset[int] = field(default_factory=frozenset)
-
-    @property
-    def is_ddfpt(self) -> bool:
-        return self.role == "ddfpt"
 
 
 def load_user(db: sqlite_utils.Database, user_id: int) -> User | None:
@@ -44,22 +102,16 @@ def require_user(user: User | None) -> User:
     return user
 
 
-def require_role(user: User | None, *roles: str) -> User:
-    user = require_user(user)
-    if user.role not in roles:
-        raise PermissionDenied("Votre profil ne permet pas cette action.")
-    return user
-
-
 def can_see_class(user: User, class_id: int) -> bool:
-    if user.role == "ddfpt":
-        return True
-    return user.role == "teacher" and class_id in user.class_ids
+    """Staff see a class when they see every class (the DDFPT) or teach it."""
+    if not can(user, "work_with_learners"):
+        return False
+    return can(user, "see_every_class") or class_id in user.class_ids
 
 
 def require_class(db: sqlite_utils.Database, user: User | None, class_id: int) -> int:
     """A staff member's access to a class (teachers: their own classes only)."""
-    user = require_role(user, *STAFF_ROLES)
+    user = require(user, "work_with_learners")
     exists = db.execute("SELECT 1 FROM classes WHERE id = ?", [class_id]).fetchone()
     if not exists:
         raise NotFound("Cette classe n'existe pas.")
@@ -77,7 +129,7 @@ def learner_class(db: sqlite_utils.Database, learner_id: int) -> int:
 
 def require_learner_staff(db: sqlite_utils.Database, user: User | None, learner_id: int) -> int:
     """Staff access to one learner's data (dashboard, drafts, grades): via the learner's class."""
-    user = require_role(user, *STAFF_ROLES)
+    user = require(user, "work_with_learners")
     class_id = learner_class(db, learner_id)
     if not can_see_class(user, class_id):
         raise PermissionDenied("Cet apprenant n'est pas dans l'une de vos classes.")
@@ -86,11 +138,17 @@ def require_learner_staff(db: sqlite_utils.Database, user: User | None, learner_
 
 def require_bilan_reader(db: sqlite_utils.Database, user: User | None, learner_id: int) -> User:
     """Reading validated bilans: staff of the learner's class, or the learner themself."""
-    user = require_user(user)
-    if user.role == "learner":
+    user = require(user, "read_validated_bilan")
+    if not can(user, "work_with_learners"):  # a learner: their own bilans only
         learner_class(db, learner_id)
         if user.learner_id != learner_id:
             raise PermissionDenied("Vous ne pouvez consulter que vos propres bilans.")
         return user
     require_learner_staff(db, user, learner_id)
     return user
+
+
+def bilan_statuses_readable(user: User) -> tuple[str, ...]:
+    """The bilan statuses the user may read: a learner sees a bilan only once it is validated (an
+    unlocked bilan is being corrected)."""
+    return ("validated", "unlocked") if can(user, "read_unlocked_bilan") else ("validated",)

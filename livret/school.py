@@ -8,8 +8,8 @@ import sqlite_utils
 from livret import audit
 from livret.codes import DEFAULT_PROPOSITION_METHOD, PROPOSITION_METHODS
 from livret.db import bump_data_version, transaction
-from livret.errors import PermissionDenied, ValidationError
-from livret.permissions import User, require_bilan_reader, require_class, require_role, require_user
+from livret.errors import ValidationError
+from livret.permissions import User, can, require, require_bilan_reader, require_class, require_user
 
 PROPOSITION_SETTING = "proposition_method"
 
@@ -18,9 +18,9 @@ def visible_classes(db: sqlite_utils.Database, user: User | None) -> pd.DataFram
     """Classes the user works with (a teacher's own, all for the DDFPT; a learner's own class)."""
     user = require_user(user)
     columns = "c.id, c.name, c.diploma, c.school_year, (SELECT count(*) FROM learners l WHERE l.class_id = c.id) AS learners"
-    if user.role == "ddfpt" or user.role == "admin":
+    if can(user, "see_every_class"):
         sql, params = f"SELECT {columns} FROM classes c ORDER BY c.name", []
-    elif user.role == "teacher":
+    elif can(user, "work_with_learners"):
         sql = (f"SELECT {columns} FROM classes c JOIN teacher_classes t ON t.class_id = c.id "
                "WHERE t.user_id = ? ORDER BY c.name")
         params = [user.id]
@@ -53,7 +53,7 @@ def learner_identity(db: sqlite_utils.Database, user: User | None, learner_id: i
 
 def school_summary(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
     """Per visible class: learners, evaluations and validated bilans (the home page)."""
-    user = require_role(user, "teacher", "ddfpt", "admin")
+    user = require(user, "read_school")
     classes = visible_classes(db, user)
     if classes.empty:
         return classes
@@ -87,9 +87,7 @@ def proposition_method(db: sqlite_utils.Database) -> str:
 
 def set_proposition_method(db: sqlite_utils.Database, user: User | None, method: str) -> str:
     """Only the DDFPT chooses the school's method, given by its key or its French name."""
-    user = require_user(user)
-    if user.role != "ddfpt":
-        raise PermissionDenied("Seul le DDFPT peut choisir la méthode de proposition des niveaux.")
+    user = require(user, "set_proposition_method")
     key = check_proposition_method(method)
     with transaction(db):
         before = proposition_method(db)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from livret import school, ui
+from livret.permissions import can
 
 db = ui.database()
 user = ui.current_user()
@@ -12,7 +13,7 @@ st.write(f"Bonjour {ui.markdown_text(user.name)}.")
 classes = school.visible_classes(db, user)
 if classes.empty:
     st.info("Aucune classe ne vous est attribuée pour le moment.")
-elif user.role == "learner":
+elif not can(user, "read_school"):
     st.write(f"Classe : **{ui.markdown_text(classes.iloc[0]['name'])}**")
 else:
     summary = school.school_summary(db, user)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from livret import bilans, ui
 from livret.errors import LivretError
+from livret.permissions import can
 from livret.ui import bilan_dialogs as views
 from livret.ui import selection
 
@@ -16,7 +17,7 @@ db = ui.database()
 user = ui.current_user()
 if user is None:  # the page is only reached signed in through app.py; never show anything otherwise
     st.stop()
-staff = bilans.is_staff(user)
+staff = can(user, "read_bilan_audit")
 
 
 def edit_form(detail: dict) -> None:
@@ -145,7 +146,7 @@ if actions.button("Imprimer", icon=":material/print:"):
 ui.private_download_button(
     "Télécharger le bilan (HTML)", document.encode("utf-8"), mime="text/html", icon=":material/download:",
     file_name=bilans.document_file_name(detail), target=actions)
-if user.role == "ddfpt" and detail["status"] == "validated":
+if can(user, "unlock_bilan") and detail["status"] == "validated":
     if actions.button("Déverrouiller le bilan", icon=":material/lock_open:"):
         try:
             bilans.unlock_bilan(db, user, bilan_id)
@@ -154,7 +155,7 @@ if user.role == "ddfpt" and detail["status"] == "validated":
         else:
             st.session_state[FLASH_KEY] = "Bilan déverrouillé : il peut être modifié puis confirmé à nouveau."
             st.rerun()
-if user.role == "ddfpt":
+if can(user, "withdraw_bilan"):
     with actions.popover("Retirer", icon=":material/delete:", help="Retirer un bilan validé par erreur"):
         withdraw_form(detail)
 

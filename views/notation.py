@@ -11,6 +11,7 @@ import streamlit as st
 
 from livret import grading, school, ui
 from livret.errors import LivretError
+from livret.permissions import can
 from livret.ui.selection import pick_learner
 
 OPEN = "notation_open"
@@ -122,7 +123,7 @@ def set_step() -> None:
 
 
 def rounding_control(step) -> None:
-    if user.is_ddfpt:
+    if can(user, "set_rounding_step"):
         st.session_state["notation_step"] = str(step)  # the stored setting, even if changed elsewhere
         st.selectbox("Pas d'arrondi de la note", grading.ROUNDING_STEPS, key="notation_step",
                      on_change=set_step, width=220,

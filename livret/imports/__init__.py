@@ -33,7 +33,7 @@ from livret.db import bump_data_version, transaction
 from livret.errors import FileProblem, FileRejected, ValidationError
 from livret.french import date_text
 from livret.imports import referentiel
-from livret.permissions import User, require_role
+from livret.permissions import User, can, require
 from livret.render.spreadsheet import french_csv
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -50,18 +50,14 @@ MAX_SHARED_STRINGS_LABEL = "32 Mo"
 MAX_SHEET_ROWS = 250_000
 MAX_COLUMNS = 200
 READ_CHUNK = 1024 * 1024
-IMPORT_ROLES = ("ddfpt", "admin")
-# Evaluation results are pedagogical data: the DDFPT's (SPEC A1). The admin sets up classes, learners
-# (and their accounts) and the référentiel.
-RESULTS_IMPORT_ROLES = ("ddfpt",)
 LOCKED_CONFIRM_LABEL = ("Autoriser cet import à modifier des évaluations déjà prises en compte dans un bilan "
                         "validé (chaque modification est journalisée)")
-KIND_ROLES = {"learners": IMPORT_ROLES, "results": RESULTS_IMPORT_ROLES, "referentiel": IMPORT_ROLES}
+KIND_ABILITIES = {"learners": "import_learners", "results": "import_results", "referentiel": "import_referentiel"}
 
 
 def import_kinds(user: User | None) -> list[str]:
     """The kinds of import the user may run, in the page's order."""
-    return [kind for kind, roles in KIND_ROLES.items() if user is not None and user.role in roles]
+    return [kind for kind, ability in KIND_ABILITIES.items() if can(user, ability)]
 DEFAULT_DIPLOMA = "BACPRO-MELEC"
 
 ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
@@ -1082,7 +1078,7 @@ def _write_learners(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> 
 
 def diploma_options(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
     """Diplomas a new class may belong to (code, title)."""
-    require_role(user, *IMPORT_ROLES)
+    require(user, "import_learners")
     return pd.read_sql_query("SELECT code, title FROM diplomas ORDER BY code = ? DESC, code", db.conn,
                              params=[DEFAULT_DIPLOMA])
 
@@ -1114,7 +1110,7 @@ def preview_learners(db: sqlite_utils.Database, user: User | None, data: bytes, 
                      decisions: dict[int, str] | None = None) -> ImportPlan:
     """What importing this list of classes and learners would do, with the decisions taken so far on possible
     homonyms ({line: SAME, NEW or SKIP}). Writes nothing."""
-    require_role(user, *IMPORT_ROLES)
+    require(user, "import_learners")
     table = read_table(data, file_name, LEARNER_COLUMNS)
     return _decided_plan(db, table, diploma, school_year, decisions)
 
@@ -1125,7 +1121,7 @@ def import_learners(db: sqlite_utils.Database, user: User | None, data: bytes, f
     """Import classes and learners in one transaction. With rejected lines, refuses (nothing written)
     unless partial is True, in which case only the valid lines are imported. A possible homonym left
     without a decision always refuses the import."""
-    user = require_role(user, *IMPORT_ROLES)
+    user = require(user, "import_learners")
     table = read_table(data, file_name, LEARNER_COLUMNS)
     return _prepared(db, user, lambda: _decided_plan(db, table, diploma, school_year, decisions), partial,
                      _write_learners)
@@ -1437,7 +1433,7 @@ def _journal_locked(db: sqlite_utils.Database, user: User, eid: int, old: dict, 
 def preview_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
                     allow_locked: bool = False) -> ImportPlan:
     """What importing these results (one line per learner, evaluation and criterion) would do."""
-    require_role(user, *RESULTS_IMPORT_ROLES)
+    require(user, "import_results")
     return _result_plan(db, read_table(data, file_name, RESULT_COLUMNS), allow_locked)
 
 
@@ -1446,7 +1442,7 @@ def import_results(db: sqlite_utils.Database, user: User | None, data: bytes, fi
     """Import evaluation results in one transaction; refuses on any rejected line unless partial. A line
     changing an evaluation already counted in a validated bilan is rejected unless allow_locked, and then
     every such change is journalled as Saisie journals it."""
-    user = require_role(user, *RESULTS_IMPORT_ROLES)
+    user = require(user, "import_results")
     table = read_table(data, file_name, RESULT_COLUMNS)
     return _prepared(db, user, lambda: _result_plan(db, table, allow_locked), partial, _write_results)
 
@@ -1558,7 +1554,7 @@ def preview_referentiel(db: sqlite_utils.Database, user: User | None,
                         uploads: Sequence[tuple[str, bytes]]) -> ImportPlan:
     """What importing this référentiel (five CSV files, or a ZIP of them) would do. A référentiel
     with any problem is refused as a whole: half a référentiel would be meaningless."""
-    require_role(user, *IMPORT_ROLES)
+    require(user, "import_referentiel")
     if not uploads:
         raise ValidationError("Choisissez les cinq fichiers du référentiel, ou une archive ZIP qui les contient.")
     ref, notes, name = _parse_referentiel_uploads(uploads)
@@ -1572,7 +1568,7 @@ def _write_referentiel(db: sqlite_utils.Database, user: User, plan: ImportPlan) 
 def import_referentiel(db: sqlite_utils.Database, user: User | None,
                        uploads: Sequence[tuple[str, bytes]]) -> ImportPlan:
     """Insert or update a diploma's référentiel in one transaction (never deletes anything)."""
-    user = require_role(user, *IMPORT_ROLES)
+    user = require(user, "import_referentiel")
     if not uploads:
         raise ValidationError("Choisissez les cinq fichiers du référentiel, ou une archive ZIP qui les contient.")
     ref, notes, name = _parse_referentiel_uploads(uploads)
