@@ -7,6 +7,7 @@ import pytest
 
 from livret import imports
 from livret.errors import FileRejected
+from livret.imports import results as result_import
 
 from .test_importers import OPERATOR, read
 
@@ -26,7 +27,7 @@ def other_session(db) -> sqlite3.Connection:
 def spy_plans(monkeypatch, during_first_plan=None) -> list[bool]:
     """Whether each plan was built inside a write transaction (a real write lock held by this connection)."""
     built = []
-    real = imports._result_plan
+    real = result_import._result_plan
 
     def spying(db, table, allow_locked=False):
         built.append(_holds_write_lock(db))
@@ -34,7 +35,7 @@ def spy_plans(monkeypatch, during_first_plan=None) -> list[bool]:
             during_first_plan()
         return real(db, table, allow_locked)
 
-    monkeypatch.setattr(imports, "_result_plan", spying)
+    monkeypatch.setattr(result_import, "_result_plan", spying)
     return built
 
 

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from livret import imports
 from livret.db import connect
 from livret.errors import FileRejected, PermissionDenied, ValidationError
+from livret.imports import plan as import_plan
 from livret.imports import referentiel
 from livret.permissions import User
 from livret.render.spreadsheet import french_csv
@@ -413,7 +414,7 @@ def test_a_class_change_that_fails_writes_nothing(school, monkeypatch):
         raise RuntimeError("disque plein")
 
     before = snapshot(school)
-    monkeypatch.setattr(imports, "_audit", broken_audit)
+    monkeypatch.setattr(import_plan, "_audit", broken_audit)
     with pytest.raises(RuntimeError, match="disque plein"):
         imports.import_learners(school, OPERATOR, read("eleves_passage_1ere.csv"), "eleves_passage_1ere.csv")
     assert snapshot(school) == before

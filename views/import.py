@@ -1,7 +1,7 @@
 """Import (DDFPT, administrator): classes and learners, evaluation results, a référentiel (SPEC E3).
 
 Choose what to import and the file, read the preview (added, updated, unchanged, rejected), then
-« Importer ». The checks and the writes are in livret.importers; this page only shows them."""
+« Importer ». The checks and the writes are in livret.imports; this page only shows them."""
 
 import html
 
