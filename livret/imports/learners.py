@@ -3,11 +3,14 @@ and a possible homonym waits for the DDFPT's decision."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
 import pandas as pd
 import sqlite_utils
 
 from livret.accounts import check_name
 from livret.errors import ValidationError
+from livret.imports.lines import KnownLearner, Line, LineReader, known_classes, known_learners
 from livret.imports.plan import (
     ADDED,
     DECISION_LABELS,
@@ -19,21 +22,18 @@ from livret.imports.plan import (
     Change,
     Homonym,
     ImportPlan,
-    Rejection,
     apply_plan,
     choice_list,
 )
-from livret.imports.reading import Column, Table, clean, read_table
+from livret.imports.reading import Column, Table, read_table
 from livret.imports.values import (
     EMAIL,
     current_school_year,
     french_date,
-    loose_key,
     name_key,
     normal_first_name,
     normal_last_name,
     parse_date,
-    split_full_name,
 )
 from livret.permissions import User, require
 
@@ -57,293 +57,395 @@ LEARNER_COLUMNS = {
                         required=False, stands_for=("last_name", "first_name")),
 }
 
-class LineReader:
-    """Reads a table's lines by field, the learner's name given by « Nom » and « Prénom » or by one combined
-    column (« Élève ») split with split_full_name. Shared by the learners and the results imports."""
 
-    def __init__(self, table: Table, spec: dict[str, Column]) -> None:
-        self.table, self.spec = table, spec
-        self.combined = "full_name" in table.columns
-        self.labels = {f: c.label for f, c in spec.items()}
-        if self.combined:
-            # A rejection points at the column the user has in the file, under its own title.
-            combined_title = table.header[table.columns["full_name"]].strip()
-            self.labels.update(full_name=combined_title, last_name=combined_title, first_name=combined_title)
-        # The fields a line must fill, in the spec's order, the combined name in the place of Nom and Prénom.
-        name_fields = {"last_name": ("full_name",), "first_name": ()} if self.combined else {}
-        self.required = tuple(f for fname, column in spec.items() if column.required
-                              for f in name_fields.get(fname, (fname,)))
+# ---------------------------------------------------------------- what the plan writes
 
-    def values(self, cells: list[str]) -> tuple[dict[str, str], str]:
-        """The cleaned cells by field, the combined name split; and why it could not be split."""
-        value = {f: clean(self.table.cell(cells, f)) for f in self.spec}
-        if self.combined and value["full_name"]:
+
+@dataclass(frozen=True, slots=True)
+class NewClass:
+    key: str  # the key of its name, as the lines name it
+    name: str
+
+
+@dataclass(frozen=True, eq=False)  # each is one learner to add: told apart by identity, not by value
+class NewLearner:
+    class_key: str
+    class_id: int | None  # None: a class this import adds
+    last_name: str
+    first_name: str
+    email: str | None
+    birth_date: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerMove:
+    """Only the class changes: results stay the learner's, on the evaluations of the former class."""
+
+    learner_id: int
+    class_key: str
+    class_id: int | None  # None: a class this import adds
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerUpdate:
+    learner_id: int
+    email: str | None
+    birth_date: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    learner: int | NewLearner  # a recorded learner's id, or a learner this import adds
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    user_id: int
+    email: str
+
+
+@dataclass
+class LearnerWrites:
+    diploma: str  # of the classes added
+    school_year: str
+    classes: list[NewClass] = field(default_factory=list)
+    learners: list[NewLearner] = field(default_factory=list)
+    moves: list[LearnerMove] = field(default_factory=list)
+    updates: list[LearnerUpdate] = field(default_factory=list)
+    accounts: list[NewAccount] = field(default_factory=list)
+    account_updates: list[AccountUpdate] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAccount:
+    user_id: int
+    email: str
+    learner_id: int | None
+    owner: str  # whose it is, for a message: « MARTIN Lucas (2MEL1) »
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    """The learner a line names, its values checked and its name written as school software writes it."""
+
+    last_name: str
+    first_name: str
+    class_key: str
+    class_name: str  # as the line writes it
+    email: str
+    birth_date: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return self.class_key, name_key(self.full_name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    """Where a line puts its learner: in which class, and whether it is a recorded learner (who may change class)."""
+
+    class_id: int | None  # None: a class this import adds
+    class_name: str
+    existing: KnownLearner | None = None
+    former_class: str | None = None  # the class the recorded learner leaves
+
+
+@dataclass(frozen=True, slots=True)
+class _Doubt:
+    """A possible homonym: the recorded learner, why in doubt, and the decisions that make sense."""
+
+    learner: KnownLearner
+    reason: str
+    choices: tuple[str, ...]
+
+
+class _LearnerPlanner:
+    """Plans a learners import line by line, against the classes, learners and accounts recorded and the lines
+    planned before."""
+
+    def __init__(self, db: sqlite_utils.Database, table: Table, diploma: str, school_year: str,
+                 decisions: dict[int, str]) -> None:
+        self.plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
+        self.writes = self.plan.writes = LearnerWrites(diploma, school_year)
+        self.decisions = decisions
+        self.reader = LineReader(table, LEARNER_COLUMNS)
+        self.classes = known_classes(db)
+        self.class_names = {c.id: c.name for c in self.classes.values()}
+        self.known = known_learners(db)
+        accounts = [KnownAccount(uid, email, learner_id, name + (f" ({klass})" if klass else ""))
+                    for uid, email, learner_id, name, klass in db.execute(
+                        "SELECT u.id, u.email, u.learner_id, u.name, c.name FROM users u "
+                        "LEFT JOIN learners l ON l.id = u.learner_id LEFT JOIN classes c ON c.id = l.class_id")]
+        self.account_by_email = {a.email.casefold(): a for a in accounts}
+        self.account_of = {a.learner_id: a for a in accounts if a.learner_id is not None}
+        self.results_of = dict(db.execute("SELECT learner_id, count(*) FROM results GROUP BY learner_id").fetchall())
+        self.staying = self._staying_in_class()
+        self.new_classes: dict[str, str] = {}  # key → name
+        self.seen_learners: dict[tuple[str, str], int] = {}  # identity → line
+        self.seen_emails: dict[str, int] = {}
+        self.moved_by: dict[int, int] = {}  # learner id → the line that takes it to another class
+
+    def _staying_in_class(self) -> set[int]:
+        """A learner named in its own class by some line stays there: no other line may take it to another class."""
+        staying = set()
+        for line in self.reader.lines():
+            klass = self.classes.get(name_key(line.value["class_name"]))
+            if klass and line.value["last_name"] and line.value["first_name"]:
+                existing = self.known.in_class(klass.id, line.value["last_name"], line.value["first_name"])
+                if existing:
+                    staying.add(existing.id)
+        return staying
+
+    def planned(self) -> ImportPlan:
+        self.reader.plan_lines(self.plan, self.plan_line)
+        return self.plan
+
+    def plan_line(self, line: Line) -> None:
+        incoming = self._incoming(line)
+        if incoming is None:
+            return
+        placement = self._placement(line, incoming)
+        if placement is None or not self._email_free(line, incoming, placement):
+            return
+        self.seen_learners[incoming.identity] = line.number
+        if incoming.email:
+            self.seen_emails[incoming.email.casefold()] = line.number
+        if placement.class_id is None:
+            self._add_class(line.number, incoming.class_key, placement.class_name)
+        if placement.existing is None:
+            self._add_learner(line.number, incoming, placement)
+        else:
+            self._update_learner(line.number, incoming, placement)
+
+    def _incoming(self, line: Line) -> _Incoming | None:
+        """The line's learner, or None when the line is rejected."""
+        value = line.value
+        line.reject_missing()
+        if line.split_problem:
+            line.reject("full_name", line.split_problem)
+        last, first = normal_last_name(value["last_name"]), normal_first_name(value["first_name"])
+        if last and first:
             try:
-                value["last_name"], value["first_name"] = split_full_name(value["full_name"])
-            except ValueError as error:
-                return value, str(error)
-        return value, ""
+                # The learner's account, now or later, bears this name: the accounts' own rule.
+                check_name(f"{last} {first}", "Le nom complet (nom et prénom)")
+            except ValidationError as error:
+                line.reject("last_name", str(error))
+        email = value["email"]
+        if email and not EMAIL.match(email):
+            line.reject("email", f"adresse e-mail « {email} » invalide")
+        birth = parse_date(value["birth_date"]) if value["birth_date"] else None
+        if value["birth_date"] and birth is None:
+            line.reject("birth_date", f"date « {value['birth_date']} » invalide (format attendu jj/mm/aaaa)")
+        if line.problems:
+            return None
+        incoming = _Incoming(last, first, name_key(value["class_name"]), value["class_name"], email, birth)
+        if incoming.identity in self.seen_learners:
+            line.reject("last_name", f"apprenant en double dans le fichier (déjà ligne "
+                                     f"{self.seen_learners[incoming.identity]})")
+        if email and email.casefold() in self.seen_emails:
+            line.reject("email", f"adresse e-mail déjà donnée ligne {self.seen_emails[email.casefold()]}")
+        return None if line.problems else incoming
 
-    def rejection(self, line: int, cells: list[str], fname: str, reason: str) -> Rejection:
-        return Rejection(self.table.name, line, self.labels[fname], reason, self.table.content(cells))
+    def _placement(self, line: Line, incoming: _Incoming) -> _Placement | None:
+        """Where the line puts its learner, or None when the line is rejected or waits for a decision."""
+        klass = self.classes.get(incoming.class_key)
+        if klass is None:
+            placement = _Placement(None, self.new_classes.get(incoming.class_key) or incoming.class_name)
+            existing = None
+        else:
+            placement = _Placement(klass.id, klass.name)
+            existing = self.known.in_class(klass.id, incoming.last_name, incoming.first_name)
+        if existing is not None:
+            placement = replace(placement, existing=existing)
+            doubt = None
+            if incoming.birth_date and existing.birth_date and incoming.birth_date != existing.birth_date:
+                # Two learners of one name in one class cannot be told apart (the table forbids it): no « new ».
+                doubt = _Doubt(existing, "même nom et prénom dans la même classe, mais une autre date de naissance",
+                               (SAME, SKIP))
+        else:
+            placement, doubt = self._from_other_classes(line, incoming, placement)
+        if line.problems:
+            return None
+        return placement if doubt is None else self._decided(line, incoming, placement, doubt)
 
+    def _from_other_classes(self, line: Line, incoming: _Incoming,
+                            placement: _Placement) -> tuple[_Placement, _Doubt | None]:
+        """The placement of a learner not found in its class: a recorded learner of another class changing class,
+        a possible homonym, or a new learner."""
+        candidates, confirmed = self._candidates(placement.class_id, incoming)
+        if len(candidates) > 1:
+            where = ", ".join(sorted(self.class_names[r.class_id] for r in candidates))
+            hint = "" if incoming.email and incoming.birth_date else (" ; ajoutez sa date de naissance ou son "
+                                                                      "e-mail pour le désigner")
+            line.reject("last_name", f"identité ambiguë : {len(candidates)} apprenants « {incoming.full_name} » dans "
+                                     f"d'autres classes ({where}), impossible de savoir lequel change de classe{hint}")
+            return placement, None
+        if not candidates:
+            return placement, None
+        candidate = candidates[0]
+        if candidate.id in self.moved_by:
+            self._reject_second_move(line, incoming, candidate)
+            return placement, None
+        elsewhere = self.class_names[candidate.class_id]
+        birth = incoming.birth_date
+        if not confirmed and birth and candidate.birth_date and candidate.birth_date != birth:
+            return placement, _Doubt(candidate, f"même nom et prénom qu'un apprenant de {elsewhere}, mais une autre "
+                                                "date de naissance", (SAME, NEW, SKIP))
+        if not confirmed and self.results_of.get(candidate.id):
+            return placement, _Doubt(candidate, f"même nom et prénom qu'un apprenant de {elsewhere} qui a déjà des "
+                                                "résultats : changement de classe ou homonyme ?", (SAME, NEW, SKIP))
+        return replace(placement, existing=candidate, former_class=elsewhere), None
 
-def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str,
-                  decisions: dict[int, str] | None = None) -> ImportPlan:
-    plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
-    decisions = decisions or {}
-    classes = {name_key(name): (cid, name) for cid, name in db.execute("SELECT id, name FROM classes")}
-    class_names = {cid: name for cid, name in classes.values()}
-    learners: dict[int, dict[str, tuple]] = {}
-    loose: dict[int, dict[str, list[tuple]]] = {}
-    school_exact: dict[str, list[tuple]] = {}
-    school_loose: dict[str, list[tuple]] = {}
-    for row in db.execute("SELECT id, class_id, last_name, first_name, email, birth_date FROM learners"):
-        learners.setdefault(row[1], {})[name_key(f"{row[2]} {row[3]}")] = row
-        loose.setdefault(row[1], {}).setdefault(loose_key(f"{row[2]}{row[3]}"), []).append(row)
-        school_exact.setdefault(name_key(f"{row[2]} {row[3]}"), []).append(row)
-        school_loose.setdefault(loose_key(f"{row[2]}{row[3]}"), []).append(row)
-    users_by_email = {email.casefold(): (uid, learner_id, name + (f" ({klass})" if klass else ""))
-                      for uid, email, learner_id, name, klass in db.execute(
-                          "SELECT u.id, u.email, u.learner_id, u.name, c.name FROM users u "
-                          "LEFT JOIN learners l ON l.id = u.learner_id LEFT JOIN classes c ON c.id = l.class_id")}
-    account_of = {learner_id: (uid, email) for uid, email, learner_id, _ in
-                  db.execute("SELECT id, email, learner_id, name FROM users WHERE learner_id IS NOT NULL")}
-
-    reader = LineReader(table, LEARNER_COLUMNS)
-
-    def in_class(class_id: int, last: str, first: str) -> tuple | None:
-        existing = learners.get(class_id, {}).get(name_key(f"{last} {first}"))
-        if existing is None:
-            candidates = loose.get(class_id, {}).get(loose_key(last + first), [])
-            existing = candidates[0] if len(candidates) == 1 else None
-        return existing
-
-    # A learner named in its own class by some line stays there: no other line may take it to another class.
-    kept_in_class: set[int] = set()
-    for _line, cells in table.rows:
-        value, _unsplittable = reader.values(cells)
-        klass = classes.get(name_key(value["class_name"]))
-        if klass and value["last_name"] and value["first_name"]:
-            existing = in_class(klass[0], value["last_name"], value["first_name"])
-            if existing:
-                kept_in_class.add(existing[0])
-
-    def in_other_classes(class_id: int | None, last: str, first: str, email: str,
-                         birth: str | None) -> tuple[list[tuple], bool]:
+    def _candidates(self, class_id: int | None, incoming: _Incoming) -> tuple[list[KnownLearner], bool]:
         """The learners of other classes this line may name, narrowed as far as the line allows, and whether
         the line confirms who it is (the same date of birth or e-mail as the one recorded)."""
-        def elsewhere(rows):
-            return [r for r in rows if r[1] != class_id and r[0] not in kept_in_class]
-        candidates = (elsewhere(school_exact.get(name_key(f"{last} {first}"), []))
-                      or elsewhere(school_loose.get(loose_key(last + first), [])))
-        confirmed = [r for r in candidates if (birth and r[5] == birth)
-                     or (email and (r[4] or "").casefold() == email.casefold())]
+        birth, email = incoming.birth_date, incoming.email.casefold()
+        candidates = self.known.in_other_classes(class_id, incoming.last_name, incoming.first_name, self.staying)
+        confirmed = [r for r in candidates if (birth and r.birth_date == birth)
+                     or (email and (r.email or "").casefold() == email)]
         if len(confirmed) > 1 and email and birth:
-            confirmed = [r for r in confirmed if r[5] == birth and (r[4] or "").casefold() == email.casefold()] \
+            confirmed = [r for r in confirmed if r.birth_date == birth and (r.email or "").casefold() == email] \
                 or confirmed
         if confirmed:
             return confirmed, True
         # Another recorded date of birth may be another person of the same name: the DDFPT decides.
-        compatible = [r for r in candidates if not (birth and r[5] and r[5] != birth)]
+        compatible = [r for r in candidates if not (birth and r.birth_date and r.birth_date != birth)]
         return compatible or candidates, False
 
-    results_of = dict(db.execute("SELECT learner_id, count(*) FROM results GROUP BY learner_id").fetchall())
+    def _decided(self, line: Line, incoming: _Incoming, placement: _Placement, doubt: _Doubt) -> _Placement | None:
+        """A possible homonym, shown with the decision taken on it: the placement it decides, or None while it is
+        undecided or when the line is to be left out."""
+        decision = self.decisions.get(line.number)
+        if decision is not None and decision not in doubt.choices:
+            raise ValidationError(f"Ligne {line.number} : « {DECISION_LABELS[decision]} » n'est pas possible ici "
+                                  f"({doubt.reason}) ; choisissez {choice_list(doubt.choices)}.")
+        shown = {"Nom": incoming.last_name, "Prénom": incoming.first_name, "Classe": placement.class_name,
+                 "Date de naissance": french_date(incoming.birth_date), "E-mail": incoming.email}
+        self.plan.homonyms.append(Homonym(line.number, doubt.reason, shown, self._record(doubt.learner),
+                                          doubt.choices, decision))
+        if decision is None or decision == SKIP:
+            return None
+        if decision == NEW:
+            return placement
+        if doubt.learner.class_id == placement.class_id:
+            return replace(placement, existing=doubt.learner)
+        if doubt.learner.id in self.moved_by:
+            self._reject_second_move(line, incoming, doubt.learner)
+            return None
+        return replace(placement, existing=doubt.learner, former_class=self.class_names[doubt.learner.class_id])
 
-    def record(row: tuple, class_name: str) -> dict:
-        return {"id": row[0], "Nom": row[2], "Prénom": row[3], "Classe": class_name,
-                "Date de naissance": french_date(row[5]), "E-mail": row[4] or "", "Résultats": results_of.get(row[0], 0)}
+    def _record(self, learner: KnownLearner) -> dict:
+        return {"id": learner.id, "Nom": learner.last_name, "Prénom": learner.first_name,
+                "Classe": self.class_names[learner.class_id], "Date de naissance": french_date(learner.birth_date),
+                "E-mail": learner.email or "", "Résultats": self.results_of.get(learner.id, 0)}
 
-    new_classes: dict[str, str] = {}
-    seen_learners: dict[tuple[str, str], int] = {}
-    seen_emails: dict[str, int] = {}
-    moved_by: dict[int, int] = {}  # learner id → the line that takes it to another class
-    ops = plan.ops = {"classes": [], "learners": [], "updates": [], "moves": [], "accounts": [],
-                      "account_updates": []}
-    plan.ops["diploma"], plan.ops["school_year"] = diploma, school_year
+    def _reject_second_move(self, line: Line, incoming: _Incoming, learner: KnownLearner) -> None:
+        line.reject("last_name", f"« {incoming.full_name} » de {self.class_names[learner.class_id]} change déjà de "
+                                 f"classe ligne {self.moved_by[learner.id]}")
 
-    for line, cells in table.rows:
-        value, split_problem = reader.values(cells)
-        problems = []
+    def _email_free(self, line: Line, incoming: _Incoming, placement: _Placement) -> bool:
+        """An e-mail already used by an account that is not this learner's would make the sign-in ambiguous."""
+        owner = self.account_by_email.get(incoming.email.casefold()) if incoming.email else None
+        if owner and (placement.existing is None or owner.learner_id != placement.existing.id):
+            line.reject("email", f"adresse e-mail « {incoming.email} » déjà utilisée par le compte de {owner.owner}")
+            return False
+        return True
 
-        def reject(fname: str, reason: str, _line=line, _cells=cells, _problems=problems) -> None:
-            _problems.append(reader.rejection(_line, _cells, fname, reason))
+    def _add_class(self, line: int, key: str, name: str) -> None:
+        if key in self.new_classes:
+            return
+        self.new_classes[key] = name
+        self.writes.classes.append(NewClass(key, name))
+        self.plan.changes.append(Change(line, "class", ADDED, name, f"nouvelle classe, année scolaire "
+                                                                    f"{self.writes.school_year}, diplôme "
+                                                                    f"{self.writes.diploma}"))
 
-        for fname in reader.required:
-            if not value[fname]:
-                reject(fname, "valeur obligatoire manquante")
-        if split_problem:
-            reject("full_name", split_problem)
-        value["last_name"] = normal_last_name(value["last_name"])
-        value["first_name"] = normal_first_name(value["first_name"])
-        if value["last_name"] and value["first_name"]:
-            try:
-                # The learner's account, now or later, bears this name: the accounts' own rule.
-                check_name(f"{value['last_name']} {value['first_name']}", "Le nom complet (nom et prénom)")
-            except ValidationError as error:
-                reject("last_name", str(error))
-        email = value["email"]
-        if email and not EMAIL.match(email):
-            reject("email", f"adresse e-mail « {email} » invalide")
-        birth = None
-        if value["birth_date"]:
-            birth = parse_date(value["birth_date"])
-            if birth is None:
-                reject("birth_date", f"date « {value['birth_date']} » invalide (format attendu jj/mm/aaaa)")
-        if not problems:
-            class_key = name_key(value["class_name"])
-            identity = (class_key, name_key(f"{value['last_name']} {value['first_name']}"))
-            if identity in seen_learners:
-                reject("last_name", f"apprenant en double dans le fichier (déjà ligne {seen_learners[identity]})")
-            if email and email.casefold() in seen_emails:
-                reject("email", f"adresse e-mail déjà donnée ligne {seen_emails[email.casefold()]}")
-        if problems:
-            plan.rejected.extend(problems)
-            continue
-
-        full_name = f"{value['last_name']} {value['first_name']}"
-        existing = None
-        class_id = None
-        if class_key in classes:
-            class_id, class_name = classes[class_key]
-            existing = in_class(class_id, value["last_name"], value["first_name"])
-        else:
-            class_name = new_classes.get(class_key) or value["class_name"]
-        former_class = None
-        # A possible homonym: (the recorded learner, why in doubt, the decisions that make sense).
-        doubt = None
-        if existing is not None:
-            if birth and existing[5] and birth != existing[5]:
-                # Two learners of one name in one class cannot be told apart (the table forbids it): no « new ».
-                doubt = (existing, "même nom et prénom dans la même classe, mais une autre date de naissance",
-                         (SAME, SKIP))
-        else:
-            candidates, confirmed = in_other_classes(class_id, value["last_name"], value["first_name"], email, birth)
-            if len(candidates) > 1:
-                where = ", ".join(sorted(class_names[r[1]] for r in candidates))
-                hint = "" if email and birth else " ; ajoutez sa date de naissance ou son e-mail pour le désigner"
-                reject("last_name", f"identité ambiguë : {len(candidates)} apprenants « {full_name} » dans "
-                                    f"d'autres classes ({where}), impossible de savoir lequel change de classe{hint}")
-            elif candidates and candidates[0][0] in moved_by:
-                reject("last_name", f"« {full_name} » de {class_names[candidates[0][1]]} change déjà de classe "
-                                    f"ligne {moved_by[candidates[0][0]]}")
-            elif candidates:
-                candidate = candidates[0]
-                elsewhere = class_names[candidate[1]]
-                if not confirmed and birth and candidate[5] and candidate[5] != birth:
-                    doubt = (candidate, f"même nom et prénom qu'un apprenant de {elsewhere}, mais une autre date "
-                                        "de naissance", (SAME, NEW, SKIP))
-                elif not confirmed and results_of.get(candidate[0]):
-                    doubt = (candidate, f"même nom et prénom qu'un apprenant de {elsewhere} qui a déjà des "
-                                        "résultats : changement de classe ou homonyme ?", (SAME, NEW, SKIP))
-                else:
-                    existing, former_class = candidate, elsewhere
-        if problems:
-            plan.rejected.extend(problems)
-            continue
-        if doubt is not None:
-            candidate, reason, choices = doubt
-            decision = decisions.get(line)
-            if decision is not None and decision not in choices:
-                raise ValidationError(f"Ligne {line} : « {DECISION_LABELS[decision]} » n'est pas possible ici "
-                                      f"({reason}) ; choisissez {choice_list(choices)}.")
-            plan.homonyms.append(Homonym(
-                line, reason, {"Nom": value["last_name"], "Prénom": value["first_name"], "Classe": class_name,
-                               "Date de naissance": french_date(birth), "E-mail": email},
-                record(candidate, class_names[candidate[1]]), choices, decision))
-            if decision is None or decision == SKIP:
-                continue
-            if decision == SAME:
-                existing = candidate
-                if candidate[1] != class_id:
-                    if candidate[0] in moved_by:
-                        reject("last_name", f"« {full_name} » de {class_names[candidate[1]]} change déjà de classe "
-                                            f"ligne {moved_by[candidate[0]]}")
-                        plan.rejected.extend(problems)
-                        continue
-                    former_class = class_names[candidate[1]]
-        label = f"{class_name} — {full_name}"
-
-        # An e-mail already used by an account that is not this learner's would make the sign-in ambiguous.
-        owner = users_by_email.get(email.casefold()) if email else None
-        learner_id = existing[0] if existing else None
-        if owner and (learner_id is None or owner[1] != learner_id):
-            reject("email", f"adresse e-mail « {email} » déjà utilisée par le compte de {owner[2]}")
-            plan.rejected.extend(problems)
-            continue
-        seen_learners[identity] = line
+    def _add_learner(self, line: int, incoming: _Incoming, placement: _Placement) -> None:
+        email, birth = incoming.email, incoming.birth_date
+        label = f"{placement.class_name} — {incoming.full_name}"
+        learner = NewLearner(incoming.class_key, placement.class_id, incoming.last_name, incoming.first_name,
+                             email or None, birth, line)
+        self.writes.learners.append(learner)
+        self.plan.changes.append(Change(line, "learner", ADDED, label,
+                                        ", ".join(x for x in (email, french_date(birth)) if x)))
         if email:
-            seen_emails[email.casefold()] = line
-        if class_id is None and class_key not in new_classes:
-            new_classes[class_key] = class_name
-            ops["classes"].append((class_key, class_name))
-            plan.changes.append(Change(line, "class", ADDED, class_name,
-                                       f"nouvelle classe, année scolaire {school_year}, diplôme {diploma}"))
+            self.writes.accounts.append(NewAccount(learner, incoming.full_name, email))
+            self.plan.changes.append(Change(line, "account", ADDED, label, email))
 
-        if existing is None:
-            ops["learners"].append((class_key, class_id, value["last_name"], value["first_name"], email or None,
-                                    birth, line))
-            detail = ", ".join(x for x in (email, french_date(birth)) if x)
-            plan.changes.append(Change(line, "learner", ADDED, label, detail))
-            if email:
-                ops["accounts"].append(("new", len(ops["learners"]) - 1, full_name, email))
-                plan.changes.append(Change(line, "account", ADDED, label, email))
-            continue
-
-        learner_id, _, last, first, old_email, old_birth = existing
+    def _update_learner(self, line: int, incoming: _Incoming, placement: _Placement) -> None:
+        existing, email, birth = placement.existing, incoming.email, incoming.birth_date
         diffs = []
-        if former_class is not None:
-            moved_by[learner_id] = line
-            ops["moves"].append((learner_id, class_key, class_id))
-            diffs.append(f"changement de classe : {former_class} → {class_name}")
-        new_email = old_email
-        if email and email != old_email:
-            new_email = email
-            diffs.append(f"e-mail : {old_email or '(vide)'} → {email}")
-        new_birth = old_birth
-        if birth and birth != old_birth:
-            new_birth = birth
-            diffs.append(f"date de naissance : {french_date(old_birth) or '(vide)'} → {french_date(birth)}")
-        label = f"{class_name} — {last} {first}"
+        if placement.former_class is not None:
+            self.moved_by[existing.id] = line
+            self.writes.moves.append(LearnerMove(existing.id, incoming.class_key, placement.class_id))
+            diffs.append(f"changement de classe : {placement.former_class} → {placement.class_name}")
+        new_email = email if email and email != existing.email else existing.email
+        if new_email != existing.email:
+            diffs.append(f"e-mail : {existing.email or '(vide)'} → {email}")
+        new_birth = birth if birth and birth != existing.birth_date else existing.birth_date
+        if new_birth != existing.birth_date:
+            diffs.append(f"date de naissance : {french_date(existing.birth_date) or '(vide)'} → {french_date(birth)}")
+        label = f"{placement.class_name} — {existing.full_name}"
         if diffs:
-            if (new_email, new_birth) != (old_email, old_birth):
-                ops["updates"].append((learner_id, new_email, new_birth))
-            plan.changes.append(Change(line, "learner", UPDATED, label, " ; ".join(diffs)))
+            if (new_email, new_birth) != (existing.email, existing.birth_date):
+                self.writes.updates.append(LearnerUpdate(existing.id, new_email, new_birth))
+            self.plan.changes.append(Change(line, "learner", UPDATED, label, " ; ".join(diffs)))
         else:
-            plan.changes.append(Change(line, "learner", UNCHANGED, label))
-        account = account_of.get(learner_id)
+            self.plan.changes.append(Change(line, "learner", UNCHANGED, label))
+        self._account(line, label, existing, email, new_email)
+
+    def _account(self, line: int, label: str, existing: KnownLearner, email: str, new_email: str | None) -> None:
+        account = self.account_of.get(existing.id)
         if email and account is None:
-            ops["accounts"].append(("existing", learner_id, f"{last} {first}", email))
-            plan.changes.append(Change(line, "account", ADDED, label, email))
-        elif email and account and new_email != old_email and account[1].casefold() == (old_email or "").casefold():
+            self.writes.accounts.append(NewAccount(existing.id, existing.full_name, email))
+            self.plan.changes.append(Change(line, "account", ADDED, label, email))
+        elif (email and account and new_email != existing.email
+              and account.email.casefold() == (existing.email or "").casefold()):
             # The account was made from the learner's e-mail: it follows the new address.
-            ops["account_updates"].append((account[0], email))
-            plan.changes.append(Change(line, "account", UPDATED, label, f"e-mail : {account[1]} → {email}"))
-    return plan
+            self.writes.account_updates.append(AccountUpdate(account.user_id, email))
+            self.plan.changes.append(Change(line, "account", UPDATED, label, f"e-mail : {account.email} → {email}"))
+
+
+def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str,
+                  decisions: dict[int, str] | None = None) -> ImportPlan:
+    return _LearnerPlanner(db, table, diploma, school_year, decisions or {}).planned()
 
 
 def _write_learners(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
-    ops = plan.ops
+    writes: LearnerWrites = plan.writes
     class_ids = {}
-    for class_key, name in ops["classes"]:
+    for klass in writes.classes:
         cur = db.execute("INSERT INTO classes(name, diploma, school_year) VALUES (?, ?, ?)",
-                         [name, ops["diploma"], ops["school_year"]])
-        class_ids[class_key] = cur.lastrowid
-    learner_ids = []
-    for class_key, class_id, last, first, email, birth, _ in ops["learners"]:
+                         [klass.name, writes.diploma, writes.school_year])
+        class_ids[klass.key] = cur.lastrowid
+    learner_ids = {}
+    for learner in writes.learners:
+        class_id = learner.class_id if learner.class_id is not None else class_ids[learner.class_key]
         cur = db.execute("INSERT INTO learners(class_id, last_name, first_name, email, birth_date) "
-                         "VALUES (?, ?, ?, ?, ?)", [class_id or class_ids[class_key], last, first, email, birth])
-        learner_ids.append(cur.lastrowid)
-    # Only the class changes: results stay the learner's, on the evaluations of the former class.
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [class_id, learner.last_name, learner.first_name, learner.email, learner.birth_date])
+        learner_ids[learner] = cur.lastrowid
     db.conn.executemany("UPDATE learners SET class_id = ? WHERE id = ?",
-                        [(class_id or class_ids[class_key], lid) for lid, class_key, class_id in ops["moves"]])
+                        [(m.class_id if m.class_id is not None else class_ids[m.class_key], m.learner_id)
+                         for m in writes.moves])
     db.conn.executemany("UPDATE learners SET email = ?, birth_date = ? WHERE id = ?",
-                        [(email, birth, lid) for lid, email, birth in ops["updates"]])
-    for kind, ref, name, email in ops["accounts"]:
-        learner_id = learner_ids[ref] if kind == "new" else ref
+                        [(u.email, u.birth_date, u.learner_id) for u in writes.updates])
+    for account in writes.accounts:
+        learner_id = learner_ids[account.learner] if isinstance(account.learner, NewLearner) else account.learner
         db.execute("INSERT INTO users(name, email, role, learner_id) VALUES (?, ?, 'learner', ?)",
-                   [name, email, learner_id])
-    db.conn.executemany("UPDATE users SET email = ? WHERE id = ?", [(e, uid) for uid, e in ops["account_updates"]])
+                   [account.name, account.email, learner_id])
+    db.conn.executemany("UPDATE users SET email = ? WHERE id = ?",
+                        [(u.email, u.user_id) for u in writes.account_updates])
 
 
 def diploma_options(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:

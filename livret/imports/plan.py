@@ -9,8 +9,9 @@ the same file twice changes nothing."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import pandas as pd
 import sqlite_utils
@@ -57,6 +58,13 @@ class Rejection(FileProblem):
     """A rejected line, with the line's content so the report lets the user find and fix it."""
 
     content: str = ""
+
+
+class LockedEvaluation(NamedTuple):
+    """An evaluation already counted in a validated bilan, that the import would change."""
+
+    label: str
+    validated_at: str
 
 
 @dataclass(frozen=True)
@@ -110,11 +118,13 @@ class ImportPlan:
     changes: list[Change] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    ops: dict = field(default_factory=dict)
+    # What applying the plan writes: the learners import's LearnerWrites, the results import's ResultWrites, the
+    # référentiel import's Referentiel.
+    writes: Any = None
     applied: bool = False
     homonyms: list[Homonym] = field(default_factory=list)
-    # Evaluations already counted in a validated bilan that this import would change: (label, validated at).
-    locked: list[tuple[str, str]] = field(default_factory=list)
+    # Evaluations already counted in a validated bilan that this import would change.
+    locked: list[LockedEvaluation] = field(default_factory=list)
 
     @property
     def undecided(self) -> list[Homonym]:
@@ -202,19 +212,21 @@ def author_id(db: sqlite_utils.Database, user: User) -> int | None:
     return user.id if db.execute("SELECT 1 FROM users WHERE id = ?", [user.id]).fetchone() else None
 
 
-def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+# Writes what a plan holds; returns what the import's audit line adds, if anything.
+Writer = Callable[[sqlite_utils.Database, User, "ImportPlan"], dict | None]
+
+
+def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan, written: dict) -> None:
     counts = {f"{e}.{a}": n for (e, a), n in sorted(plan.counts.items()) if a != UNCHANGED}
-    after = {"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines}
-    if plan.ops.get("journal"):
-        # Each of these evaluations has its own journal lines, old and new values (see _journal_locked).
-        after["locked_evaluations_changed"] = sorted(plan.ops["journal"])
+    after = {"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines, **written}
     decided = {h.line: h.decision for h in plan.homonyms if h.decision}
     if decided:
         after["homonym_decisions"] = decided
     audit.write(db, user, "import", plan.kind, after=after)
 
 
-def apply_plan(db: sqlite_utils.Database, user: User, build, partial: bool, write) -> ImportPlan:
+def apply_plan(db: sqlite_utils.Database, user: User, build: Callable[[], ImportPlan], partial: bool,
+               write: Writer) -> ImportPlan:
     """Build the plan (parse, validate, match against the database) WITHOUT the write lock, then write it in one
     short transaction, so that a long import never makes the other users' writes wait for it.
 
@@ -261,12 +273,12 @@ def _refuse(plan: ImportPlan, partial: bool) -> None:
         raise FileRejected(list(plan.rejected))
 
 
-def _finish(db: sqlite_utils.Database, user: User, plan: ImportPlan, partial: bool, write) -> ImportPlan:
+def _finish(db: sqlite_utils.Database, user: User, plan: ImportPlan, partial: bool, write: Writer) -> ImportPlan:
     """Inside the caller's transaction: refuse or write, then record."""
     _refuse(plan, partial)
     if plan.has_writes:
-        write(db, user, plan)
-        _audit(db, user, plan)
+        written = write(db, user, plan)
+        _audit(db, user, plan, written or {})
         bump_data_version(db)
     plan.applied = True
     return plan

@@ -63,7 +63,7 @@ def read_referentiel_folder(path: str | Path) -> list[tuple[str, bytes]]:
 def _referentiel_plan(db: sqlite_utils.Database, ref: referentiel.Referentiel, name: str,
                       notes: list[str]) -> ImportPlan:
     plan = ImportPlan("referentiel", name, notes=notes)
-    plan.ops["referentiel"] = ref
+    plan.writes = ref
     code = ref.diploma["code"]
     row = db.execute("SELECT title, version FROM diplomas WHERE code = ?", [code]).fetchone()
     label = f"{code} — {ref.diploma['title']}"
@@ -123,7 +123,7 @@ def preview_referentiel(db: sqlite_utils.Database, user: User | None,
 
 
 def _write_referentiel(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
-    referentiel.write_referentiel(db, plan.ops["referentiel"])
+    referentiel.write_referentiel(db, plan.writes)
 
 
 def import_referentiel(db: sqlite_utils.Database, user: User | None,
