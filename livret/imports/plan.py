@@ -27,24 +27,32 @@ ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
 SAME, NEW, SKIP = "same", "new", "skip"
 DECISION_LABELS = {SAME: "Même apprenant", NEW: "Nouvel apprenant", SKIP: "Ignorer la ligne"}
 
-# entity: (singular, plural, feminine)
+
+class Noun(NamedTuple):
+    """How the French names an entity, for the summary's agreement (« 1 classe ajoutée », « 2 critères ajoutés »)."""
+
+    singular: str
+    plural: str
+    feminine: bool
+
+
 ENTITIES = {
-    "class": ("classe", "classes", True),
-    "learner": ("apprenant", "apprenants", False),
-    "account": ("compte apprenant", "comptes apprenants", False),
-    "evaluation": ("évaluation", "évaluations", True),
-    "result": ("résultat", "résultats", False),
-    "diploma": ("diplôme", "diplômes", False),
-    "unit": ("unité", "unités", True),
-    "domain": ("domaine", "domaines", False),
-    "competency": ("compétence", "compétences", True),
-    "criterion": ("critère", "critères", False),
+    "class": Noun("classe", "classes", True),
+    "learner": Noun("apprenant", "apprenants", False),
+    "account": Noun("compte apprenant", "comptes apprenants", False),
+    "evaluation": Noun("évaluation", "évaluations", True),
+    "result": Noun("résultat", "résultats", False),
+    "diploma": Noun("diplôme", "diplômes", False),
+    "unit": Noun("unité", "unités", True),
+    "domain": Noun("domaine", "domaines", False),
+    "competency": Noun("compétence", "compétences", True),
+    "criterion": Noun("critère", "critères", False),
 }
 
 
 def action_label(entity: str, action: str, plural: bool = False) -> str:
     """« ajoutée », « mis à jour », « inchangées »… agreed with the entity's gender and number."""
-    feminine = ENTITIES[entity][2]
+    feminine = ENTITIES[entity].feminine
     stem = {ADDED: "ajouté", UPDATED: "mis", UNCHANGED: "inchangé"}[action]
     if feminine:
         stem += "e"
@@ -162,9 +170,9 @@ class ImportPlan:
             for action in (ADDED, UPDATED, UNCHANGED):
                 n = counts.get((entity, action), 0)
                 if n:
-                    singular, plural, _ = ENTITIES[entity]
+                    noun = ENTITIES[entity].plural if n > 1 else ENTITIES[entity].singular
                     count = f"{n:,}".replace(",", "\u202f")
-                    parts.append(f"{count} {plural if n > 1 else singular} {action_label(entity, action, n > 1)}")
+                    parts.append(f"{count} {noun} {action_label(entity, action, n > 1)}")
         text = ", ".join(parts) if parts else "aucune donnée à importer"
         n = self.rejected_lines
         if n:
@@ -179,7 +187,7 @@ class ImportPlan:
 
     def changes_frame(self, include_unchanged: bool = False) -> pd.DataFrame:
         rows = [
-            (c.line, ENTITIES[c.entity][0].capitalize(), action_label(c.entity, c.action), c.label, c.detail)
+            (c.line, ENTITIES[c.entity].singular.capitalize(), action_label(c.entity, c.action), c.label, c.detail)
             for c in self.changes if include_unchanged or c.action != UNCHANGED
         ]
         return pd.DataFrame(rows, columns=["Ligne", "Élément", "Action", "Nom", "Détail"])
@@ -213,7 +221,7 @@ def author_id(db: sqlite_utils.Database, user: User) -> int | None:
 
 
 # Writes what a plan holds; returns what the import's audit line adds, if anything.
-Writer = Callable[[sqlite_utils.Database, User, "ImportPlan"], dict | None]
+Writer = Callable[[sqlite_utils.Database, User, ImportPlan], dict | None]
 
 
 def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan, written: dict) -> None:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -258,60 +259,80 @@ _SHEET_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _SHEET_MEMBER = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 
 
-def read_members(archive: zipfile.ZipFile, name: str, keep, member_limits: dict | None = None,
-                 limit: int = MAX_UNCOMPRESSED_BYTES, limit_label: str = MAX_UNCOMPRESSED_LABEL,
-                 sheet_rows: int | None = None) -> dict[str, bytes]:
+def read_members(archive: zipfile.ZipFile, name: str, keep: Callable[[zipfile.ZipInfo], bool],
+                 member_limits: dict[str, tuple[int, str]] | None = None, limit: int = MAX_UNCOMPRESSED_BYTES,
+                 limit_label: str = MAX_UNCOMPRESSED_LABEL, sheet_rows: int | None = None) -> dict[str, bytes]:
     """The members of an archive that keep(member) accepts, every member read chunk by chunk within a byte budget.
 
     The sizes a ZIP declares are checked first (a cheap early refusal), but not trusted: zipfile inflates a
     whole member at once in read(), so a member lying about its size would expand in memory before any check.
     With sheet_rows, the rows of each worksheet are counted on the way: openpyxl scans a whole sheet for its
     dimension before yielding its first row, so millions of empty rows must be refused before it opens them."""
-    member_limits = member_limits or {}
+    budget = _Budget(name, limit, limit_label, member_limits or {}, sheet_rows)
     members = [m for m in archive.infolist() if not m.is_dir()]
-
-    def too_big(what: str, label: str) -> FileRejected:
-        return reject_file(name, f"{what} dépasse {label} une fois décompressé : fichier refusé (archive piégée "
-                                  "ou trop volumineuse)")
-
     for member in members:
-        member_limit, member_label = member_limits.get(member.filename, (limit, limit_label))
+        member_limit, member_label = budget.of(member)
         if member.file_size > member_limit:
-            raise too_big(f"« {member.filename} »", member_label)
+            raise budget.too_big(f"« {member.filename} »", member_label)
     if sum(m.file_size for m in members) > limit:
-        raise too_big("le contenu de l'archive", limit_label)
+        raise budget.too_big("le contenu de l'archive", limit_label)
     kept: dict[str, bytes] = {}
-    total = 0
     for member in members:
-        member_limit, member_label = member_limits.get(member.filename, (limit, limit_label))
-        chunks = [] if keep(member) else None
-        size = rows = 0
-        count_rows = sheet_rows is not None and _SHEET_MEMBER.match(member.filename)
-        tail = b""
+        wanted = keep(member)
         try:
-            with archive.open(member) as stream:
-                while chunk := stream.read(READ_CHUNK):
-                    if count_rows:
-                        rows += len(_SHEET_ROW.findall(tail + chunk))
-                        tail = chunk[-32:]
-                        rows -= len(_SHEET_ROW.findall(tail))  # counted again with the next chunk
-                        if rows > sheet_rows:
-                            raise reject_file(name, f"le classeur compte plus de {count_text(sheet_rows)} lignes, "
-                                                     "lignes vides comprises ; découpez-le en plusieurs fichiers")
-                    size += len(chunk)
-                    total += len(chunk)
-                    if size > member_limit:
-                        raise too_big(f"« {member.filename} »", member_label)
-                    if total > limit:
-                        raise too_big("le contenu de l'archive", limit_label)
-                    if chunks is not None:
-                        chunks.append(chunk)
+            data = _read_member(archive, member, budget, wanted)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
             raise reject_file(name, f"« {member.filename} » est endommagé dans l'archive (son contenu ne correspond "
-                                     "pas à la taille ou à la somme de contrôle annoncées)") from None
-        if chunks is not None:
-            kept[member.filename] = b"".join(chunks)
+                                    "pas à la taille ou à la somme de contrôle annoncées)") from None
+        if wanted:
+            kept[member.filename] = data
     return kept
+
+
+@dataclass
+class _Budget:
+    """What an archive may expand to, in all and member by member, and what it has expanded to so far."""
+
+    name: str  # the archive's, for messages
+    limit: int
+    label: str
+    member_limits: dict[str, tuple[int, str]]  # member name → (limit, label), for the members with their own
+    sheet_rows: int | None  # how many rows a worksheet may hold, when they are counted
+    total: int = 0
+
+    def of(self, member: zipfile.ZipInfo) -> tuple[int, str]:
+        return self.member_limits.get(member.filename, (self.limit, self.label))
+
+    def too_big(self, what: str, label: str) -> FileRejected:
+        return reject_file(self.name, f"{what} dépasse {label} une fois décompressé : fichier refusé (archive "
+                                      "piégée ou trop volumineuse)")
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget, wanted: bool) -> bytes:
+    """The member's bytes (empty when not wanted: then only measured), read chunk by chunk within the budget."""
+    member_limit, member_label = budget.of(member)
+    chunks: list[bytes] = []
+    size = rows = 0
+    count_rows = budget.sheet_rows is not None and _SHEET_MEMBER.match(member.filename)
+    tail = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(READ_CHUNK):
+            if count_rows:
+                rows += len(_SHEET_ROW.findall(tail + chunk))
+                tail = chunk[-32:]
+                rows -= len(_SHEET_ROW.findall(tail))  # counted again with the next chunk
+                if rows > budget.sheet_rows:
+                    raise reject_file(budget.name, f"le classeur compte plus de {count_text(budget.sheet_rows)} "
+                                                   "lignes, lignes vides comprises ; découpez-le en plusieurs fichiers")
+            size += len(chunk)
+            budget.total += len(chunk)
+            if size > member_limit:
+                raise budget.too_big(f"« {member.filename} »", member_label)
+            if budget.total > budget.limit:
+                raise budget.too_big("le contenu de l'archive", budget.label)
+            if wanted:
+                chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _repair_double_encoding(text: str) -> tuple[str, list[str]]:
@@ -337,30 +358,49 @@ def read_table(data: bytes, name: str, spec: dict[str, Column]) -> Table:
     if not rows:
         raise reject_file(name, "le fichier est vide")
     by_key = {alias: fname for fname, column in spec.items() for alias in column.aliases}
+    header_index = _header_index(rows, name, spec, by_key)
+    header_line, header = rows[header_index]
+    columns, ignored = _header_columns(header, header_line, name, spec, by_key)
+    data_rows = rows[header_index + 1:]
+    if not data_rows:
+        raise reject_file(name, "le fichier ne contient que la ligne d'en-tête, aucune donnée", header_line)
+    if len(data_rows) > MAX_DATA_ROWS:
+        raise _too_many_rows(name)
+    if ignored:
+        notes.append("Colonnes ignorées : " + ", ".join(f"« {header[i].strip()} »" for i in sorted(ignored)) + ".")
+    return Table(name, header, columns, data_rows, notes)
+
+
+def _header_index(rows: list[tuple[int, list[str]]], name: str, spec: dict[str, Column],
+                  by_key: dict[str, str]) -> int:
+    """The index of the first row naming every required field; refuses the file, with what is missing from its
+    first row, when none does."""
     required = {f for f, c in spec.items() if c.required}
 
-    def covered(mapped: set) -> set:
+    def covered(cells: list[str]) -> set[str]:
+        mapped = {by_key.get(plain_key(c)) for c in cells} - {None}
         return mapped | {f for stand_in in mapped for f in spec[stand_in].stands_for}
 
-    for index, (line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        mapped = {by_key.get(plain_key(c)) for c in cells} - {None}
-        if required <= covered(mapped):
-            header_index, header_line, header = index, line, cells
-            break
-    else:
-        line, cells = rows[0]
-        mapped = {by_key.get(plain_key(c)) for c in cells} - {None}
-        missing = [f for f in spec if f in required and f not in covered(mapped)]
-        found = ", ".join(f"« {c.strip()} »" for c in cells if c.strip())
-        problems = []
-        for fname in missing:
-            reason = f"colonne obligatoire absente (colonnes trouvées : {found})"
-            stand_in = next((c for c in spec.values() if fname in c.stands_for), None)
-            if stand_in:
-                replaced = " et ".join(f"« {spec[f].label} »" for f in stand_in.stands_for)
-                reason += f" ; une colonne « {stand_in.label} » peut remplacer {replaced}"
-            problems.append(FileProblem(name, line, spec[fname].label, reason))
-        raise FileRejected(problems)
+    for index, (_line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if required <= covered(cells):
+            return index
+    line, cells = rows[0]
+    found = ", ".join(f"« {c.strip()} »" for c in cells if c.strip())
+    problems = []
+    for fname in [f for f in spec if f in required and f not in covered(cells)]:
+        reason = f"colonne obligatoire absente (colonnes trouvées : {found})"
+        stand_in = next((c for c in spec.values() if fname in c.stands_for), None)
+        if stand_in:
+            replaced = " et ".join(f"« {spec[f].label} »" for f in stand_in.stands_for)
+            reason += f" ; une colonne « {stand_in.label} » peut remplacer {replaced}"
+        problems.append(FileProblem(name, line, spec[fname].label, reason))
+    raise FileRejected(problems)
+
+
+def _header_columns(header: list[str], header_line: int, name: str, spec: dict[str, Column],
+                    by_key: dict[str, str]) -> tuple[dict[str, int], list[int]]:
+    """The index of each field's column, and the indexes of the columns ignored; refuses two columns for one
+    field."""
     columns: dict[str, int] = {}
     problems, ignored = [], []
     for index, title in enumerate(header):
@@ -382,12 +422,4 @@ def read_table(data: bytes, name: str, spec: dict[str, Column]) -> Table:
         unused = [stand_in] if all(f in columns for f in parts) else [f for f in parts if f in columns]
         for fname in unused:
             ignored.append(columns.pop(fname))
-    data_rows = rows[header_index + 1:]
-    if not data_rows:
-        raise reject_file(name, "le fichier ne contient que la ligne d'en-tête, aucune donnée", header_line)
-    if len(data_rows) > MAX_DATA_ROWS:
-        raise _too_many_rows(name)
-    if ignored:
-        notes.append("Colonnes ignorées : " + ", ".join(f"« {header[i].strip()} »" for i in sorted(ignored)) + ".")
-    return Table(name, header, columns, data_rows, notes)
-
+    return columns, ignored

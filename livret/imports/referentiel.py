@@ -65,36 +65,45 @@ def _require(name, line, row, column, problems) -> str:
 
 def parse_referentiel(files: dict[str, str]) -> Referentiel:
     """Check the five files of a référentiel. Raises FileRejected listing every problem."""
-    problems: list[FileProblem] = []
-    for name in FILES:
-        if name not in files:
-            problems.append(FileProblem(name, 0, "", "fichier absent du référentiel"))
+    problems = [FileProblem(name, 0, "", "fichier absent du référentiel") for name in FILES if name not in files]
     if problems:
         raise FileRejected(problems)
     parsed = {name: _rows(name, files[name], problems) for name in FILES}
     if problems:
         raise FileRejected(problems)
+    ref = Referentiel(diploma=_diploma(parsed["diploma.csv"], problems))
+    ref.units = _units(parsed["units.csv"], problems)
+    ref.domains = _domains(parsed["domains.csv"], problems)
+    ref.competencies = _competencies(parsed["competencies.csv"], {u["code"] for u in ref.units},
+                                     {d["code"] for d in ref.domains}, problems)
+    ref.criteria = _criteria(parsed["criteria.csv"], {c["code"] for c in ref.competencies}, problems)
+    if problems:
+        raise FileRejected(problems)
+    return ref
 
-    diplomas = parsed["diploma.csv"]
-    if len(diplomas) != 1:
+
+def _unique(name: str, line: int, code: str, seen: dict[str, int], problems: list[FileProblem]) -> None:
+    if code in seen:
+        problems.append(FileProblem(name, line, "code", f"code « {code} » en double (déjà ligne {seen[code]})"))
+    seen[code] = line
+
+
+def _diploma(rows: list[tuple[int, dict]], problems: list[FileProblem]) -> dict:
+    if len(rows) != 1:
         raise FileRejected([FileProblem("diploma.csv", 2, "", "une seule ligne de diplôme attendue")])
-    line, row = diplomas[0]
-    diploma = {
+    line, row = rows[0]
+    return {
         "code": _require("diploma.csv", line, row, "code", problems),
         "title": _require("diploma.csv", line, row, "title", problems),
         "version": row.get("version", ""),
     }
-    ref = Referentiel(diploma=diploma)
 
-    def unique(name, line, code, seen):
-        if code in seen:
-            problems.append(FileProblem(name, line, "code", f"code « {code} » en double (déjà ligne {seen[code]})"))
-        seen[code] = line
 
-    seen: dict[str, int] = {}
-    for line, row in parsed["units.csv"]:
+def _units(rows: list[tuple[int, dict]], problems: list[FileProblem]) -> list[dict]:
+    units, seen = [], {}
+    for line, row in rows:
         code = _require("units.csv", line, row, "code", problems)
-        unique("units.csv", line, code, seen)
+        _unique("units.csv", line, code, seen, problems)
         try:
             coefficient = float(row.get("coefficient", "").replace(",", "."))
             if coefficient <= 0:
@@ -102,41 +111,49 @@ def parse_referentiel(files: dict[str, str]) -> Referentiel:
         except ValueError:
             problems.append(FileProblem("units.csv", line, "coefficient", "le coefficient doit être un nombre positif"))
             coefficient = 0
-        ref.units.append({"code": code, "epreuve": row.get("epreuve", ""),
-                          "title": _require("units.csv", line, row, "title", problems),
-                          "coefficient": coefficient})
+        units.append({"code": code, "epreuve": row.get("epreuve", ""),
+                      "title": _require("units.csv", line, row, "title", problems),
+                      "coefficient": coefficient})
+    return units
 
-    seen = {}
-    for line, row in parsed["domains.csv"]:
+
+def _domains(rows: list[tuple[int, dict]], problems: list[FileProblem]) -> list[dict]:
+    domains, seen = [], {}
+    for line, row in rows:
         code = _require("domains.csv", line, row, "code", problems)
-        unique("domains.csv", line, code, seen)
+        _unique("domains.csv", line, code, seen, problems)
         try:
             order = int(row.get("radar_order", ""))
         except ValueError:
             problems.append(FileProblem("domains.csv", line, "radar_order", "un nombre entier est attendu"))
             order = 0
-        ref.domains.append({"code": code, "title": _require("domains.csv", line, row, "title", problems),
-                            "radar_order": order})
+        domains.append({"code": code, "title": _require("domains.csv", line, row, "title", problems),
+                        "radar_order": order})
+    return domains
 
-    unit_codes = {u["code"] for u in ref.units}
-    domain_codes = {d["code"] for d in ref.domains}
-    seen = {}
-    for position, (line, row) in enumerate(parsed["competencies.csv"], start=1):
+
+def _competencies(rows: list[tuple[int, dict]], unit_codes: set[str], domain_codes: set[str],
+                  problems: list[FileProblem]) -> list[dict]:
+    competencies, seen = [], {}
+    for position, (line, row) in enumerate(rows, start=1):
         code = _require("competencies.csv", line, row, "code", problems)
-        unique("competencies.csv", line, code, seen)
+        _unique("competencies.csv", line, code, seen, problems)
         unit = row.get("unit", "")
         if unit not in unit_codes:
             problems.append(FileProblem("competencies.csv", line, "unit", f"unité « {unit} » inconnue (absente de units.csv)"))
         domain = row.get("domain", "")
         if domain not in domain_codes:
             problems.append(FileProblem("competencies.csv", line, "domain", f"domaine « {domain} » inconnu (absent de domains.csv)"))
-        ref.competencies.append({"code": code, "title": _require("competencies.csv", line, row, "title", problems),
-                                 "unit": unit, "domain": domain, "position": position,
-                                 "activities": row.get("activities", "")})
+        competencies.append({"code": code, "title": _require("competencies.csv", line, row, "title", problems),
+                             "unit": unit, "domain": domain, "position": position,
+                             "activities": row.get("activities", "")})
+    return competencies
 
-    competency_codes = {c["code"] for c in ref.competencies}
-    seen_criteria: dict[tuple[str, int], int] = {}
-    for line, row in parsed["criteria.csv"]:
+
+def _criteria(rows: list[tuple[int, dict]], competency_codes: set[str], problems: list[FileProblem]) -> list[dict]:
+    criteria = []
+    seen: dict[tuple[str, int], int] = {}
+    for line, row in rows:
         competency = row.get("competency", "")
         if competency not in competency_codes:
             problems.append(FileProblem("criteria.csv", line, "competency", f"compétence « {competency} » inconnue (absente de competencies.csv)"))
@@ -148,17 +165,15 @@ def parse_referentiel(files: dict[str, str]) -> Referentiel:
             problems.append(FileProblem("criteria.csv", line, "order", "un nombre entier positif est attendu"))
             order = 0
         key = (competency, order)
-        if order and key in seen_criteria:
+        if order and key in seen:
             problems.append(FileProblem("criteria.csv", line, "order",
-                                        f"critère {competency}-{order} en double (déjà ligne {seen_criteria[key]})"))
-        seen_criteria[key] = line
-        ref.criteria.append({"competency": competency, "position": order,
-                             "text": _require("criteria.csv", line, row, "text", problems)})
-    for code in competency_codes - {c for c, _ in seen_criteria}:
+                                        f"critère {competency}-{order} en double (déjà ligne {seen[key]})"))
+        seen[key] = line
+        criteria.append({"competency": competency, "position": order,
+                         "text": _require("criteria.csv", line, row, "text", problems)})
+    for code in competency_codes - {c for c, _ in seen}:
         problems.append(FileProblem("criteria.csv", 0, "competency", f"la compétence « {code} » n'a aucun critère"))
-    if problems:
-        raise FileRejected(problems)
-    return ref
+    return criteria
 
 
 def read_referentiel_dir(path: str | Path = DEFAULT_REFERENTIEL_DIR) -> dict[str, str]:

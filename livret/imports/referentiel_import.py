@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 import sqlite_utils
@@ -65,49 +65,56 @@ def _referentiel_plan(db: sqlite_utils.Database, ref: referentiel.Referentiel, n
     plan = ImportPlan("referentiel", name, notes=notes)
     plan.writes = ref
     code = ref.diploma["code"]
-    row = db.execute("SELECT title, version FROM diplomas WHERE code = ?", [code]).fetchone()
-    label = f"{code} — {ref.diploma['title']}"
-    if row is None:
-        plan.changes.append(Change(2, "diploma", ADDED, label))
-    elif (row[0], row[1]) != (ref.diploma["title"], ref.diploma["version"]):
-        plan.changes.append(Change(2, "diploma", UPDATED, label, f"version {row[1] or '—'} → "
-                                                                 f"{ref.diploma['version'] or '—'}"))
-    else:
-        plan.changes.append(Change(2, "diploma", UNCHANGED, label))
-
-    def compare(entity, items, existing, key_of, fields, label_of):
-        for line, item in enumerate(items, start=2):  # the file's line when it has no blank line
-            old = existing.get(key_of(item))
-            if old is None:
-                plan.changes.append(Change(line, entity, ADDED, label_of(item)))
-                continue
-            changed = [f for f in fields if old[f] != item[f]]
-            plan.changes.append(Change(line, entity, UPDATED if changed else UNCHANGED, label_of(item),
-                                       ", ".join(changed)))
-
+    plan.changes.append(_diploma_change(db, ref.diploma))
     units = {r["code"]: r for r in db.query("SELECT code, epreuve, title, coefficient FROM units WHERE diploma = ?",
                                             [code])}
-    compare("unit", ref.units, units, lambda u: u["code"], ("epreuve", "title", "coefficient"),
-            lambda u: f"{u['code']} — {u['title']}")
+    _compare(plan, "unit", ref.units, units, lambda u: u["code"], ("epreuve", "title", "coefficient"),
+             lambda u: f"{u['code']} — {u['title']}")
     domains = {r["code"]: r for r in db.query("SELECT code, title, radar_order FROM domains WHERE diploma = ?", [code])}
-    compare("domain", ref.domains, domains, lambda d: d["code"], ("title", "radar_order"),
-            lambda d: f"{d['code']} — {d['title']}")
+    _compare(plan, "domain", ref.domains, domains, lambda d: d["code"], ("title", "radar_order"),
+             lambda d: f"{d['code']} — {d['title']}")
     competencies = {r["code"]: r for r in db.query(
         "SELECT c.code, c.title, u.code AS unit, d.code AS domain, c.position, c.activities FROM competencies c "
         "JOIN units u ON u.id = c.unit_id JOIN domains d ON d.id = c.domain_id WHERE c.diploma = ?", [code])}
-    compare("competency", ref.competencies, competencies, lambda c: c["code"],
-            ("title", "unit", "domain", "position", "activities"), lambda c: f"{c['code']} — {c['title']}")
+    _compare(plan, "competency", ref.competencies, competencies, lambda c: c["code"],
+             ("title", "unit", "domain", "position", "activities"), lambda c: f"{c['code']} — {c['title']}")
     criteria = {(r["competency"], r["position"]): r for r in db.query(
         "SELECT c.code AS competency, cr.position, cr.text FROM criteria cr JOIN competencies c "
         "ON c.id = cr.competency_id WHERE c.diploma = ?", [code])}
-    compare("criterion", ref.criteria, criteria, lambda c: (c["competency"], c["position"]), ("text",),
-            lambda c: f"{c['competency']}-{c['position']} — {c['text']}")
+    _compare(plan, "criterion", ref.criteria, criteria, lambda c: (c["competency"], c["position"]), ("text",),
+             lambda c: f"{c['competency']}-{c['position']} — {c['text']}")
     return plan
+
+
+def _diploma_change(db: sqlite_utils.Database, diploma: dict) -> Change:
+    recorded = next(db.query("SELECT title, version FROM diplomas WHERE code = ?", [diploma["code"]]), None)
+    label = f"{diploma['code']} — {diploma['title']}"
+    if recorded is None:
+        return Change(2, "diploma", ADDED, label)
+    if (recorded["title"], recorded["version"]) != (diploma["title"], diploma["version"]):
+        return Change(2, "diploma", UPDATED, label, f"version {recorded['version'] or '—'} → "
+                                                    f"{diploma['version'] or '—'}")
+    return Change(2, "diploma", UNCHANGED, label)
+
+
+def _compare(plan: ImportPlan, entity: str, items: list[dict], recorded: dict, key_of: Callable[[dict], object],
+             fields: tuple[str, ...], label_of: Callable[[dict], str]) -> None:
+    """The change of each item of one of the référentiel's files against what is recorded under its key."""
+    for line, item in enumerate(items, start=2):  # the file's line when it has no blank line
+        old = recorded.get(key_of(item))
+        if old is None:
+            plan.changes.append(Change(line, entity, ADDED, label_of(item)))
+            continue
+        changed = [f for f in fields if old[f] != item[f]]
+        plan.changes.append(Change(line, entity, UPDATED if changed else UNCHANGED, label_of(item),
+                                   ", ".join(changed)))
 
 
 def _parse_referentiel_uploads(uploads: Sequence[tuple[str, bytes]]) -> tuple[referentiel.Referentiel, list[str], str]:
     files, notes = referentiel_files(uploads)
-    name = uploads[0][0] if len(uploads) == 1 else "référentiel"
+    name = "référentiel"
+    if len(uploads) == 1:
+        [(name, _data)] = uploads
     return referentiel.parse_referentiel(files), notes, name
 
 
