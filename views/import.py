@@ -201,8 +201,8 @@ elif outcome is not None:
         st.warning(("Modifications autorisées, chacune sera journalisée (valeur avant et après) :" if allowed else
                     "Évaluations déjà prises en compte dans un bilan validé : leurs lignes sont rejetées sauf si vous "
                     "autorisez cet import à les modifier.") + "\n"
-                   + "\n".join(f"- {ui.markdown_text(label)} : bilan validé le {date_text(at)}"
-                               for label, at in plan.locked), icon=":material/lock:")
+                   + "\n".join(f"- {ui.markdown_text(locked.label)} : bilan validé le {date_text(locked.validated_at)}"
+                               for locked in plan.locked), icon=":material/lock:")
     if plan.locked or options.get("allow_locked"):
         st.checkbox(imports.LOCKED_CONFIRM_LABEL, key=ALLOW_LOCKED_KEY)
     changes = plan.changes_frame()
