@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,14 @@ class AcquisitionLevel:
     label: str
     short: str
     colour: str
-    value: tuple[int, int]  # grade value as an exact fraction (numerator, denominator)
+    value: Fraction  # v(level) in a grade /20 (SPEC N3), the one definition of it
 
 
 ACQUISITION_LEVELS: tuple[AcquisitionLevel, ...] = (
-    AcquisitionLevel(4, "Compétence totalement acquise et transférable", "++", "#1e7b34", (1, 1)),
-    AcquisitionLevel(3, "Compétence partiellement acquise", "+", "#8fd18f", (2, 3)),
-    AcquisitionLevel(2, "Compétence en cours d'acquisition, non stabilisée", "-", "#ff8c1a", (1, 3)),
-    AcquisitionLevel(1, "Compétence non acquise", "--", "#d62728", (0, 1)),
+    AcquisitionLevel(4, "Compétence totalement acquise et transférable", "++", "#1e7b34", Fraction(1)),
+    AcquisitionLevel(3, "Compétence partiellement acquise", "+", "#8fd18f", Fraction(2, 3)),
+    AcquisitionLevel(2, "Compétence en cours d'acquisition, non stabilisée", "-", "#ff8c1a", Fraction(1, 3)),
+    AcquisitionLevel(1, "Compétence non acquise", "--", "#d62728", Fraction(0)),
 )
 ACQUISITION_BY_LEVEL = {a.level: a for a in ACQUISITION_LEVELS}
 NOT_EVALUATED_LABEL = "Compétence non évaluée"

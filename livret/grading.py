@@ -61,7 +61,7 @@ class CompetencyLine:
         """The level's exact grade value, None for a competency not evaluated."""
         if self.level is None:
             return None
-        return Fraction(*ACQUISITION_BY_LEVEL[self.level].value)
+        return ACQUISITION_BY_LEVEL[self.level].value
 
 
 @dataclass(frozen=True)
