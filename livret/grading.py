@@ -1,13 +1,12 @@
-"""Grades /20 from a learner's latest validated bilan and a weighting (SPEC N1–N7).
-
-Grades are computed with exact fractions; rounding to the school's step happens only when a grade
-is shown or stored, so a weighting never drifts by accumulated floating-point error."""
+"""Grades /20 stored from a learner's latest validated bilan and a weighting (SPEC N1, N4, N7): the
+bilans to grade, the DDFPT's rounding step, grades saved with their history, weightings in progress
+and the CSV export. The arithmetic itself (weights, exact grade, rounding, texts) is in
+livret/grade_arithmetic.py, whose bilan types are used here."""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -16,10 +15,21 @@ import pandas as pd
 import sqlite_utils
 
 from livret import audit, clock
-from livret.codes import ACQUISITION_BY_LEVEL, OBJECTIVES, positioning_short
 from livret.db import bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
 from livret.french import date_text, moment_text
+from livret.grade_arithmetic import (
+    CompetencyLine,
+    GradingBilan,
+    check_weights,
+    code_weights_text,
+    decimal_text,
+    exact_grade,
+    grade_decimal,
+    model_weighting,
+    stored_grade,
+    weights_by_code,
+)
 from livret.permissions import User, require, require_class, require_learner_staff
 from livret.render.spreadsheet import french_csv
 
@@ -27,70 +37,9 @@ ROUNDING_STEPS = ("0.1", "0.25", "0.5", "1")
 DEFAULT_ROUNDING_STEP = "0.1"
 ROUNDING_SETTING = "rounding_step"
 CSV_HEADER = ("Classe", "Nom", "Prénom", "Date du bilan", "Note sur 20", "Pondération")
-FORMULA = ("Note = 20 × Σ wᵢ·v(niveauᵢ) / 100, avec v(--) = 0, v(-) = 1/3, v(+) = 2/3, v(++) = 1, "
-           "quels que soient les objectifs (intermédiaires ou terminaux).")
 
 
-# ---------------------------------------------------------------- the bilan being graded
-
-
-@dataclass(frozen=True)
-class CompetencyLine:
-    """One competency of the référentiel and its positioning in the bilan (level None = NE)."""
-
-    id: int
-    code: str
-    title: str
-    position: int
-    unit: str
-    unit_coefficient: Fraction
-    unit_size: int
-    level: int | None
-    objective: str | None
-
-    @property
-    def evaluated(self) -> bool:
-        return self.level is not None
-
-    @property
-    def short(self) -> str:
-        return positioning_short(self.level)
-
-    @property
-    def value(self) -> Fraction | None:
-        """The level's exact grade value, None for a competency not evaluated."""
-        if self.level is None:
-            return None
-        return ACQUISITION_BY_LEVEL[self.level].value
-
-
-@dataclass(frozen=True)
-class GradingBilan:
-    """A learner's validated bilan with a line per competency of the learner's diploma."""
-
-    id: int
-    learner_id: int
-    last_name: str
-    first_name: str
-    class_id: int
-    class_name: str
-    validated_at: str
-    lines: tuple[CompetencyLine, ...]
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.last_name} {self.first_name}"
-
-    @property
-    def bilan_date(self) -> str:
-        """The validation date as a French reader writes it (27/03/2026)."""
-        return date_text(self.validated_at)
-
-    @property
-    def profile(self) -> frozenset[int]:
-        """The competencies evaluated (not NE) in this bilan: learners with the same profile
-        can share a weighting."""
-        return frozenset(line.id for line in self.lines if line.evaluated)
+# ---------------------------------------------------------------- the bilans to grade
 
 
 # The id of learner l's latest validated bilan, as a correlated subquery.
@@ -112,24 +61,8 @@ def _load_bilans(db: sqlite_utils.Database, where: str, params: Sequence) -> lis
     ).fetchall()
     if not heads:
         return []
-    diplomas = sorted({head[7] for head in heads})
-    marks = ",".join("?" * len(diplomas))
-    competencies = db.execute(
-        "SELECT co.id, co.code, co.title, co.position, u.code, u.coefficient, co.diploma, "
-        "(SELECT count(*) FROM competencies c2 WHERE c2.unit_id = u.id) "
-        f"FROM competencies co JOIN units u ON u.id = co.unit_id WHERE co.diploma IN ({marks}) "
-        "ORDER BY co.position, co.id",
-        diplomas,
-    ).fetchall()
-    bilan_ids = [head[0] for head in heads]
-    positionings: dict[tuple[int, int], tuple[int | None, str | None]] = {}
-    for start in range(0, len(bilan_ids), 500):  # stay under SQLite's bound-parameter limit
-        chunk = bilan_ids[start:start + 500]
-        rows = db.execute(
-            "SELECT bilan_id, competency_id, level, objective FROM positionings "
-            f"WHERE bilan_id IN ({','.join('?' * len(chunk))})", chunk,
-        ).fetchall()
-        positionings.update({(r[0], r[1]): (r[2], r[3]) for r in rows})
+    competencies = _competencies(db, sorted({head[7] for head in heads}))
+    positionings = _positionings(db, [head[0] for head in heads])
     bilans = []
     for bilan_id, learner_id, last, first, class_id, class_name, validated_at, diploma in heads:
         lines = tuple(
@@ -144,6 +77,32 @@ def _load_bilans(db: sqlite_utils.Database, where: str, params: Sequence) -> lis
         )
         bilans.append(GradingBilan(bilan_id, learner_id, last, first, class_id, class_name, validated_at, lines))
     return bilans
+
+
+def _competencies(db: sqlite_utils.Database, diplomas: Sequence[str]) -> list[tuple]:
+    """The competencies of these diplomas in référentiel order, with their unit and its size."""
+    marks = ",".join("?" * len(diplomas))
+    return db.execute(
+        "SELECT co.id, co.code, co.title, co.position, u.code, u.coefficient, co.diploma, "
+        "(SELECT count(*) FROM competencies c2 WHERE c2.unit_id = u.id) "
+        f"FROM competencies co JOIN units u ON u.id = co.unit_id WHERE co.diploma IN ({marks}) "
+        "ORDER BY co.position, co.id",
+        list(diplomas),
+    ).fetchall()
+
+
+def _positionings(db: sqlite_utils.Database,
+                  bilan_ids: Sequence[int]) -> dict[tuple[int, int], tuple[int | None, str | None]]:
+    """{(bilan id, competency id): (level, objective)} of these bilans."""
+    positionings: dict[tuple[int, int], tuple[int | None, str | None]] = {}
+    for start in range(0, len(bilan_ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = bilan_ids[start:start + 500]
+        rows = db.execute(
+            "SELECT bilan_id, competency_id, level, objective FROM positionings "
+            f"WHERE bilan_id IN ({','.join('?' * len(chunk))})", list(chunk),
+        ).fetchall()
+        positionings.update({(r[0], r[1]): (r[2], r[3]) for r in rows})
+    return positionings
 
 
 def latest_validated_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> GradingBilan | None:
@@ -177,169 +136,12 @@ def same_profile_bilans(db: sqlite_utils.Database, user: User | None,
             if other.learner_id != bilan.learner_id and other.profile == bilan.profile]
 
 
-# ---------------------------------------------------------------- weights and grade
-
-
-def _whole_percent(raw: object, code: str) -> int:
-    """A weight typed by the teacher as a whole percentage; an empty cell counts as 0."""
-    if isinstance(raw, str) and not raw.strip():
-        return 0
-    if not isinstance(raw, str) and pd.api.types.is_scalar(raw) and pd.isna(raw):
-        return 0  # a cleared cell (None, NaN or pd.NA)
-    if isinstance(raw, bool):
-        raise ValidationError(f"La pondération de {code} doit être un nombre entier de pour cent.")
-    if isinstance(raw, str):
-        try:
-            raw = Fraction(raw.strip().replace(",", "."))
-        except ValueError:
-            raise ValidationError(f"La pondération de {code} doit être un nombre entier de pour cent "
-                                  f"(« {raw} » saisi).") from None
-    try:
-        value = Fraction(raw)
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"La pondération de {code} doit être un nombre entier de pour cent.") from None
-    if value.denominator != 1:
-        shown = str(float(value)).replace(".", ",")
-        raise ValidationError(f"La pondération de {code} doit être un nombre entier de pour cent "
-                              f"({shown} % saisi).")
-    return int(value)
-
-
-def check_weights(bilan: GradingBilan, weights: Mapping[int, object]) -> dict[int, int]:
-    """N2: the weighting as whole percentages per competency id (every competency of the bilan,
-    0 when absent), refused with a French message when a weight is negative or not whole, sits on a
-    competency not evaluated (NE), or when the total goes above 100. A total below 100 is allowed:
-    it is a weighting in progress."""
-    known = {line.id for line in bilan.lines}
-    unknown = [key for key in weights if key not in known]
-    if unknown:
-        raise ValidationError("Cette pondération porte sur une compétence qui n'est pas dans le référentiel du bilan.")
-    cleaned: dict[int, int] = {}
-    for line in bilan.lines:
-        value = _whole_percent(weights.get(line.id), line.code)
-        if value < 0:
-            raise ValidationError(f"La pondération de {line.code} ne peut pas être négative ({value} % saisi).")
-        if value and not line.evaluated:
-            raise ValidationError(f"{line.code} n'est pas évaluée dans ce bilan (NE) : "
-                                  "sa pondération doit rester à 0 %.")
-        cleaned[line.id] = value
-    total = sum(cleaned.values())
-    if total > 100:
-        raise ValidationError(f"Le total des pondérations ne peut pas dépasser 100 % (total saisi : {total} %).")
-    return cleaned
-
-
-def remaining(weights: Mapping[int, int]) -> int:
-    """What is left to distribute (« Reste à répartir »)."""
-    return 100 - sum(weights.values())
-
-
-def exact_grade(bilan: GradingBilan, weights: Mapping[int, object]) -> Fraction:
-    """N3: 20 × Σ wᵢ·v(levelᵢ) / 100 as an exact fraction; the weights must total exactly 100."""
-    cleaned = check_weights(bilan, weights)
-    left = remaining(cleaned)
-    if left:
-        raise ValidationError(f"La pondération doit totaliser 100 % avant de proposer une note "
-                              f"(reste à répartir : {left} %).")
-    points = sum((cleaned[line.id] * line.value for line in bilan.lines if cleaned[line.id]), Fraction(0))
-    return 20 * points / 100
-
-
-def proposed_grade(bilan: GradingBilan, weights: Mapping[int, object]) -> Fraction | None:
-    """The exact grade once the weights total 100, None while some percent remains to distribute."""
-    cleaned = check_weights(bilan, weights)
-    return exact_grade(bilan, cleaned) if remaining(cleaned) == 0 else None
-
-
-def round_grade(value: Fraction, step: Decimal | str) -> Fraction:
-    """Round half up to a multiple of step (0.1, 0.25, 0.5 or 1)."""
-    fstep = Fraction(Decimal(step))
-    return math.floor(value / fstep + Fraction(1, 2)) * fstep
-
-
-def _places(step: Decimal | str) -> int:
-    return max(0, -Decimal(step).normalize().as_tuple().exponent)
-
-
-def grade_decimal(value: Fraction, step: Decimal | str) -> Decimal:
-    """The grade rounded to step, as a Decimal with the step's number of decimals."""
-    rounded = round_grade(value, step)
-    places = _places(step)
-    return (Decimal(rounded.numerator) / Decimal(rounded.denominator)).quantize(Decimal(1).scaleb(-places))
-
-
-def format_grade(value: Fraction, step: Decimal | str) -> str:
-    """A grade as a French reader writes it, rounded to step: 13,3."""
-    return str(grade_decimal(value, step)).replace(".", ",")
-
-
-def _short_number(value: Fraction) -> str:
-    """A term of the developed formula: whole numbers as such, others to two decimals (6,67)."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-def developed_formula(bilan: GradingBilan, weights: Mapping[int, object], step: Decimal | str) -> str:
-    """The computation written out for the teacher: 20 × (40 + 20 + 6,67 + 0) / 100 = 13,3."""
-    grade = exact_grade(bilan, weights)
-    cleaned = check_weights(bilan, weights)
-    terms = [_short_number(cleaned[line.id] * line.value) for line in bilan.lines if cleaned[line.id]]
-    return f"20 × ({' + '.join(terms)}) / 100 = {format_grade(grade, step)}"
-
-
-def model_weighting(lines: Iterable[CompetencyLine]) -> dict[int, int]:
-    """N5: each unit's share of the total coefficient split equally over its competencies, spread
-    over the evaluated competencies keeping their relative sizes, as whole percents summing to 100
-    (largest remainder; ties go to the earlier competency in référentiel order). Competencies not
-    evaluated get 0."""
-    lines = sorted(lines, key=lambda line: (line.position, line.id))
-    evaluated = [line for line in lines if line.evaluated]
-    if not evaluated:
-        raise ValidationError("Aucune compétence n'est évaluée dans ce bilan : aucune pondération n'est possible.")
-    # The total coefficient is a common factor of every share, so it cancels in the spreading.
-    shares = {line.id: line.unit_coefficient / line.unit_size for line in evaluated}
-    total = sum(shares.values(), Fraction(0))
-    exact = {cid: 100 * share / total for cid, share in shares.items()}
-    weights = {line.id: 0 for line in lines}
-    weights.update({cid: math.floor(value) for cid, value in exact.items()})
-    left = 100 - sum(weights.values())
-    by_remainder = sorted(evaluated, key=lambda line: (-(exact[line.id] - math.floor(exact[line.id])), line.position))
-    for line in by_remainder[:left]:
-        weights[line.id] += 1
-    return weights
+# ---------------------------------------------------------------- weights
 
 
 def model_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> dict[int, int]:
+    """N5: the model weighting of the bilan as stored, once the user may grade its learner."""
     return model_weighting(_checked_bilan(db, user, bilan).lines)
-
-
-def zero_weights(bilan: GradingBilan) -> dict[int, int]:
-    """N6 « Remise à zéro »."""
-    return {line.id: 0 for line in bilan.lines}
-
-
-def weights_frame(bilan: GradingBilan, weights: Mapping[int, int]) -> pd.DataFrame:
-    """The weights grid: one row per competency (index = competency id), its positioning beside it."""
-    values = {4: "1", 3: "2/3", 2: "1/3", 1: "0"}
-    return pd.DataFrame(
-        {
-            "Unité": [line.unit for line in bilan.lines],
-            "Compétence": [f"{line.code} - {line.title}" for line in bilan.lines],
-            "Positionnement": [line.short for line in bilan.lines],
-            "Objectifs": [OBJECTIVES[line.objective].removeprefix("Objectifs ") if line.objective else ""
-                          for line in bilan.lines],
-            "Valeur": [values.get(line.level, "—") for line in bilan.lines],
-            "Pondération (%)": [float(weights.get(line.id, 0)) for line in bilan.lines],
-        },
-        index=pd.Index([line.id for line in bilan.lines], name="competency_id"),
-    )
-
-
-def weights_text(bilan: GradingBilan, weights: Mapping[int, int]) -> str:
-    """The non-zero weights in référentiel order: C1 40 %, C3 30 %."""
-    return ", ".join(f"{line.code} {weights[line.id]} %" for line in bilan.lines if weights.get(line.id))
 
 
 # ---------------------------------------------------------------- settings
@@ -422,7 +224,7 @@ def save_grades(db: sqlite_utils.Database, user: User | None, weights: Mapping[i
                                       "rouvrez sa notation.")
             cleaned = check_weights(bilan, weights)
             grade = grade_decimal(exact_grade(bilan, cleaned), step)
-            stored = {line.code: cleaned[line.id] for line in bilan.lines if cleaned[line.id]}
+            stored = weights_by_code(bilan, cleaned)
             cur = db.execute(
                 "INSERT INTO grades(bilan_id, grade, weights, rounding_step, author_id, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -520,7 +322,7 @@ class CurrentGrade:
 
     @property
     def grade_text(self) -> str:
-        return str(self.grade).replace(".", ",")
+        return decimal_text(self.grade)
 
     @property
     def when(self) -> str:
@@ -568,14 +370,8 @@ def class_grades(db: sqlite_utils.Database, user: User | None, class_id: int) ->
     )
 
 
-def stored_grade(value: float, step: float) -> Decimal:
-    """A stored grade with as many decimals as its rounding step."""
-    places = _places(Decimal(repr(step)))
-    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places))
-
-
 def _stored_weights_text(weights_json: str) -> str:
-    return ", ".join(f"{code} {weight} %" for code, weight in json.loads(weights_json).items())
+    return code_weights_text(json.loads(weights_json))
 
 
 def class_grades_table(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
@@ -584,7 +380,7 @@ def class_grades_table(db: sqlite_utils.Database, user: User | None, class_id: i
     return pd.DataFrame({
         "Apprenant": frame["last_name"] + " " + frame["first_name"],
         "Date du bilan": frame["validated_at"].map(date_text),
-        "Note sur 20": [str(stored_grade(g, s)).replace(".", ",")
+        "Note sur 20": [decimal_text(stored_grade(g, s))
                         for g, s in zip(frame["grade"], frame["rounding_step"])],
         "Pondération": [_stored_weights_text(w) for w in frame["weights"]],
         "Enregistrée le": frame["created_at"].map(lambda s: moment_text(s, " ")),

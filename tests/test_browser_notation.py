@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from livret import grade_arithmetic as arithmetic
 from livret import grading
 from livret.db import connect
 
@@ -99,9 +100,9 @@ def test_typed_weights_show_what_remains_and_the_grade_at_100(page, school):
     type_weight(page, 2, "30")
     expect(remainder(page, 0)).to_be_visible()
     weights = {bilan.lines[0].id: 40, bilan.lines[1].id: 30, bilan.lines[2].id: 30}
-    grade = grading.format_grade(grading.exact_grade(bilan, weights), "0.1")
+    grade = arithmetic.format_grade(arithmetic.exact_grade(bilan, weights), "0.1")
     expect(page.get_by_test_id("stMetric")).to_contain_text(f"{grade} / 20")
-    expect(page.get_by_text(grading.developed_formula(bilan, weights, "0.1"))).to_be_visible()
+    expect(page.get_by_text(arithmetic.developed_formula(bilan, weights, "0.1"))).to_be_visible()
     page.screenshot(path="/tmp/notation-typed.png")
 
     # Refused: above 100, negative, not whole. The grid goes back to the last accepted weighting.
@@ -139,11 +140,11 @@ def test_model_weighting_duplicated_to_two_learners_saved_and_exported(page, sch
     bilan = grading.latest_validated_bilan(db, teacher, school["learners"][0])
     page.get_by_role("button", name="Pondération modèle").click()
     wait_for_app(page)
-    model = grading.model_weighting(bilan.lines)
+    model = arithmetic.model_weighting(bilan.lines)
     expect(remainder(page, 0)).to_be_visible()
     for row, line in enumerate(bilan.lines):
         expect(weight_cell(page, row)).to_have_text(str(model[line.id]))
-    grade = grading.format_grade(grading.exact_grade(bilan, model), "0.1")
+    grade = arithmetic.format_grade(arithmetic.exact_grade(bilan, model), "0.1")
     expect(page.get_by_test_id("stMetric")).to_contain_text(f"{grade} / 20")
 
     page.get_by_role("button", name="Dupliquer la pondération").click()
@@ -152,7 +153,7 @@ def test_model_weighting_duplicated_to_two_learners_saved_and_exported(page, sch
     assert school["learners"][1] not in {o.learner_id for o in others}  # C13 is NE there
     chosen = others[:2]
     for other in chosen:
-        label = f"{other.full_name} — {grading.format_grade(grading.exact_grade(other, model), '0.1')} / 20"
+        label = f"{other.full_name} — {arithmetic.format_grade(arithmetic.exact_grade(other, model), '0.1')} / 20"
         page.get_by_text(label, exact=True).click()
         wait_for_app(page)
     expect(page.get_by_role("checkbox", checked=True)).to_have_count(2)
@@ -177,9 +178,9 @@ def test_model_weighting_duplicated_to_two_learners_saved_and_exported(page, sch
     assert len(by_name) == 3
     for learner in [bilan] + chosen:
         row = by_name[(learner.last_name, learner.first_name)]
-        expected = grading.format_grade(grading.exact_grade(learner, model), "0.1")
+        expected = arithmetic.format_grade(arithmetic.exact_grade(learner, model), "0.1")
         assert row[0] == "1MELEC" and row[3] == "27/03/2026" and row[4] == expected
-        assert row[5] == grading.weights_text(learner, model)
+        assert row[5] == arithmetic.weights_text(learner, model)
 
 
 def test_a_typed_weight_is_back_after_a_reload(page, school):

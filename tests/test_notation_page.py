@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from livret import grade_arithmetic as arithmetic
 from livret import grading
 from livret.db import connect
 
@@ -72,7 +73,7 @@ def test_opening_shows_the_grid_of_the_latest_bilan_and_what_remains(db, teacher
     assert grid["Pondération (%)"].sum() == 0
     assert not at.metric  # no grade before the 100 % are distributed
     assert button(at, "Enregistrer les notes").disabled
-    assert any(grading.FORMULA in c.value for c in at.caption)
+    assert any(arithmetic.FORMULA in c.value for c in at.caption)
 
 
 def test_model_weighting_proposes_the_grade_and_reset_clears_it(db, teacher):
@@ -80,12 +81,12 @@ def test_model_weighting_proposes_the_grade_and_reset_clears_it(db, teacher):
     _, learner_id = first_learner(db, teacher)
     bilan = grading.latest_validated_bilan(db, teacher, learner_id)
     button(at, "Pondération modèle").click().run()
-    model = grading.model_weighting(bilan.lines)
+    model = arithmetic.model_weighting(bilan.lines)
     assert list(at.dataframe[0].value["Pondération (%)"]) == [model[line.id] for line in bilan.lines]
     assert "#### Reste à répartir : 0 %" in markdown(at)
-    expected = grading.format_grade(grading.exact_grade(bilan, model), "0.1")
+    expected = arithmetic.format_grade(arithmetic.exact_grade(bilan, model), "0.1")
     assert at.metric[0].value == f"{expected} / 20"
-    assert f"**Calcul :** {grading.developed_formula(bilan, model, '0.1')}" in markdown(at)
+    assert f"**Calcul :** {arithmetic.developed_formula(bilan, model, '0.1')}" in markdown(at)
     assert not button(at, "Enregistrer les notes").disabled
     button(at, "Remise à zéro").click().run()
     assert "#### Reste à répartir : 100 %" in markdown(at)
@@ -99,8 +100,8 @@ def test_duplicate_then_save_grades_three_learners(db, teacher):
     button(at, "Pondération modèle").click().run()
     button(at, "Dupliquer la pondération").click().run()
     others = grading.same_profile_bilans(db, teacher, bilan)
-    model = grading.model_weighting(bilan.lines)
-    expected = {f"{o.full_name} — {grading.format_grade(grading.exact_grade(o, model), '0.1')} / 20": o
+    model = arithmetic.model_weighting(bilan.lines)
+    expected = {f"{o.full_name} — {arithmetic.format_grade(arithmetic.exact_grade(o, model), '0.1')} / 20": o
                 for o in others}
     assert sorted(c.label for c in at.checkbox) == sorted(expected)
     tick = [label for label in expected if expected[label] in (others[0], others[2])]
@@ -167,10 +168,10 @@ def test_a_saved_weighting_reopens_as_saved(db, teacher):
     button(at, "Enregistrer les notes").click().run()
     _, learner_id = first_learner(db, teacher)
     bilan = grading.latest_validated_bilan(db, teacher, learner_id)
-    model = grading.model_weighting(bilan.lines)
+    model = arithmetic.model_weighting(bilan.lines)
     again = opened(teacher)  # a new session, e.g. the next day
     assert list(again.dataframe[0].value["Pondération (%)"]) == [model[line.id] for line in bilan.lines]
-    grade = grading.format_grade(grading.exact_grade(bilan, model), "0.1")
+    grade = arithmetic.format_grade(arithmetic.exact_grade(bilan, model), "0.1")
     assert any(c.value.startswith(f"Note enregistrée : {grade} / 20, le ") and teacher.name in c.value
                for c in again.caption)
 
@@ -234,7 +235,7 @@ def test_the_model_weighting_is_kept_until_the_grades_are_saved(db, teacher):
     at = opened(teacher)
     _, learner_id = first_learner(db, teacher)
     bilan = grading.latest_validated_bilan(db, teacher, learner_id)
-    model = [grading.model_weighting(bilan.lines)[line.id] for line in bilan.lines]
+    model = [arithmetic.model_weighting(bilan.lines)[line.id] for line in bilan.lines]
     button(at, "Pondération modèle").click().run()
     again = opened(teacher)
     assert list(again.dataframe[0].value["Pondération (%)"]) == model

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from livret import grade_arithmetic as arithmetic
 from livret import grading, school, ui
 from livret.errors import LivretError
 from livret.permissions import can
@@ -69,7 +70,7 @@ def opening_weights(bilan) -> dict[int, int]:
     if draft is not None:
         state(RECOVERED)[bilan.id] = draft.when
         return draft.weights
-    return grading.stored_weights(db, user, bilan) or grading.zero_weights(bilan)
+    return grading.stored_weights(db, user, bilan) or arithmetic.zero_weights(bilan)
 
 
 def apply_model(bilan) -> None:
@@ -83,7 +84,7 @@ def apply_model(bilan) -> None:
 
 
 def reset(bilan) -> None:
-    set_weights(bilan.id, grading.zero_weights(bilan))
+    set_weights(bilan.id, arithmetic.zero_weights(bilan))
     state(RECOVERED).pop(bilan.id, None)
     try:
         grading.discard_draft_weights(db, user, bilan)
@@ -110,7 +111,7 @@ def save(bilan, others) -> None:
     for graded in saved:
         state(RECOVERED).pop(graded.bilan_id, None)
     plural = "s" if len(saved) > 1 else ""
-    listed = " ; ".join(f"{s.full_name} {str(s.grade).replace('.', ',')}" for s in saved[:5])
+    listed = " ; ".join(f"{s.full_name} {arithmetic.decimal_text(s.grade)}" for s in saved[:5])
     more = " ; …" if len(saved) > 5 else "."
     notify(SAVE_NOTICE, "success", f"{len(saved)} note{plural} enregistrée{plural} : {listed}{more}")
 
@@ -127,10 +128,10 @@ def rounding_control(step) -> None:
         st.session_state["notation_step"] = str(step)  # the stored setting, even if changed elsewhere
         st.selectbox("Pas d'arrondi de la note", grading.ROUNDING_STEPS, key="notation_step",
                      on_change=set_step, width=220,
-                     format_func=lambda s: s.replace(".", ","),
+                     format_func=arithmetic.decimal_text,
                      help="Réglage de l'établissement, pour tous les enseignants.")
     else:
-        st.caption(f"Note arrondie au pas de {str(step).replace('.', ',')} (réglage du DDFPT).")
+        st.caption(f"Note arrondie au pas de {arithmetic.decimal_text(step)} (réglage du DDFPT).")
 
 
 WEIGHTS_BOX = "notation_weights_box"
@@ -203,7 +204,7 @@ def weights_grid(bilan) -> dict[int, int]:
         # Back from another learner: the grid's edits were dropped with it, the accepted weights were not.
         set_weights(bilan.id, state(WEIGHTS)[bilan.id])
         version, base = state(GRID)[bilan.id]
-    frame = grading.weights_frame(bilan, base)
+    frame = arithmetic.weights_frame(bilan, base)
     st.html(TYPE_AHEAD_JS, unsafe_allow_javascript=True)
     edited = st.container(key=WEIGHTS_BOX).data_editor(
         frame, key=f"notation_grid_{bilan.id}_{version}", hide_index=True, num_rows="fixed",
@@ -219,7 +220,7 @@ def weights_grid(bilan) -> dict[int, int]:
         },
     )
     try:
-        accepted = grading.check_weights(bilan, dict(zip(edited.index, edited[WEIGHT_COLUMN])))
+        accepted = arithmetic.check_weights(bilan, dict(zip(edited.index, edited[WEIGHT_COLUMN])))
     except LivretError as error:
         set_weights(bilan.id, state(WEIGHTS)[bilan.id])
         notify(GRID_NOTICE, "error", f"Saisie refusée : {error}")
@@ -236,7 +237,7 @@ def duplicate_list(bilan, weights, step, others) -> None:
     if not others:
         st.info("Aucun autre apprenant de la classe n'a le même profil de compétences évaluées.")
         return
-    complete = grading.remaining(weights) == 0
+    complete = arithmetic.remaining(weights) == 0
     if not complete:
         st.caption("Répartissez les 100 % pour voir la note proposée de chacun et la leur appliquer.")
     with st.container(horizontal=True):
@@ -245,7 +246,7 @@ def duplicate_list(bilan, weights, step, others) -> None:
     columns = st.columns(3)
     for n, other in enumerate(others):
         if complete:
-            grade = grading.format_grade(grading.exact_grade(other, weights), step)
+            grade = arithmetic.format_grade(arithmetic.exact_grade(other, weights), step)
             label = f"{ui.markdown_text(other.full_name)} — {grade} / 20"
         else:
             label = ui.markdown_text(other.full_name)
@@ -278,16 +279,16 @@ def grading_section(learner_id: int) -> None:
         if bilan.id in state(RECOVERED):
             st.caption(f"Pondération en cours retrouvée (non enregistrée, modifiée le {state(RECOVERED)[bilan.id]}).")
         show_notice(GRID_NOTICE)
-        left = grading.remaining(weights)
+        left = arithmetic.remaining(weights)
         st.markdown(f"#### Reste à répartir : {left} %")
         grade_column, formula_column = st.columns([1, 3])
         if left == 0:
-            grade = grading.exact_grade(bilan, weights)
-            grade_column.metric("Note proposée", f"{grading.format_grade(grade, step)} / 20")
-            formula_column.markdown(f"**Calcul :** {grading.developed_formula(bilan, weights, step)}")
+            grade = arithmetic.exact_grade(bilan, weights)
+            grade_column.metric("Note proposée", f"{arithmetic.format_grade(grade, step)} / 20")
+            formula_column.markdown(f"**Calcul :** {arithmetic.developed_formula(bilan, weights, step)}")
         else:
             grade_column.caption("La note est proposée dès que les 100 % sont répartis.")
-        formula_column.caption(grading.FORMULA)
+        formula_column.caption(arithmetic.FORMULA)
         with formula_column:
             rounding_control(step)
         others = grading.same_profile_bilans(db, user, bilan)
