@@ -15,6 +15,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -48,7 +49,42 @@ def _now() -> str:
 # ---------------------------------------------------------------- reading
 
 
-def _evaluation_row(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> dict:
+@dataclass(frozen=True)
+class EvaluationRow:
+    """An evaluation as stored, with its class's name and diploma. learner_id is the learner of a
+    company bilan (context « company »), None for an evaluation of the whole class."""
+
+    id: int
+    class_id: int
+    learner_id: int | None
+    title: str
+    eval_date: str
+    context: str
+    complexity: str | None
+    created_at: str
+    modified_at: str
+    author_id: int | None
+    diploma: str
+    class_name: str
+
+    @property
+    def code(self) -> str:
+        """D, Int or B, or E for a company bilan."""
+        return column_code(self.complexity, self.context)
+
+
+@dataclass(frozen=True)
+class Evaluation(EvaluationRow):
+    """An evaluation as the page « Saisie » shows it: its row, the name of a company bilan's learner,
+    the validation date of the bilan that took it into account (None when none did) and its criteria
+    (id, competency, competency_title, position, text, label, results: how many results each holds)."""
+
+    learner_name: str | None
+    locked_by: str | None
+    criteria: pd.DataFrame = field(compare=False, repr=False)
+
+
+def _evaluation_row(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> EvaluationRow:
     """The evaluation, after checking the user may work on its class."""
     require(user, "work_with_learners")
     row = db.execute(
@@ -58,10 +94,8 @@ def _evaluation_row(db: sqlite_utils.Database, user: User | None, evaluation_id:
     ).fetchone()
     if row is None:
         raise NotFound("Cette évaluation n'existe pas (elle a peut-être été supprimée).")
-    keys = ("id", "class_id", "learner_id", "title", "eval_date", "context", "complexity", "created_at",
-            "modified_at", "author_id", "diploma", "class_name")
-    evaluation = dict(zip(keys, row))
-    require_class(db, user, evaluation["class_id"])
+    evaluation = EvaluationRow(*row)
+    require_class(db, user, evaluation.class_id)
     return evaluation
 
 
@@ -110,11 +144,10 @@ def taken_into_account(db: sqlite_utils.Database, evaluation_id: int) -> str | N
     return row[0]
 
 
-def evaluation_detail(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> dict:
+def evaluation_detail(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> Evaluation:
     """Header of an evaluation, its criteria (with how many results each holds) and its lock state."""
     evaluation = _evaluation_row(db, user, evaluation_id)
-    evaluation["code"] = column_code(evaluation["complexity"], evaluation["context"])
-    evaluation["criteria"] = pd.read_sql_query(
+    criteria = pd.read_sql_query(
         "SELECT cr.id, c.code AS competency, c.title AS competency_title, cr.position, cr.text, "
         "c.code || '.' || cr.position AS label, "
         "(SELECT count(*) FROM results r WHERE r.evaluation_id = ec.evaluation_id AND r.criterion_id = cr.id) "
@@ -122,22 +155,23 @@ def evaluation_detail(db: sqlite_utils.Database, user: User | None, evaluation_i
         "JOIN competencies c ON c.id = cr.competency_id WHERE ec.evaluation_id = ? ORDER BY c.position, cr.position",
         db.conn, params=[evaluation_id],
     )
-    evaluation["locked_by"] = taken_into_account(db, evaluation_id)
-    evaluation["learner_name"] = None
-    if evaluation["learner_id"] is not None:
-        evaluation["learner_name"] = db.execute(
-            "SELECT last_name || ' ' || first_name FROM learners WHERE id = ?", [evaluation["learner_id"]]
+    learner_name = None
+    if evaluation.learner_id is not None:
+        learner_name = db.execute(
+            "SELECT last_name || ' ' || first_name FROM learners WHERE id = ?", [evaluation.learner_id]
         ).fetchone()[0]
-    return evaluation
+    row = {f.name: getattr(evaluation, f.name) for f in fields(EvaluationRow)}
+    return Evaluation(**row, learner_name=learner_name, locked_by=taken_into_account(db, evaluation_id),
+                      criteria=criteria)
 
 
-def _learners_frame(db: sqlite_utils.Database, evaluation: dict) -> pd.DataFrame:
+def _learners_frame(db: sqlite_utils.Database, evaluation: EvaluationRow) -> pd.DataFrame:
     sql = ("SELECT id, last_name || ' ' || first_name AS full_name FROM learners WHERE class_id = ? "
            "{extra} ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id")
-    params: list = [evaluation["class_id"]]
+    params: list = [evaluation.class_id]
     extra = ""
-    if evaluation["learner_id"] is not None:  # a company bilan concerns one learner only
-        extra, params = "AND id = ?", [evaluation["class_id"], evaluation["learner_id"]]
+    if evaluation.learner_id is not None:  # a company bilan concerns one learner only
+        extra, params = "AND id = ?", [evaluation.class_id, evaluation.learner_id]
     return pd.read_sql_query(sql.format(extra=extra), db.conn, params=params)
 
 
@@ -268,16 +302,15 @@ def _unique_violation(error: sqlite3.IntegrityError) -> Exception:
 # ---------------------------------------------------------------- audit
 
 
-def _audit(db: sqlite_utils.Database, user: User, action: str, evaluation: dict, before, after) -> None:
-    audit.write(db, user, action, AUDIT_ENTITY, evaluation["id"], evaluation["learner_id"], before, after)
+def _audit(db: sqlite_utils.Database, user: User, action: str, evaluation: EvaluationRow, before, after) -> None:
+    audit.write(db, user, action, AUDIT_ENTITY, evaluation.id, evaluation.learner_id, before, after)
 
 
-def _header(evaluation: dict, labels: Mapping[int, str]) -> dict:
+def _header(evaluation: EvaluationRow, criterion_ids: Iterable[int], labels: Mapping[int, str]) -> dict:
+    """What the audit log keeps of an evaluation's header and criteria (by label, C1.2)."""
     return {
-        "title": evaluation["title"], "eval_date": evaluation["eval_date"],
-        "code": column_code(evaluation["complexity"], evaluation["context"]),
-        "modified_at": evaluation["modified_at"],
-        "criteria": [labels[c] for c in evaluation.get("criterion_ids", [])],
+        "title": evaluation.title, "eval_date": evaluation.eval_date, "code": evaluation.code,
+        "modified_at": evaluation.modified_at, "criteria": [labels[c] for c in criterion_ids],
     }
 
 
@@ -347,15 +380,15 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
     evaluation = _evaluation_row(db, user, evaluation_id)
     title, day = _clean_title(title), _clean_date(eval_date)
     context, level = _clean_choice(complexity)
-    if context != evaluation["context"]:
+    if context != evaluation.context:
         raise ValidationError("Le contexte d'une évaluation (établissement ou entreprise) ne peut pas être changé : "
                               "créez une nouvelle évaluation.")
-    criteria = _clean_criteria(db, evaluation["diploma"], criterion_ids)
+    criteria = _clean_criteria(db, evaluation.diploma, criterion_ids)
     current = [r[0] for r in db.execute(
         "SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?", [evaluation_id])]
     removed = sorted(set(current) - set(criteria))
     added = [c for c in criteria if c not in set(current)]
-    header_changed = (title, day, level) != (evaluation["title"], evaluation["eval_date"], evaluation["complexity"])
+    header_changed = (title, day, level) != (evaluation.title, evaluation.eval_date, evaluation.complexity)
     if not header_changed and not removed and not added:
         return False
     marks = ",".join("?" * len(removed))
@@ -370,7 +403,7 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
         with transaction(db):
             locked_by = _require_lock_confirmation(db, evaluation_id, confirm_locked)
             labels = _criterion_labels(db, set(current) | set(criteria))
-            before = _header({**evaluation, "criterion_ids": current}, labels)
+            before = _header(evaluation, current, labels)
             now = _now()
             db.execute("UPDATE evaluations SET title = ?, eval_date = ?, complexity = ?, modified_at = ? WHERE id = ?",
                        [title, day, level, now, evaluation_id])
@@ -380,8 +413,8 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
             db.conn.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
                                 [(evaluation_id, c) for c in added])
             if locked_by:
-                after = _header({**evaluation, "title": title, "eval_date": day, "complexity": level,
-                                 "modified_at": now, "criterion_ids": criteria}, labels)
+                changed = replace(evaluation, title=title, eval_date=day, complexity=level, modified_at=now)
+                after = _header(changed, criteria, labels)
                 after["dropped_results"] = dropped
                 _audit(db, user, "evaluation.update", evaluation, before, after)
             bump_data_version(db)
@@ -402,8 +435,8 @@ def delete_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
         current = [r[0] for r in db.execute(
             "SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?", [evaluation_id])]
         labels = _criterion_labels(db, current)
-        before = _header({**evaluation, "criterion_ids": current}, labels)
-        before["class"] = evaluation["class_name"]
+        before = _header(evaluation, current, labels)
+        before["class"] = evaluation.class_name
         before["results"] = [
             {"learner_id": learner, "criterion": labels[criterion], "code": code}
             for (learner, criterion), code in sorted(_stored_results(db, evaluation_id).items())
@@ -428,7 +461,7 @@ def save_results(db: sqlite_utils.Database, user: User | None, evaluation_id: in
         "SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?", [evaluation_id])}
     for learner, criterion in cleaned:
         if learner not in learners:
-            if evaluation["learner_id"] is not None:
+            if evaluation.learner_id is not None:
                 raise ValidationError("Ce bilan entreprise concerne un autre apprenant.")
             raise ValidationError("Cet apprenant n'est pas dans la classe de cette évaluation.")
         if criterion not in criteria:
@@ -456,7 +489,7 @@ def save_results(db: sqlite_utils.Database, user: User | None, evaluation_id: in
                         for learner, criterion in sorted(diff)]
 
             _audit(db, user, "evaluation.results", evaluation,
-                   {"modified_at": evaluation["modified_at"], "results": cells(stored)},
+                   {"modified_at": evaluation.modified_at, "results": cells(stored)},
                    {"modified_at": now, "results": cells(diff)})
         bump_data_version(db)
     return len(diff)

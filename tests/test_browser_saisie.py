@@ -67,7 +67,7 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     expect(page.get_by_text("Évaluation créée")).to_be_visible()
 
     evaluation = int(evaluations.class_evaluations(db, user, class_id).iloc[0]["id"])
-    criteria = list(evaluations.evaluation_detail(db, user, evaluation)["criteria"]["id"])
+    criteria = list(evaluations.evaluation_detail(db, user, evaluation).criteria["id"])
     first, second = criteria[:2]
     learners = evaluations.evaluation_learners(db, user, evaluation)
     created_at = db.execute("SELECT modified_at FROM evaluations WHERE id = ?", [evaluation]).fetchone()[0]
@@ -163,7 +163,7 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
         "SELECT e.id FROM evaluations e WHERE e.class_id = ? AND e.context = 'school' AND e.modified_at < '2025-12-01' "
         "AND EXISTS (SELECT 1 FROM results r WHERE r.evaluation_id = e.id) ORDER BY e.modified_at DESC LIMIT 1",
         [class_id]).fetchone()[0]
-    criterion = int(evaluations.evaluation_detail(db, user, evaluation)["criteria"].iloc[0]["id"])
+    criterion = int(evaluations.evaluation_detail(db, user, evaluation).criteria.iloc[0]["id"])
     first_learner = int(evaluations.evaluation_learners(db, user, evaluation).iloc[0]["id"])
     before = evaluations.evaluation_results(db, user, evaluation).get((first_learner, criterion))
     new_code = "NV" if before != "NV" else "RT"

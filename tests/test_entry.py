@@ -77,7 +77,7 @@ def test_create_company_evaluation_concerns_one_learner(demo_db, roles):
     table = evaluations.result_table(demo_db, roles["teacher"], evaluation)
     assert list(table["learner_id"]) == [learner]
     detail = evaluations.evaluation_detail(demo_db, roles["teacher"], evaluation)
-    assert detail["code"] == "E" and detail["learner_name"]
+    assert detail.code == "E" and detail.learner_name
 
 
 def test_company_evaluation_needs_a_learner_of_the_class(demo_db, roles):
@@ -274,9 +274,9 @@ def test_editing_results_of_an_evaluation_in_a_validated_bilan(demo_db, roles):
 def test_updating_an_evaluation_in_a_validated_bilan_needs_confirmation_and_is_audited(demo_db, roles):
     evaluation = locked_evaluation(demo_db, roles["class_id"])
     detail = evaluations.evaluation_detail(demo_db, roles["teacher"], evaluation)
-    ids = list(detail["criteria"]["id"])
-    arguments = {"title": detail["title"] + " (corrigé)", "eval_date": detail["eval_date"],
-                 "complexity": detail["complexity"], "criterion_ids": ids}
+    ids = list(detail.criteria["id"])
+    arguments = {"title": detail.title + " (corrigé)", "eval_date": detail.eval_date,
+                 "complexity": detail.complexity, "criterion_ids": ids}
     before = snapshot(demo_db)
     with pytest.raises(evaluations.ConfirmationRequired):
         evaluations.update_evaluation(demo_db, roles["teacher"], evaluation, **arguments)
@@ -285,8 +285,8 @@ def test_updating_an_evaluation_in_a_validated_bilan_needs_confirmation_and_is_a
     audit = evaluations.evaluation_audit(demo_db, roles["teacher"], evaluation)
     row = audit.iloc[-1]
     assert row["action"] == "evaluation.update"
-    assert json.loads(row["before"])["title"] == detail["title"]
-    assert json.loads(row["after"])["title"] == detail["title"] + " (corrigé)"
+    assert json.loads(row["before"])["title"] == detail.title
+    assert json.loads(row["after"])["title"] == detail.title + " (corrigé)"
 
 
 def test_audit_trail_reads_as_french_lines_newest_first(demo_db, roles):
@@ -306,12 +306,12 @@ def test_audit_trail_reads_as_french_lines_newest_first(demo_db, roles):
 
     other = locked_evaluation(demo_db, roles["class_id"])
     detail = evaluations.evaluation_detail(demo_db, teacher, other)
-    evaluations.update_evaluation(demo_db, teacher, other, title=detail["title"] + " (corrigé)",
-                            eval_date=detail["eval_date"], complexity=detail["complexity"],
-                            criterion_ids=list(detail["criteria"]["id"]), confirm_locked=True)
+    evaluations.update_evaluation(demo_db, teacher, other, title=detail.title + " (corrigé)",
+                            eval_date=detail.eval_date, complexity=detail.complexity,
+                            criterion_ids=list(detail.criteria["id"]), confirm_locked=True)
     trail = evaluations.audit_trail(demo_db, teacher, other)
     assert list(trail["Action"]) == ["Évaluation modifiée"]
-    assert trail.iloc[0]["Détail"] == f"Titre : « {detail['title']} » → « {detail['title']} (corrigé) »"
+    assert trail.iloc[0]["Détail"] == f"Titre : « {detail.title} » → « {detail.title} (corrigé) »"
     with pytest.raises(PermissionDenied):
         evaluations.audit_trail(demo_db, roles["other_teacher"], other)
 
@@ -460,7 +460,7 @@ def test_saving_a_partial_code_stores_nothing(demo_db, roles, new_eval, typed):
 def test_the_grid_editor_knows_only_whole_codes(demo_db, roles, new_eval):
     """The cell editor's rule is the same as clean_code's: no prefix guess, no cut to two letters."""
     detail = evaluations.evaluation_detail(demo_db, roles["teacher"], new_eval)
-    column = entry_grid.grid_options(detail["criteria"], editable=True)["columnDefs"][2]["children"][0]
+    column = entry_grid.grid_options(detail.criteria, editable=True)["columnDefs"][2]["children"][0]
     params = column["cellEditorParams"]
     assert [o["code"] for o in params["options"]] == ["", "NA", "PR", "RA", "RT", "NV", "AB"]
     assert params["refusal"] == evaluations.unknown_code_message("{code}")
@@ -491,10 +491,10 @@ def test_absent_over_entered_results_needs_confirmation(demo_db, roles, new_eval
 
 def test_grid_options_group_criteria_by_competency(demo_db, roles, new_eval):
     detail = evaluations.evaluation_detail(demo_db, roles["teacher"], new_eval)
-    options = entry_grid.grid_options(detail["criteria"], editable=False)
+    options = entry_grid.grid_options(detail.criteria, editable=False)
     groups = [c for c in options["columnDefs"] if "children" in c]
     assert [g["headerName"] for g in groups] == ["C4"]
-    assert [c["headerName"] for c in groups[0]["children"]] == list(detail["criteria"]["label"])
+    assert [c["headerName"] for c in groups[0]["children"]] == list(detail.criteria["label"])
     assert not any(c["editable"] for c in groups[0]["children"])
     assert options["enterNavigatesVerticallyAfterEdit"] is True
 

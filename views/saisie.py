@@ -133,22 +133,22 @@ if evaluation_id == NEW:
     st.stop()
 
 detail = evaluations.evaluation_detail(db, user, evaluation_id)
-subtitle = f"{detail['code']} · {date_text(detail['eval_date'])} · {ui.markdown_text(detail['class_name'])}"
-if detail["learner_name"]:
-    subtitle += f" · bilan entreprise de {ui.markdown_text(detail['learner_name'])}"
-st.subheader(ui.markdown_text(detail["title"]), anchor=False)
-st.caption(f"{subtitle} · dernière modification le {moment_text(detail['modified_at'])}")
+subtitle = f"{detail.code} · {date_text(detail.eval_date)} · {ui.markdown_text(detail.class_name)}"
+if detail.learner_name:
+    subtitle += f" · bilan entreprise de {ui.markdown_text(detail.learner_name)}"
+st.subheader(ui.markdown_text(detail.title), anchor=False)
+st.caption(f"{subtitle} · dernière modification le {moment_text(detail.modified_at)}")
 
 confirm_locked = False
-if detail["locked_by"]:
-    st.warning(f"Cette évaluation est déjà prise en compte dans le bilan validé le {date_text(detail['locked_by'])}. "
+if detail.locked_by:
+    st.warning(f"Cette évaluation est déjà prise en compte dans le bilan validé le {date_text(detail.locked_by)}. "
                "Toute modification sera enregistrée dans le journal des modifications.", icon=":material/lock:")
     confirm_locked = st.checkbox(evaluations.LOCK_CONFIRM_LABEL, key=f"saisie_lock_{evaluation_id}")
-editable = not detail["locked_by"] or confirm_locked
+editable = not detail.locked_by or confirm_locked
 
 learners = evaluations.evaluation_learners(db, user, evaluation_id)
 learner_names = dict(zip(learners["id"].astype(int), learners["full_name"]))
-criterion_names = dict(zip(detail["criteria"]["id"].astype(int), detail["criteria"]["label"]))
+criterion_names = dict(zip(detail.criteria["id"].astype(int), detail.criteria["label"]))
 # The tools sit above the grid: the grid's frame resizes when it loads, and must not move them.
 with st.container(border=True):
     criterion_column, code_column, empty_column, fill_column_button = st.columns([2, 3, 3, 2],
@@ -189,7 +189,7 @@ with st.container():
 with st.container():
     if saved:
         st.caption(f":material/cloud_done: {saved}")
-entry_grid.result_grid(db, user, evaluation_id, detail["criteria"], editable=editable,
+entry_grid.result_grid(db, user, evaluation_id, detail.criteria, editable=editable,
                           confirm_locked=confirm_locked)
 st.html(entry_grid.legend_html())
 
@@ -201,18 +201,18 @@ if not trail.empty:
 
 with st.expander("Modifier l'évaluation", icon=":material/edit:"):
     prefix = f"saisie_edit_{evaluation_id}"
-    new_title = st.text_input("Titre de l'évaluation", value=detail["title"], key=f"{prefix}_title",
+    new_title = st.text_input("Titre de l'évaluation", value=detail.title, key=f"{prefix}_title",
                               max_chars=evaluations.TITLE_MAX_LENGTH)
-    new_day = st.date_input("Date", value=date.fromisoformat(detail["eval_date"]), format="DD/MM/YYYY",
+    new_day = st.date_input("Date", value=date.fromisoformat(detail.eval_date), format="DD/MM/YYYY",
                             key=f"{prefix}_date")
-    if detail["context"] == "company":
+    if detail.context == "company":
         new_choice = COMPANY_CODE
-        st.caption(f"Bilan entreprise de {ui.markdown_text(detail['learner_name'])} (le contexte ne peut pas être changé).")
+        st.caption(f"Bilan entreprise de {ui.markdown_text(detail.learner_name)} (le contexte ne peut pas être changé).")
     else:
         new_choice = st.radio("Niveau de complexité", tuple(COMPLEXITIES), format_func=CHOICE_LABELS.get,
-                              index=tuple(COMPLEXITIES).index(detail["complexity"]), horizontal=True,
+                              index=tuple(COMPLEXITIES).index(detail.complexity), horizontal=True,
                               key=f"{prefix}_choice")
-    current = detail["criteria"]
+    current = detail.criteria
     new_criteria = pick_criteria(criteria, prefix, tuple(int(i) for i in current["id"]))
     dropped = int(current[~current["id"].isin(new_criteria)]["results"].sum())
     confirm_drop = False
@@ -233,7 +233,7 @@ with st.expander("Modifier l'évaluation", icon=":material/edit:"):
             st.rerun()
 
 with st.expander("Supprimer l'évaluation", icon=":material/delete:"):
-    total = int(detail["criteria"]["results"].sum())
+    total = int(detail.criteria["results"].sum())
     confirmed = st.checkbox(f"Je confirme la suppression définitive de cette évaluation et de ses {total} résultat(s)",
                             key=f"saisie_delete_ok_{evaluation_id}")
     if st.button("Supprimer l'évaluation", type="primary", disabled=not editable, key=f"saisie_delete_{evaluation_id}"):
@@ -243,5 +243,5 @@ with st.expander("Supprimer l'évaluation", icon=":material/delete:"):
             ui.show_error(error)
         else:
             st.session_state[OPEN_KEY] = NEW
-            st.session_state[FLASH_KEY] = f"Évaluation « {ui.markdown_text(detail['title'])} » supprimée."
+            st.session_state[FLASH_KEY] = f"Évaluation « {ui.markdown_text(detail.title)} » supprimée."
             st.rerun()
