@@ -86,7 +86,7 @@ def test_a_draft_of_another_learner_or_a_validated_bilan_cannot_be_confirmed(dem
                                     [roles["class_id"], learner_id]).fetchone()[0]
     foreign_draft = bilans.save_draft_positioning(demo_db, teacher, other_learner, competency_id(demo_db, "C1"),
                                                   PLUS_TERMINAL)
-    validated = bilans.latest_validated_bilan(demo_db, teacher, learner_id)["id"]
+    validated = bilans.latest_validated_bilan(demo_db, teacher, learner_id).id
     before = (bilans_of(demo_db, learner_id), bilans_of(demo_db, other_learner))
     with pytest.raises(NotFound, match="Ce brouillon n'existe pas pour cet apprenant"):
         bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", draft_id=foreign_draft)

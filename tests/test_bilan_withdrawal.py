@@ -71,7 +71,7 @@ def test_a_withdrawn_bilan_leaves_every_view_and_stays_in_the_audit_trail(demo_d
     learner_id = learner.learner_id
     earlier = [b for b in bilans.learner_bilans(demo_db, teacher, learner_id)["id"] if b != mistake][0]
     summary_before = school.school_summary(demo_db, teacher).set_index("id").loc[roles["class_id"], "bilans"]
-    assert bilans.latest_validated_bilan(demo_db, learner, learner_id)["id"] == mistake
+    assert bilans.latest_validated_bilan(demo_db, learner, learner_id).id == mistake
 
     bilans.withdraw_bilan(demo_db, ddfpt, mistake, f"  {REASON}  ")
 
@@ -82,7 +82,7 @@ def test_a_withdrawn_bilan_leaves_every_view_and_stays_in_the_audit_trail(demo_d
     # the learner's view and the Bilans page
     for user in (learner, teacher, ddfpt):
         assert mistake not in set(bilans.learner_bilans(demo_db, user, learner_id)["id"])
-        assert bilans.latest_validated_bilan(demo_db, user, learner_id)["id"] == earlier
+        assert bilans.latest_validated_bilan(demo_db, user, learner_id).id == earlier
         with pytest.raises(NotFound):
             bilans.bilan_detail(demo_db, user, mistake)
     assert mistake not in set(bilans.bilan_history(demo_db, teacher, learner_id)["bilan_id"])

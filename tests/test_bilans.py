@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from livret import bilans
-from livret.bilans import Positioning
+from livret.bilans import Positioning, lifecycle
 from livret.db import connect
 from livret.errors import NotFound, PermissionDenied, ValidationError
 
@@ -157,7 +157,7 @@ def test_confirmation_creates_a_validated_dated_complete_bilan_and_clears_the_dr
     assert len(stored) == 13 and stored[c1] == PLUS_TERMINAL
     assert sum(p == bilans.NOT_EVALUATED for p in stored.values()) == 12
     assert bilans.read_draft(demo_db, teacher, learner_id).bilan_id is None
-    assert bilans.latest_validated_bilan(demo_db, teacher, learner_id)["id"] == created
+    assert bilans.latest_validated_bilan(demo_db, teacher, learner_id).id == created
     audit = demo_db.execute("SELECT action, user_id, user_name, before, after FROM audit_log WHERE entity_id = ?",
                             [created]).fetchall()
     assert [(a[0], a[1], a[2], a[3]) for a in audit] == [("create", teacher.id, teacher.name, None)]
@@ -205,7 +205,7 @@ def test_a_failure_midway_leaves_no_half_bilan(demo_db, roles, learner_id, monke
     def broken_audit(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bilans, "_audit", broken_audit)
+    monkeypatch.setattr(lifecycle, "_audit", broken_audit)
     with pytest.raises(RuntimeError):
         bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", conseils="perdu ?",
                              draft_id=bilans.read_draft(demo_db, teacher, learner_id).bilan_id)
@@ -381,12 +381,12 @@ def test_document_is_standalone_escaped_and_names_the_learner(demo_db, roles, le
     page = bilans.bilan_document_html(demo_db, teacher, created)
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "src=" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
-    assert detail["learner_name"] in page and "<svg" in page
+    assert detail.learner_name in page and "<svg" in page
     assert 'data-level="4" data-objective="terminal"><b>++</b></span>' in page
     assert "Historique des modifications" in page
     learner_page = bilans.bilan_document_html(demo_db, roles["learner"], created)
-    assert detail["learner_name"] in learner_page and "Historique des modifications" not in learner_page
-    name = bilans.document_file_name({"learner_name": "ÉGRÈVE Jean-René", "validated_at": "2025-12-12 18:00:00"})
+    assert detail.learner_name in learner_page and "Historique des modifications" not in learner_page
+    name = bilans.document_file_name("ÉGRÈVE Jean-René", "2025-12-12 18:00:00")
     assert name == "bilan_EGREVE_Jean-Rene_2025-12-12.html"
 
 

@@ -258,17 +258,17 @@ def test_an_unlocked_bilan_is_what_the_blue_lines_edit(demo_db, roles):
     bilans.save_draft_positioning(demo_db, teacher, learner_id, c1, bilans.Positioning(4, "terminal"))
     assert dashboard.learner_data(demo_db, teacher, learner_id).editing is None
     latest = bilans.latest_validated_bilan(demo_db, teacher, learner_id)
-    bilans.unlock_bilan(demo_db, ddfpt, latest["id"])
+    bilans.unlock_bilan(demo_db, ddfpt, latest.id)
     data = dashboard.learner_data(demo_db, teacher, learner_id)
-    assert data.editing.bilan_id == latest["id"] and data.editing.date_label == "27/03/2026"
-    stored = bilans.bilan_positionings(demo_db, teacher, latest["id"])
+    assert data.editing.bilan_id == latest.id and data.editing.date_label == "27/03/2026"
+    stored = bilans.bilan_positionings(demo_db, teacher, latest.id)
     assert len(data.drafts) == 13
     assert data.drafts.set_index("competency_id").loc[c1, "level"] == stored[c1].level  # not the draft's ++
     summary = dashboard.cached_summary(demo_db, teacher, learner_id)
     assert summary.editing == data.editing
     html = "".join(b.html for b in dashboard.cached_blocks(demo_db, teacher, learner_id, dashboard.grid.GridOptions()))
     assert "dans le bilan déverrouillé du 27/03/2026" in html and "lv-editing" in html
-    bilans.save_unlocked_positioning(demo_db, teacher, latest["id"], c1, bilans.Positioning(1, "terminal"))
+    bilans.save_unlocked_positioning(demo_db, teacher, latest.id, c1, bilans.Positioning(1, "terminal"))
     assert dashboard.learner_data(demo_db, teacher, learner_id).drafts.set_index("competency_id").loc[c1, "level"] == 1
-    bilans.reconfirm_bilan(demo_db, ddfpt, latest["id"], "CONFIRMATION")
+    bilans.reconfirm_bilan(demo_db, ddfpt, latest.id, "CONFIRMATION")
     assert dashboard.cached_summary(demo_db, teacher, learner_id).editing is None

@@ -122,12 +122,12 @@ def op_confirm_bilan(w, user):
     w["before"] = fingerprint(w["db"])
     bilan_id = bilans.confirm_bilan(w["db"], user, w["target"], "CONFIRMATION", draft_id=draft_id,
                                     constats="Constat de la matrice")
-    assert bilans.bilan_detail(w["db"], w["ddfpt"], bilan_id)["status"] == "validated"
+    assert bilans.bilan_detail(w["db"], w["ddfpt"], bilan_id).status == "validated"
 
 
 def op_unlock_bilan(w, user):
     bilans.unlock_bilan(w["db"], user, w["validated"])
-    assert bilans.bilan_detail(w["db"], w["ddfpt"], w["validated"])["status"] == "unlocked"
+    assert bilans.bilan_detail(w["db"], w["ddfpt"], w["validated"]).status == "unlocked"
 
 
 def op_withdraw_bilan(w, user):
@@ -139,7 +139,7 @@ def op_edit_unlocked_bilan(w, user):
     bilans.unlock_bilan(w["db"], w["ddfpt"], w["validated"])  # set-up by the DDFPT, outside the fingerprint
     w["before"] = fingerprint(w["db"])
     assert bilans.edit_unlocked_bilan(w["db"], user, w["validated"], constats="Corrigé dans la matrice")
-    assert bilans.bilan_detail(w["db"], w["ddfpt"], w["validated"])["constats"] == "Corrigé dans la matrice"
+    assert bilans.bilan_detail(w["db"], w["ddfpt"], w["validated"]).constats == "Corrigé dans la matrice"
 
 
 def op_grade(w, user):
@@ -154,14 +154,14 @@ def op_export_grades(w, user):
 
 
 def op_read_own_bilan(w, user):
-    assert bilans.bilan_detail(w["db"], user, w["validated"])["id"] == w["validated"]
+    assert bilans.bilan_detail(w["db"], user, w["validated"]).id == w["validated"]
     assert not bilans.learner_bilans(w["db"], user, w["target"]).empty
 
 
 def op_read_own_unlocked_bilan(w, user):
     bilans.unlock_bilan(w["db"], w["ddfpt"], w["validated"])  # set-up by the DDFPT, outside the fingerprint
     w["before"] = fingerprint(w["db"])
-    assert bilans.bilan_detail(w["db"], user, w["validated"])["status"] == "unlocked"
+    assert bilans.bilan_detail(w["db"], user, w["validated"]).status == "unlocked"
 
 
 def op_export_bilan_document(w, user):
@@ -169,7 +169,7 @@ def op_export_bilan_document(w, user):
 
 
 def op_read_other_learner_bilan(w, user):
-    assert bilans.bilan_detail(w["db"], user, w["other_validated"])["id"] == w["other_validated"]
+    assert bilans.bilan_detail(w["db"], user, w["other_validated"]).id == w["other_validated"]
     assert not bilans.learner_bilans(w["db"], user, w["other"]).empty
 
 

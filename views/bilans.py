@@ -20,15 +20,15 @@ if user is None:  # the page is only reached signed in through app.py; never sho
 staff = can(user, "read_bilan_audit")
 
 
-def edit_form(detail: dict) -> None:
+def edit_form(bilan: bilans.Bilan) -> None:
     """An unlocked bilan: its positionings changed one by one in the dashboard's positioning dialog (each
     click saved at once), then Constats and Conseils saved, or the whole re-confirmed."""
-    bilan_id = detail["id"]
+    bilan_id = bilan.id
     st.markdown("**Positionnements** — cliquez sur une compétence pour changer son niveau d'acquisition.")
-    views.unlocked_positionings(db, user, detail["learner_id"], bilan_id)
+    views.unlocked_positionings(db, user, bilan.learner_id, bilan_id)
     with st.form(f"bilans_edit_{bilan_id}"):
-        constats = st.text_area("Constats", value=detail["constats"], key=f"bilans_edit_constats_{bilan_id}")
-        conseils = st.text_area("Conseils", value=detail["conseils"], key=f"bilans_edit_conseils_{bilan_id}")
+        constats = st.text_area("Constats", value=bilan.constats, key=f"bilans_edit_constats_{bilan_id}")
+        conseils = st.text_area("Conseils", value=bilan.conseils, key=f"bilans_edit_conseils_{bilan_id}")
         word = st.text_input(f"Pour confirmer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
                              key=f"bilans_edit_word_{bilan_id}")
         save_column, confirm_column = st.columns(2)
@@ -48,11 +48,11 @@ def edit_form(detail: dict) -> None:
         ui.show_error(error)
 
 
-def withdraw_form(detail: dict) -> None:
+def withdraw_form(bilan: bilans.Bilan) -> None:
     """« Retirer » (DDFPT): a bilan validated by mistake leaves every view; the reason is required."""
-    bilan_id = detail["id"]
+    bilan_id = bilan.id
     with st.form(f"bilans_withdraw_{bilan_id}", border=False):
-        st.markdown(f"Retirer le bilan du {detail['date_label']} de {ui.markdown_text(detail['learner_name'])} : "
+        st.markdown(f"Retirer le bilan du {bilan.date_label} de {ui.markdown_text(bilan.learner_name)} : "
                     "il disparaîtra de la vue de l'apprenant, du tableau de bord et de la notation "
                     "(ses notes comprises). Son contenu reste dans l'historique.")
         reason = st.text_area("Raison du retrait", key=f"bilans_withdraw_reason_{bilan_id}",
@@ -64,7 +64,7 @@ def withdraw_form(detail: dict) -> None:
         except LivretError as error:
             ui.show_error(error)
         else:
-            st.session_state[FLASH_KEY] = (f"Bilan du {detail['date_label']} retiré : il n'apparaît plus "
+            st.session_state[FLASH_KEY] = (f"Bilan du {bilan.date_label} retiré : il n'apparaît plus "
                                            "nulle part ; son contenu reste dans l'historique.")
             st.rerun()
 
@@ -127,26 +127,24 @@ with st.container(key="bilans_screen_choice"):
                             key=f"bilans_choice_{learner_id}")
 
 try:
-    detail = bilans.bilan_detail(db, user, bilan_id)
-    history = bilans.bilan_history(db, user, learner_id, upto_bilan_id=bilan_id)
-    axes = bilans.radar_axes_of(db, user, learner_id)
-    document = bilans.bilan_document_html(db, user, bilan_id)
-    audit = bilans.audit_trail(db, user, bilan_id) if staff else None
+    # One read, one permission check: the page and its downloadable document show the same report.
+    report = bilans.bilan_report(db, user, bilan_id)
 except LivretError as error:
     ui.show_error(error)
     st.stop()
+bilan, history, axes, audit = report.bilan, report.history, report.axes, report.audit
 
-st.header(f"Bilan de {ui.markdown_text(detail['learner_name'])} — {detail['date_label']}")
-st.caption(f"Classe {ui.markdown_text(detail['class_name'])} · {detail['status_label']}"
-           + (f" · validé par {ui.markdown_text(detail['author_name'])}" if detail["author_name"] and staff else ""))
+st.header(f"Bilan de {ui.markdown_text(bilan.learner_name)} — {bilan.date_label}")
+st.caption(f"Classe {ui.markdown_text(bilan.class_name)} · {bilan.status_label}"
+           + (f" · validé par {ui.markdown_text(bilan.author_name)}" if bilan.author_name and staff else ""))
 
 actions = st.container(horizontal=True, key="bilans_screen_actions")
 if actions.button("Imprimer", icon=":material/print:"):
     views.open_print_dialog()
 ui.private_download_button(
-    "Télécharger le bilan (HTML)", document.encode("utf-8"), mime="text/html", icon=":material/download:",
-    file_name=bilans.document_file_name(detail), target=actions)
-if can(user, "unlock_bilan") and detail["status"] == "validated":
+    "Télécharger le bilan (HTML)", report.document_html().encode("utf-8"), mime="text/html", icon=":material/download:",
+    file_name=bilans.document_file_name(bilan.learner_name, bilan.validated_at), target=actions)
+if can(user, "unlock_bilan") and bilan.status == "validated":
     if actions.button("Déverrouiller le bilan", icon=":material/lock_open:"):
         try:
             bilans.unlock_bilan(db, user, bilan_id)
@@ -157,17 +155,17 @@ if can(user, "unlock_bilan") and detail["status"] == "validated":
             st.rerun()
 if can(user, "withdraw_bilan"):
     with actions.popover("Retirer", icon=":material/delete:", help="Retirer un bilan validé par erreur"):
-        withdraw_form(detail)
+        withdraw_form(bilan)
 
-if detail["status"] == "unlocked" and staff:
+if bilan.status == "unlocked" and staff:
     st.warning("Ce bilan est déverrouillé : modifiez-le, puis confirmez-le pour le verrouiller à nouveau.",
                icon=":material/lock_open:")
-    edit_form(detail)
+    edit_form(bilan)
 
 st.subheader("Constats")
-st.text(detail["constats"] or "(non renseigné)")
+st.text(bilan.constats or "(non renseigné)")
 st.subheader("Conseils")
-st.text(detail["conseils"] or "(non renseigné)")
+st.text(bilan.conseils or "(non renseigné)")
 st.subheader("Bilan des compétences")
 views.show_positioning_tables(history)
 st.subheader("Diagramme radar")

@@ -55,36 +55,25 @@ def _choice_css(current: bilans.Positioning | None) -> str:
     return "<style>" + "\n".join(rules) + "</style>"
 
 
-@ui.dialog("Niveaux d'acquisition de la compétence", width="medium")
-def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: int | None = None) -> None:
-    """SPEC B1: 4 levels × objectifs intermédiaires / terminaux, « Compétence non évaluée », « Fermer».
-    A click writes the positioning at once — into the draft, or into the unlocked bilan bilan_id (B3) —
-    and reruns the app (which closes the dialog)."""
+def _stored_positionings(db, user, learner_id: int, bilan_id: int | None) -> tuple[dict, str | None] | None:
+    """The positionings the dialog changes — the draft's, or the unlocked bilan's with the caption that
+    says so — or None (and the reason shown) when there is nothing the user may change."""
     try:
-        competencies = bilans.learner_competencies(db, user, learner_id)
         if bilan_id is None:
-            positionings = bilans.read_draft(db, user, learner_id).positionings
-        else:
-            detail = bilans.bilan_detail(db, user, bilan_id)
-            if detail["learner_id"] != learner_id or detail["status"] != "unlocked":
-                st.error(bilans.LOCKED_MESSAGE)
-                return
-            positionings = bilans.bilan_positionings(db, user, bilan_id)
+            return bilans.read_draft(db, user, learner_id).positionings, None
+        bilan = bilans.bilan_detail(db, user, bilan_id)
+        if bilan.learner_id != learner_id or bilan.status != "unlocked":
+            st.error(bilans.LOCKED_MESSAGE)
+            return None
+        caption = f"Bilan du {bilan.date_label}, déverrouillé : ce choix le modifie."
+        return bilans.bilan_positionings(db, user, bilan_id), caption
     except LivretError as error:
         ui.show_error(error)
-        return
-    match = competencies[competencies["competency_id"] == competency_id]
-    if match.empty:
-        st.error("Cette compétence n'appartient pas au diplôme de l'apprenant.")
-        return
-    competency = match.iloc[0]
-    current = positionings.get(competency_id)
-    st.markdown(f"**{ui.markdown_text(competency['code'])} - {ui.markdown_text(competency['title'])}**")
-    if bilan_id is not None:
-        st.caption(f"Bilan du {detail['date_label']}, déverrouillé : ce choix le modifie.")
-    st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
-    st.html(_choice_css(current))
+        return None
 
+
+def _choice_buttons() -> bilans.Positioning | None:
+    """The 4 levels × 2 objectives, then NE, as a table of buttons: the one clicked, if any."""
     widths = [2.4, 1.4, 1.4]
     header = st.columns(widths, vertical_alignment="bottom")
     for column, objective in zip(header[1:], OBJECTIVES):
@@ -103,16 +92,50 @@ def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: 
     if row[1].button(choice_label(bilans.NOT_EVALUATED), key=choice_key(bilans.NOT_EVALUATED), width="stretch",
                      help=NOT_EVALUATED_LABEL):
         chosen = bilans.NOT_EVALUATED
-    if chosen is not None:
-        try:
-            if bilan_id is None:
-                bilans.save_draft_positioning(db, user, learner_id, competency_id, chosen)
-            else:
-                bilans.save_unlocked_positioning(db, user, bilan_id, competency_id, chosen)
-        except LivretError as error:
-            ui.show_error(error)
+    return chosen
+
+
+def _save_choice(db, user, learner_id: int, competency_id: int, bilan_id: int | None,
+                 chosen: bilans.Positioning) -> None:
+    try:
+        if bilan_id is None:
+            bilans.save_draft_positioning(db, user, learner_id, competency_id, chosen)
         else:
-            st.rerun()
+            bilans.save_unlocked_positioning(db, user, bilan_id, competency_id, chosen)
+    except LivretError as error:
+        ui.show_error(error)
+    else:
+        st.rerun()
+
+
+@ui.dialog("Niveaux d'acquisition de la compétence", width="medium")
+def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: int | None = None) -> None:
+    """SPEC B1: 4 levels × objectifs intermédiaires / terminaux, « Compétence non évaluée », « Fermer».
+    A click writes the positioning at once — into the draft, or into the unlocked bilan bilan_id (B3) —
+    and reruns the app (which closes the dialog)."""
+    try:
+        competencies = bilans.learner_competencies(db, user, learner_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    stored = _stored_positionings(db, user, learner_id, bilan_id)
+    if stored is None:
+        return
+    positionings, caption = stored
+    match = competencies[competencies["competency_id"] == competency_id]
+    if match.empty:
+        st.error("Cette compétence n'appartient pas au diplôme de l'apprenant.")
+        return
+    competency = match.iloc[0]
+    current = positionings.get(competency_id)
+    st.markdown(f"**{ui.markdown_text(competency['code'])} - {ui.markdown_text(competency['title'])}**")
+    if caption is not None:
+        st.caption(caption)
+    st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
+    st.html(_choice_css(current))
+    chosen = _choice_buttons()
+    if chosen is not None:
+        _save_choice(db, user, learner_id, competency_id, bilan_id, chosen)
     if st.button("Fermer", key="position_close"):
         st.rerun()
 
@@ -301,16 +324,8 @@ def _draft_text(label: str, name: str, value: str, key: str, on_change) -> None:
             on_text_change=on_change)
 
 
-def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
-    try:
-        draft = bilans.read_draft(db, user, learner_id)
-        history = bilans.bilan_history(db, user, learner_id, include_draft=True)
-        axes = bilans.radar_axes_of(db, user, learner_id)
-        review = bilans.confirmation_review(db, user, learner_id)
-    except LivretError as error:
-        ui.show_error(error)
-        return
-    keys = _keys(learner_id, opening)
+def _draft_texts(db, user, learner_id: int, opening: int, draft: bilans.Draft, keys: dict[str, str]) -> None:
+    """Constats and Conseils of the draft, saved as they are typed."""
     if draft.bilan_id is not None:
         # The draft this opening works on: texts typed here never land in a draft made after a confirmation.
         st.session_state.setdefault(f"bilan_draft_seen_{learner_id}_{opening}", draft.bilan_id)
@@ -322,13 +337,10 @@ def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
                     lambda: _save_texts(db, user, learner_id, opening))
     st.caption("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant ; "
                "ils sont enregistrés dans le brouillon au fil de la frappe.")
-    st.subheader("Bilan des compétences")
-    if review.unpositioned and not review.problem:
-        st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
-    show_positioning_tables(history)
-    st.subheader("Diagramme radar")
-    show_radar(axes, history)
 
+
+def _close_or_confirm(review: bilans.ConfirmationReview, keys: dict[str, str]) -> None:
+    """« Fermer », and « Confirmer le bilan », which opens the confirmation form (or says why not)."""
     close_column, confirm_column = st.columns(2)
     if close_column.button("Fermer", key="bilan_close", width="stretch"):
         st.rerun()
@@ -339,9 +351,11 @@ def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
         else:
             # The draft reviewed now is the one confirmed, even if another session makes a new one meanwhile.
             st.session_state[keys["confirming"]] = review.draft_id
-    reviewed = st.session_state.get(keys["confirming"])
-    if reviewed is None:
-        return
+
+
+def _confirmation_form(db, user, learner_id: int, review: bilans.ConfirmationReview, reviewed: int,
+                       keys: dict[str, str]) -> None:
+    """The word CONFIRMATION typed under the list of what will be stored NE; then the bilan is created."""
     with st.form(f"bilan_confirmation_{learner_id}", border=True):
         if review.unpositioned:
             listed = "\n".join(f"- {ui.markdown_text(item)}" for item in review.unpositioned)
@@ -350,17 +364,41 @@ def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
         word = st.text_input(f"Pour créer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
                              key=keys["word"])
         submitted = st.form_submit_button("Créer le bilan", type="primary")
-    if submitted:
-        try:
-            created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed,
-                                           constats=draft_text_value(keys["constats"]),
-                                           conseils=draft_text_value(keys["conseils"]))
-            notice = bilans.confirmation_notice(db, user, created)
-        except LivretError as refusal:
-            ui.show_error(refusal)
-            return
-        st.session_state[ui.NOTICE_KEY] = notice
-        st.rerun()
+    if not submitted:
+        return
+    try:
+        created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed,
+                                       constats=draft_text_value(keys["constats"]),
+                                       conseils=draft_text_value(keys["conseils"]))
+        notice = bilans.confirmation_notice(db, user, created)
+    except LivretError as refusal:
+        ui.show_error(refusal)
+        return
+    st.session_state[ui.NOTICE_KEY] = notice
+    st.rerun()
+
+
+def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
+    try:
+        draft = bilans.read_draft(db, user, learner_id)
+        history = bilans.bilan_history(db, user, learner_id, include_draft=True)
+        axes = bilans.radar_axes_of(db, user, learner_id)
+        review = bilans.confirmation_review(db, user, learner_id)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    keys = _keys(learner_id, opening)
+    _draft_texts(db, user, learner_id, opening, draft, keys)
+    st.subheader("Bilan des compétences")
+    if review.unpositioned and not review.problem:
+        st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
+    show_positioning_tables(history)
+    st.subheader("Diagramme radar")
+    show_radar(axes, history)
+    _close_or_confirm(review, keys)
+    reviewed = st.session_state.get(keys["confirming"])
+    if reviewed is not None:
+        _confirmation_form(db, user, learner_id, review, reviewed, keys)
 
 
 def bilan_dialog(db, user, learner_id: int) -> None:

@@ -1,0 +1,404 @@
+"""Reading bilans (SPEC B2, B4): a learner's bilans, one bilan in full, the history of positionings and
+its views, the audit trail, the standalone document and the radar's data.
+
+Each public function checks the user once, then calls the private readers (_bilan, _learner_bilans,
+_history, _audit_trail), which check nothing: so a page or a document built from several of them
+is checked once, not once per part."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlite_utils
+
+from livret import clock
+from livret.bilans import stored
+from livret.bilans.positioning import NOT_EVALUATED, Positioning
+from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
+from livret.codes import BILAN_STATUSES
+from livret.errors import NotFound
+from livret.french import date_text, moment_text
+from livret.permissions import (
+    User,
+    bilan_statuses_readable,
+    can,
+    learner_class,
+    require_bilan_reader,
+    require_class,
+    require_learner_staff,
+    require_user,
+)
+from livret.render import bilan_document, radar
+
+AUDIT_ACTIONS = {
+    "create": "Création du bilan",
+    "unlock": "Déverrouillage",
+    "edit": "Modification",
+    "relock": "Nouvelle confirmation (verrouillage)",
+    "withdraw": "Retrait du bilan",
+}
+FIELD_LABELS = {"status": "Statut", "constats": "Constats", "conseils": "Conseils", "positionings": "Positionnements"}
+HISTORY_COLUMNS = ["bilan_id", "column", "column_order", "status", "validated_at", "competency_id", "code", "title",
+                   "position", "unit", "domain", "domain_title", "domain_order", "level", "objective", "short"]
+
+
+@dataclass(frozen=True)
+class Bilan:
+    """One bilan as its reader sees it (never a draft): what it says, when it was validated, by whom,
+    and whose it is."""
+
+    id: int
+    learner_id: int
+    status: str
+    validated_at: str
+    modified_at: str
+    constats: str
+    conseils: str
+    author_name: str
+    learner_name: str  # « NOM Prénom »
+    class_name: str
+    diploma: str
+
+    @property
+    def status_label(self) -> str:
+        return BILAN_STATUSES[self.status]
+
+    @property
+    def date_label(self) -> str:
+        return date_text(self.validated_at)
+
+
+# ---------------------------------------------------------------- private readers (no checks)
+
+
+def _bilan(db: sqlite_utils.Database, bilan_id: int) -> Bilan:
+    row = db.execute(
+        "SELECT b.id, b.learner_id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
+        "coalesce(u.name, ''), l.last_name, l.first_name, c.name, c.diploma "
+        "FROM bilans b JOIN learners l ON l.id = b.learner_id JOIN classes c ON c.id = l.class_id "
+        "LEFT JOIN users u ON u.id = b.author_id WHERE b.id = ?", [bilan_id],
+    ).fetchone()
+    *head, last_name, first_name, class_name, diploma = row
+    return Bilan(*head, learner_name=f"{last_name} {first_name}", class_name=class_name, diploma=diploma)
+
+
+def _learner_name(db: sqlite_utils.Database, learner_id: int) -> str:
+    last_name, first_name = db.execute("SELECT last_name, first_name FROM learners WHERE id = ?",
+                                       [learner_id]).fetchone()
+    return f"{last_name} {first_name}"
+
+
+def _learner_bilans(db: sqlite_utils.Database, learner_id: int, statuses: tuple[str, ...]) -> pd.DataFrame:
+    marks = ",".join("?" * len(statuses))
+    frame = pd.read_sql_query(
+        "SELECT b.id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
+        "coalesce(u.name, '') AS author_name FROM bilans b LEFT JOIN users u ON u.id = b.author_id "
+        f"WHERE b.learner_id = ? AND b.status IN ({marks}) AND {NOT_WITHDRAWN} "
+        "ORDER BY b.validated_at DESC, b.id DESC",
+        db.conn, params=[learner_id, *statuses],
+    )
+    frame["status_label"] = frame["status"].map(BILAN_STATUSES)
+    frame["label"] = _column_labels(frame["validated_at"].tolist())
+    return frame
+
+
+def _column_labels(stamps: list[str]) -> list[str]:
+    """dd/mm/yyyy per bilan; the time is added when two bilans share a day, and a number when even
+    the second is shared, so every column of a table has its own label."""
+    days = [date_text(s) for s in stamps]
+    labels = [f"{day} {stamp[11:16]}" if days.count(day) > 1 else day for day, stamp in zip(days, stamps)]
+    labels = [f"{day} {stamp[11:19]}" if labels.count(label) > 1 else label
+              for label, day, stamp in zip(labels, days, stamps)]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if labels.count(label) == 1 else f"{label} ({seen[label]})")
+    return unique
+
+
+def _history_columns(db: sqlite_utils.Database, learner_id: int, bilans: pd.DataFrame, *,
+                     upto_bilan_id: int | None, include_draft: bool) -> list[tuple]:
+    """(bilan_id, label, status, validated_at) per column of a history, newest first."""
+    if upto_bilan_id is not None:
+        if upto_bilan_id not in set(bilans["id"]):
+            raise NotFound("Ce bilan n'existe pas.")
+        index = bilans.index[bilans["id"] == upto_bilan_id][0]
+        bilans = bilans.loc[index:]
+    columns = [(int(r.id), r.label, r.status, r.validated_at) for r in bilans.itertuples()]
+    if include_draft:
+        row = stored.draft_row(db, learner_id)
+        today = clock.today().strftime("%d/%m/%Y")
+        columns.insert(0, (row[0] if row else None, f"{today} (à valider)", "draft", None))
+    return columns
+
+
+def _history(db: sqlite_utils.Database, learner_id: int, bilans: pd.DataFrame, *,
+             upto_bilan_id: int | None = None, include_draft: bool = False) -> pd.DataFrame:
+    columns = _history_columns(db, learner_id, bilans, upto_bilan_id=upto_bilan_id, include_draft=include_draft)
+    listed = stored.competencies(db, learner_id)
+    records = []
+    for order, (bilan_id, label, status, validated_at) in enumerate(columns):
+        saved = stored.positionings(db, bilan_id) if bilan_id is not None else {}
+        for comp in listed.itertuples():
+            positioning = saved.get(int(comp.competency_id), NOT_EVALUATED)
+            records.append({
+                "bilan_id": bilan_id, "column": label, "column_order": order, "status": status,
+                "validated_at": validated_at, "competency_id": int(comp.competency_id), "code": comp.code,
+                "title": comp.title, "position": comp.position, "unit": comp.unit, "domain": comp.domain,
+                "domain_title": comp.domain_title, "domain_order": comp.domain_order,
+                "level": positioning.level, "objective": positioning.objective, "short": positioning.short,
+            })
+    frame = pd.DataFrame.from_records(records, columns=HISTORY_COLUMNS)
+    frame["level"] = frame["level"].astype("Int64")
+    return frame
+
+
+def _describe(values: str | None) -> str:
+    """An audit snapshot as a teacher reads it: « Conseils : … ; C1 : + (objectifs terminaux) »."""
+    if not values:
+        return ""
+    data = json.loads(values)
+    parts = []
+    if "validated_at" in data:
+        parts.append(f"Validé le {date_text(data['validated_at'])}")
+    if "reason" in data:
+        parts.append(f"Retiré : « {data['reason']} »")
+    if "status" in data:
+        parts.append(f"{FIELD_LABELS['status']} : {BILAN_STATUSES.get(data['status'], data['status'])}")
+    for key in ("constats", "conseils"):
+        if key in data:
+            parts.append(f"{FIELD_LABELS[key]} : « {data[key]} »" if data[key] else f"{FIELD_LABELS[key]} : (vide)")
+    positions = data.get("positionings") or {}
+    if positions:
+        texts = [f"{code} {Positioning(*(value or (None, None))).text}" for code, value in positions.items()]
+        parts.append(f"{FIELD_LABELS['positionings']} : " + ", ".join(texts))
+    return " ; ".join(parts)
+
+
+def _audit_trail(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:
+    frame = pd.read_sql_query(
+        "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",
+        db.conn, params=[AUDIT_ENTITY, bilan_id],
+    )
+    frame["action_label"] = frame["action"].map(AUDIT_ACTIONS).fillna(frame["action"])
+    frame["when"] = frame["at"].map(lambda s: moment_text(s, " "))
+    frame["before_text"] = frame["before"].map(_describe)
+    frame["after_text"] = frame["after"].map(_describe)
+    return frame
+
+
+def _require_readable(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> tuple[User, int]:
+    """The user and the bilan's learner, if the user may read this bilan (not a draft, not withdrawn,
+    unlocked for staff only); NotFound otherwise, as if it did not exist."""
+    user = require_user(user)
+    state = stored.bilan_state(db, bilan_id)
+    require_bilan_reader(db, user, state.learner_id)
+    if state.status not in bilan_statuses_readable(user):
+        raise NotFound("Ce bilan n'existe pas.")
+    return user, state.learner_id
+
+
+# ---------------------------------------------------------------- the learner and their bilans
+
+
+def learner_competencies(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The competencies of the learner's diploma, in référentiel order, with unit and domain."""
+    require_bilan_reader(db, user, learner_id)
+    return stored.competencies(db, learner_id)
+
+
+def learner_name(db: sqlite_utils.Database, user: User | None, learner_id: int) -> str:
+    """« NOM Prénom » of a learner the user may read."""
+    require_bilan_reader(db, user, learner_id)
+    return _learner_name(db, learner_id)
+
+
+def learner_class_id(db: sqlite_utils.Database, user: User | None, learner_id: int) -> int:
+    """The class of a learner the user may read."""
+    require_bilan_reader(db, user, learner_id)
+    return learner_class(db, learner_id)
+
+
+def learner_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The learner's bilans the user may read, newest first (no drafts)."""
+    user = require_bilan_reader(db, user, learner_id)
+    return _learner_bilans(db, learner_id, bilan_statuses_readable(user))
+
+
+def latest_validated_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> Bilan | None:
+    """The learner's most recent bilan (validated, or unlocked for staff), or None."""
+    user = require_bilan_reader(db, user, learner_id)
+    frame = _learner_bilans(db, learner_id, bilan_statuses_readable(user))
+    return None if frame.empty else _bilan(db, int(frame["id"].iloc[0]))
+
+
+def unlocked_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> Bilan | None:
+    """The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two),
+    or None. Staff only."""
+    require_learner_staff(db, user, learner_id)
+    row = db.execute(
+        f"SELECT id FROM bilans b WHERE learner_id = ? AND status = 'unlocked' AND {NOT_WITHDRAWN} "
+        "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
+    return None if row is None else _bilan(db, row[0])
+
+
+def withdrawn_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The learner's withdrawn bilans, newest withdrawal first, with who withdrew them and why (staff only)."""
+    require_learner_staff(db, user, learner_id)
+    frame = pd.read_sql_query(
+        "SELECT b.id, b.validated_at, b.withdrawn_at, b.withdrawal_reason AS reason, "
+        "coalesce(u.name, '') AS withdrawn_by FROM bilans b LEFT JOIN users u ON u.id = b.withdrawn_by "
+        "WHERE b.learner_id = ? AND b.withdrawn_at IS NOT NULL ORDER BY b.withdrawn_at DESC, b.id DESC",
+        db.conn, params=[learner_id],
+    )
+    frame["date_label"] = frame["validated_at"].map(date_text)
+    frame["withdrawn_label"] = frame["withdrawn_at"].map(lambda s: moment_text(s, " "))
+    return frame
+
+
+def class_bilans(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+    """Per learner of the class: number of bilans, date of the latest, whether one is unlocked or drafted."""
+    require_class(db, user, class_id)
+    frame = pd.read_sql_query(
+        "SELECT l.id AS learner_id, l.last_name || ' ' || l.first_name AS full_name, "
+        "sum(b.status IN ('validated', 'unlocked')) AS bilans, max(b.validated_at) AS latest, "
+        "sum(b.status = 'unlocked') AS unlocked, sum(b.status = 'draft') AS drafts "
+        f"FROM learners l LEFT JOIN bilans b ON b.learner_id = l.id AND {NOT_WITHDRAWN} WHERE l.class_id = ? "
+        "GROUP BY l.id ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
+        db.conn, params=[class_id],
+    )
+    for column in ("bilans", "unlocked", "drafts"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    frame["latest_label"] = frame["latest"].map(lambda s: date_text(s) if isinstance(s, str) else "")
+    return frame
+
+
+# ---------------------------------------------------------------- one bilan
+
+
+def bilan_detail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> Bilan:
+    """One bilan as the user may read it: status, date, Constats, Conseils, learner and author."""
+    _require_readable(db, user, bilan_id)
+    return _bilan(db, bilan_id)
+
+
+def bilan_positionings(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> dict[int, Positioning]:
+    """{competency_id: positioning} of a bilan the user may read."""
+    _require_readable(db, user, bilan_id)
+    return stored.positionings(db, bilan_id)
+
+
+def confirmation_notice(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
+    """« Bilan de NOM Prénom validé le 03/12/2026 », said once a confirmation succeeded."""
+    bilan = bilan_detail(db, user, bilan_id)
+    return f"Bilan de {bilan.learner_name} validé le {bilan.date_label}"
+
+
+def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> pd.DataFrame:
+    """Every creation, unlock, edit, re-lock and withdrawal of a bilan, oldest first (staff only); a
+    withdrawn bilan keeps its trail."""
+    row = db.execute("SELECT learner_id FROM bilans WHERE id = ?", [bilan_id]).fetchone()
+    if row is None:
+        raise NotFound("Ce bilan n'existe pas.")
+    require_learner_staff(db, user, row[0])
+    return _audit_trail(db, bilan_id)
+
+
+def bilan_history(
+    db: sqlite_utils.Database, user: User | None, learner_id: int, *, upto_bilan_id: int | None = None,
+    include_draft: bool = False,
+) -> pd.DataFrame:
+    """Positionings of the learner's bilans in long form, one row per (bilan, competency), newest bilan
+    first: the draft (when asked, staff only, labelled with today's date « (à valider) »), then the
+    validated bilans — only up to upto_bilan_id when given. A competency without a positioning is NE."""
+    user = require_bilan_reader(db, user, learner_id)
+    if include_draft:
+        require_learner_staff(db, user, learner_id)
+    bilans = _learner_bilans(db, learner_id, bilan_statuses_readable(user))
+    return _history(db, learner_id, bilans, upto_bilan_id=upto_bilan_id, include_draft=include_draft)
+
+
+@dataclass(frozen=True, eq=False)
+class BilanReport:
+    """One bilan with everything shown of it, read once for the page « Bilans » and its document: the
+    bilan, the history up to it, the radar's axes, and the audit trail (None for a learner)."""
+
+    bilan: Bilan
+    history: pd.DataFrame
+    axes: pd.DataFrame
+    audit: pd.DataFrame | None
+
+    def document_html(self) -> str:
+        """The bilan as one standalone HTML file (prints cleanly, opens without the app)."""
+        bilan = self.bilan
+        # The renderer reads the header by key: it is given only what it shows.
+        header = {"learner_name": bilan.learner_name, "date_label": bilan.date_label,
+                  "class_name": bilan.class_name, "diploma": bilan.diploma, "status_label": bilan.status_label,
+                  "constats": bilan.constats, "conseils": bilan.conseils}
+        return bilan_document.render_document(
+            detail=header, history=self.history, units=unit_view(self.history),
+            radar_svg=radar.radar_svg(self.axes, radar.radar_data(self.axes, self.history)), audit=self.audit,
+        )
+
+
+def bilan_report(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> BilanReport:
+    """One bilan the user may read, with its history, radar axes and (staff only) audit trail."""
+    user, learner_id = _require_readable(db, user, bilan_id)
+    bilans = _learner_bilans(db, learner_id, bilan_statuses_readable(user))
+    history = _history(db, learner_id, bilans, upto_bilan_id=bilan_id)
+    # Who reads the audit trail is staff of the learner's class, already checked by _require_readable.
+    audit = _audit_trail(db, bilan_id) if can(user, "read_bilan_audit") else None
+    axes = radar.radar_axes(stored.competencies(db, learner_id))
+    return BilanReport(_bilan(db, bilan_id), history, axes, audit)
+
+
+def bilan_document_html(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
+    """The bilan as one standalone HTML file (prints cleanly, opens without the app)."""
+    return bilan_report(db, user, bilan_id).document_html()
+
+
+def document_file_name(learner_name: str, validated_at: str) -> str:
+    """« bilan_EGREVE_Jean-Rene_2025-12-12.html »: ASCII only, so every browser and OS keeps it."""
+    plain = unicodedata.normalize("NFKD", learner_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9-]+", "_", plain).strip("_") or "apprenant"
+    return f"bilan_{slug}_{validated_at[:10]}.html"
+
+
+def radar_axes_of(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+    """The radar's axes for the learner's diploma (one per competency, grouped by domain)."""
+    return radar.radar_axes(learner_competencies(db, user, learner_id))
+
+
+# ---------------------------------------------------------------- pure views of a history
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per competency (référentiel order), one column per bilan (newest first), short codes."""
+    if history.empty:
+        return pd.DataFrame()
+    order = history.drop_duplicates("column").sort_values("column_order")["column"].tolist()
+    table = history.pivot_table(index=["position", "code"], columns="column", values="short", aggfunc="first")
+    table = table.reset_index(level="position", drop=True)[order]
+    table.index.name = "Compétence"
+    table.columns.name = None
+    return table
+
+
+def unit_view(history: pd.DataFrame, column: str | None = None) -> dict[str, list[tuple[str, str, Positioning]]]:
+    """One bilan's positionings grouped by unit (U2 | U31 | U32): {unit: [(code, title, positioning)]}.
+    column defaults to the newest bilan of the history."""
+    if history.empty:
+        return {}
+    if column is None:
+        column = history.sort_values("column_order")["column"].iloc[0]
+    rows = history[history["column"] == column].sort_values("position")
+    units: dict[str, list[tuple[str, str, Positioning]]] = {}
+    for row in rows.itertuples():
+        level = None if pd.isna(row.level) else int(row.level)
+        units.setdefault(row.unit, []).append((row.code, row.title, Positioning(level, row.objective)))
+    return units

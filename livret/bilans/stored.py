@@ -1,0 +1,57 @@
+"""What the database holds of bilans, read without any permission check: the lifecycle and the readers
+share these, and check the user themselves before calling them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+import sqlite_utils
+
+from livret.bilans.positioning import Positioning
+from livret.errors import NotFound
+
+AUDIT_ENTITY = "bilan"
+# Every reader of bilans leaves out the withdrawn ones (SQL fragment on the alias b).
+NOT_WITHDRAWN = "b.withdrawn_at IS NULL"
+
+
+class BilanState(NamedTuple):
+    id: int
+    learner_id: int
+    status: str
+    validated_at: str | None
+
+
+def competencies(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
+    """The competencies of the learner's diploma, in référentiel order, with unit and domain."""
+    return pd.read_sql_query(
+        "SELECT c.id AS competency_id, c.code, c.title, c.position, u.code AS unit, u.id AS unit_id, "
+        "d.code AS domain, d.title AS domain_title, d.radar_order AS domain_order "
+        "FROM learners l JOIN classes cl ON cl.id = l.class_id "
+        "JOIN competencies c ON c.diploma = cl.diploma "
+        "JOIN units u ON u.id = c.unit_id JOIN domains d ON d.id = c.domain_id "
+        "WHERE l.id = ? ORDER BY c.position, c.id",
+        db.conn, params=[learner_id],
+    )
+
+
+def positionings(db: sqlite_utils.Database, bilan_id: int) -> dict[int, Positioning]:
+    rows = db.execute("SELECT competency_id, level, objective FROM positionings WHERE bilan_id = ?", [bilan_id])
+    return {competency_id: Positioning(level, objective) for competency_id, level, objective in rows}
+
+
+def draft_row(db: sqlite_utils.Database, learner_id: int):
+    """(id, constats, conseils) of the learner's draft, or None."""
+    return db.execute(
+        "SELECT id, constats, conseils FROM bilans WHERE learner_id = ? AND status = 'draft'", [learner_id]
+    ).fetchone()
+
+
+def bilan_state(db: sqlite_utils.Database, bilan_id: int) -> BilanState:
+    """A bilan that was not withdrawn; a withdrawn bilan no longer exists for anyone but the audit trail."""
+    row = db.execute("SELECT id, learner_id, status, validated_at FROM bilans b WHERE id = ? AND "
+                     f"{NOT_WITHDRAWN}", [bilan_id]).fetchone()
+    if row is None:
+        raise NotFound("Ce bilan n'existe pas.")
+    return BilanState(*row)
