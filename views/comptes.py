@@ -7,8 +7,9 @@ import streamlit as st
 from livret import accounts, school, ui
 from livret.codes import ROLES
 from livret.errors import LivretError
+from livret.ui import flash
 
-MESSAGE_KEY = "comptes_message"
+MESSAGE_KEY = "comptes_message"  # + the tab's name: a flash message shown at the top of that tab
 CONFIRM_KEY = "comptes_confirm"  # (action, account id) waiting for the administrator's confirmation
 FORM_ROUND_KEY = "comptes_form_round"
 
@@ -19,15 +20,13 @@ with_passwords = ui.sign_in_mode(db) != "oidc"
 
 def done(tab: str, message: str, password: str | None = None) -> None:
     """Show the outcome after the rerun that refreshes the table (a temporary password is shown once)."""
-    st.session_state[MESSAGE_KEY] = (tab, message, password)
+    flash.later(f"{MESSAGE_KEY}_{tab}", message, detail=password)
     st.rerun()
 
 
 def show_outcome(tab: str) -> None:
-    if st.session_state.get(MESSAGE_KEY, ("",))[0] != tab:
-        return
-    _, message, password = st.session_state.pop(MESSAGE_KEY)
-    st.success(ui.markdown_text(message))
+    shown = flash.show(f"{MESSAGE_KEY}_{tab}")
+    password = shown.detail if shown else None
     if password:
         st.write("Mot de passe provisoire, à transmettre à la personne (il ne sera plus affiché ; "
                  "elle devra le changer à sa première connexion) :")

@@ -13,14 +13,15 @@ from livret import grade_arithmetic as arithmetic
 from livret import grading, school, ui
 from livret.errors import LivretError
 from livret.permissions import can
+from livret.ui import flash
 from livret.ui.selection import pick_learner
 
 OPEN = "notation_open"
 WEIGHTS = "notation_weights"  # {bilan id: {competency id: weight}}: the accepted weighting
 GRID = "notation_grid"  # {bilan id: (version, weights)}: what the grid was last built from
 RECOVERED = "notation_recovered"  # {bilan id: when its draft was last changed}: the grid opened on it
-GRID_NOTICE = "notation_grid_notice"  # (kind, text) shown once, after the rerun that produced it
-SAVE_NOTICE = "notation_save_notice"
+GRID_NOTICE = "notation_grid_notice"  # a flash message shown under the grid
+SAVE_NOTICE = "notation_save_notice"  # a flash message shown under « Enregistrer les notes »
 DUPLICATE = "notation_duplicate"
 WEIGHT_COLUMN = "Pondération (%)"
 
@@ -39,18 +40,6 @@ def set_weights(bilan_id: int, weights: dict[int, int]) -> None:
     state(GRID)[bilan_id] = (version, dict(weights))
 
 
-def notify(where: str, kind: str, text: str) -> None:
-    st.session_state[where] = (kind, text)
-
-
-def show_notice(where: str) -> None:
-    kind, text = st.session_state.pop(where, (None, None))
-    if kind == "error":
-        st.error(ui.markdown_text(text), icon=":material/block:")
-    elif kind == "success":
-        st.success(ui.markdown_text(text), icon=":material/check_circle:")
-
-
 def tick_key(bilan_id: int, other_bilan_id: int) -> str:
     return f"notation_dup_{bilan_id}_{other_bilan_id}"
 
@@ -61,7 +50,7 @@ def keep_draft(bilan_id: int, weights: dict[int, int]) -> None:
     try:
         grading.save_draft_weights(db, user, bilan_id, weights)
     except LivretError as error:
-        notify(GRID_NOTICE, "error", f"La pondération en cours n'a pas pu être conservée : {error}")
+        flash.later(GRID_NOTICE, f"La pondération en cours n'a pas pu être conservée : {error}", "error")
 
 
 def opening_weights(bilan) -> dict[int, int]:
@@ -77,7 +66,7 @@ def apply_model(bilan) -> None:
     try:
         weights = grading.model_weights(db, user, bilan)
     except LivretError as error:
-        notify(GRID_NOTICE, "error", str(error))
+        flash.later(GRID_NOTICE, str(error), "error")
         return
     set_weights(bilan.id, weights)
     keep_draft(bilan.id, weights)
@@ -89,7 +78,7 @@ def reset(bilan) -> None:
     try:
         grading.discard_draft_weights(db, user, bilan)
     except LivretError as error:
-        notify(GRID_NOTICE, "error", str(error))
+        flash.later(GRID_NOTICE, str(error), "error")
 
 
 def tick_all(bilan_id: int, others, value: bool) -> None:
@@ -103,7 +92,7 @@ def save(bilan, others) -> None:
     try:
         saved = grading.save_grades(db, user, weights, [bilan.id] + [other.id for other in ticked])
     except LivretError as error:
-        notify(SAVE_NOTICE, "error", str(error))
+        flash.later(SAVE_NOTICE, str(error), "error")
         return
     for other in ticked:
         set_weights(other.id, weights)
@@ -113,14 +102,14 @@ def save(bilan, others) -> None:
     plural = "s" if len(saved) > 1 else ""
     listed = " ; ".join(f"{s.full_name} {arithmetic.decimal_text(s.grade)}" for s in saved[:5])
     more = " ; …" if len(saved) > 5 else "."
-    notify(SAVE_NOTICE, "success", f"{len(saved)} note{plural} enregistrée{plural} : {listed}{more}")
+    flash.later(SAVE_NOTICE, f"{len(saved)} note{plural} enregistrée{plural} : {listed}{more}")
 
 
 def set_step() -> None:
     try:
         grading.set_rounding_step(db, user, st.session_state["notation_step"])
     except LivretError as error:
-        notify(GRID_NOTICE, "error", str(error))
+        flash.later(GRID_NOTICE, str(error), "error")
 
 
 def rounding_control(step) -> None:
@@ -223,7 +212,7 @@ def weights_grid(bilan) -> dict[int, int]:
         accepted = arithmetic.check_weights(bilan, dict(zip(edited.index, edited[WEIGHT_COLUMN])))
     except LivretError as error:
         set_weights(bilan.id, state(WEIGHTS)[bilan.id])
-        notify(GRID_NOTICE, "error", f"Saisie refusée : {error}")
+        flash.later(GRID_NOTICE, f"Saisie refusée : {error}", "error")
         st.rerun()
     if accepted != state(WEIGHTS)[bilan.id]:
         keep_draft(bilan.id, accepted)
@@ -278,7 +267,7 @@ def grading_section(learner_id: int) -> None:
         weights = weights_grid(bilan)
         if bilan.id in state(RECOVERED):
             st.caption(f"Pondération en cours retrouvée (non enregistrée, modifiée le {state(RECOVERED)[bilan.id]}).")
-        show_notice(GRID_NOTICE)
+        flash.show(GRID_NOTICE, icon=True)
         left = arithmetic.remaining(weights)
         st.markdown(f"#### Reste à répartir : {left} %")
         grade_column, formula_column = st.columns([1, 3])
@@ -298,7 +287,7 @@ def grading_section(learner_id: int) -> None:
         label = "Enregistrer les notes" + (f" ({1 + ticked} apprenants)" if ticked else "")
         st.button(label, type="primary", icon=":material/save:", on_click=save, args=(bilan, others),
                   disabled=left != 0, key="notation_save")
-        show_notice(SAVE_NOTICE)
+        flash.show(SAVE_NOTICE, icon=True)
 
 
 def class_section(class_id: int) -> None:

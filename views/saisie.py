@@ -8,13 +8,13 @@ from livret import evaluations, school, ui
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODES
 from livret.errors import LivretError
 from livret.french import date_text, moment_text
-from livret.ui import entry_grid
+from livret.ui import entry_grid, flash
 from livret.ui.selection import pick_class
 
 NEW = 0
 EVALUATION_KEY = "saisie_evaluation"
 OPEN_KEY = "saisie_open"  # evaluation to select on the next run (a bound widget is set before it is drawn)
-FLASH_KEY = "saisie_flash"
+FLASH_KEY = "saisie_flash"  # a flash message shown under the choice of evaluation
 NEW_PREFIX = "saisie_new"
 CHOICE_LABELS = {code: f"{code} — {label}" for code, label in COMPLEXITIES.items()}
 CHOICE_LABELS[COMPANY_CODE] = f"{COMPANY_CODE} — Bilan entreprise"
@@ -100,8 +100,7 @@ if st.session_state.get(EVALUATION_KEY) not in labels:
 evaluation_id = st.selectbox("Évaluation", list(labels), format_func=labels.get, key=EVALUATION_KEY,
                              bind="query-params", help="Les évaluations sont classées de la plus récemment modifiée "
                                                        "à la plus ancienne.")
-if FLASH_KEY in st.session_state:
-    st.success(st.session_state.pop(FLASH_KEY))
+flash.show(FLASH_KEY)
 criteria = evaluations.class_criteria(db, user, class_id)
 
 if evaluation_id == NEW:
@@ -128,7 +127,7 @@ if evaluation_id == NEW:
             for key in [k for k in st.session_state if str(k).startswith(NEW_PREFIX)]:
                 del st.session_state[key]
             st.session_state[OPEN_KEY] = new_id
-            st.session_state[FLASH_KEY] = "Évaluation créée : saisissez les résultats dans la grille."
+            flash.later(FLASH_KEY, "Évaluation créée : saisissez les résultats dans la grille.")
             st.rerun()
     st.stop()
 
@@ -228,7 +227,7 @@ with st.expander("Modifier l'évaluation", icon=":material/edit:"):
         except LivretError as error:
             ui.show_error(error)
         else:
-            st.session_state[FLASH_KEY] = "Évaluation modifiée." if changed else "Aucune modification à enregistrer."
+            flash.later(FLASH_KEY, "Évaluation modifiée." if changed else "Aucune modification à enregistrer.")
             entry_grid.reset_grid(evaluation_id)
             st.rerun()
 
@@ -243,5 +242,5 @@ with st.expander("Supprimer l'évaluation", icon=":material/delete:"):
             ui.show_error(error)
         else:
             st.session_state[OPEN_KEY] = NEW
-            st.session_state[FLASH_KEY] = f"Évaluation « {ui.markdown_text(detail.title)} » supprimée."
+            flash.later(FLASH_KEY, f"Évaluation « {detail.title} » supprimée.")  # shown literally
             st.rerun()
