@@ -17,6 +17,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Protocol
 
 import pandas as pd
 import sqlite_utils
@@ -306,12 +308,31 @@ def _audit(db: sqlite_utils.Database, user: User, action: str, evaluation: Evalu
     audit.write(db, user, action, AUDIT_ENTITY, evaluation.id, evaluation.learner_id, before, after)
 
 
-def _header(evaluation: EvaluationRow, criterion_ids: Iterable[int], labels: Mapping[int, str]) -> dict:
-    """What the audit log keeps of an evaluation's header and criteria (by label, C1.2)."""
+class EvaluationHeader(Protocol):
+    """What audit_header reads of an evaluation (an EvaluationRow, or the imports' KnownEvaluation)."""
+
+    title: str
+    eval_date: str
+    context: str
+    complexity: str | None
+    modified_at: str
+
+
+def audit_header(evaluation: EvaluationHeader, criterion_ids: Iterable[int], labels: Mapping[int, str]) -> dict:
+    """What the audit log keeps of an evaluation's header and criteria (by label, C1.2), the same
+    whichever page or import made the change."""
     return {
-        "title": evaluation.title, "eval_date": evaluation.eval_date, "code": evaluation.code,
+        "title": evaluation.title, "eval_date": evaluation.eval_date,
+        "code": column_code(evaluation.complexity, evaluation.context),
         "modified_at": evaluation.modified_at, "criteria": [labels[c] for c in criterion_ids],
     }
+
+
+def _header(evaluation: Mapping, labels: Mapping[int, str]) -> dict:
+    """audit_header for a dict holding criterion_ids: livret/imports/results.py still calls it so."""
+    fields_read = ("title", "eval_date", "context", "complexity", "modified_at")
+    header = SimpleNamespace(**{name: evaluation[name] for name in fields_read})
+    return audit_header(header, evaluation.get("criterion_ids", []), labels)
 
 
 def _criterion_labels(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:
@@ -403,7 +424,7 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
         with transaction(db):
             locked_by = _require_lock_confirmation(db, evaluation_id, confirm_locked)
             labels = _criterion_labels(db, set(current) | set(criteria))
-            before = _header(evaluation, current, labels)
+            before = audit_header(evaluation, current, labels)
             now = _now()
             db.execute("UPDATE evaluations SET title = ?, eval_date = ?, complexity = ?, modified_at = ? WHERE id = ?",
                        [title, day, level, now, evaluation_id])
@@ -414,7 +435,7 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
                                 [(evaluation_id, c) for c in added])
             if locked_by:
                 changed = replace(evaluation, title=title, eval_date=day, complexity=level, modified_at=now)
-                after = _header(changed, criteria, labels)
+                after = audit_header(changed, criteria, labels)
                 after["dropped_results"] = dropped
                 _audit(db, user, "evaluation.update", evaluation, before, after)
             bump_data_version(db)
@@ -435,7 +456,7 @@ def delete_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
         current = [r[0] for r in db.execute(
             "SELECT criterion_id FROM evaluation_criteria WHERE evaluation_id = ?", [evaluation_id])]
         labels = _criterion_labels(db, current)
-        before = _header(evaluation, current, labels)
+        before = audit_header(evaluation, current, labels)
         before["class"] = evaluation.class_name
         before["results"] = [
             {"learner_id": learner, "criterion": labels[criterion], "code": code}
