@@ -103,6 +103,17 @@ def app_env(demo_path, monkeypatch):
 
 # ---------------------------------------------------------------- browser
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test shows what its server printed (a traceback there explains the page)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when == "call":
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, StreamlitServer):
+                report.sections.append((f"Streamlit server log ({name})", value.log_tail()))
+
+
 @pytest.fixture(scope="session")
 def server_db(tmp_path_factory, demo_template) -> Path:
     path = tmp_path_factory.mktemp("server") / "demo.db"

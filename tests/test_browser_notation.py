@@ -221,11 +221,13 @@ def test_a_weight_typed_right_after_clicking_its_cell_keeps_every_digit(page, sc
         "SELECT (SELECT count(*) FROM grades g WHERE g.bilan_id = b.id) + (SELECT count(*) FROM grading_drafts d "
         "WHERE d.bilan_id = b.id) FROM bilans b WHERE b.id = ?",
         [grading.latest_validated_bilan(db, teacher, learner_id).id]).fetchone()[0])  # weights still to type
-    for _ in range(learner):
+    for step in range(1, learner + 1):
+        # Each step waits for its learner: two clicks that reach the server before its rerun starts
+        # are one rerun for Streamlit (its pending requests are merged), so one step would be lost.
         page.get_by_role("button", name="Suivant →").click()
         wait_for_app(page)
-    bilan = grading.latest_validated_bilan(db, teacher, school["learners"][learner])
-    expect(page.get_by_role("heading", name=f"Notation du bilan du 27/03/2026 — {bilan.full_name}")).to_be_visible()
+        bilan = grading.latest_validated_bilan(db, teacher, school["learners"][step])
+        expect(page.get_by_role("heading", name=f"Notation du bilan du 27/03/2026 — {bilan.full_name}")).to_be_visible()
     expect(remainder(page, 100)).to_be_visible()
     grid = page.get_by_test_id("stDataFrame").first
     grid.scroll_into_view_if_needed()

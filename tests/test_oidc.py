@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 import threading
 from urllib.parse import quote
 
@@ -15,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from livret.db import connect
-from livret.tools.serving import ROOT, StreamlitServer, free_port
+from livret.tools.serving import StreamlitServer, free_port
 
 from .conftest import wait_for_app
 
@@ -44,27 +42,18 @@ class OidcServer(StreamlitServer):
     """The app with an [auth] section pointing at the mock provider (its own secrets file)."""
 
     def __init__(self, db_path, secrets_dir, issuer: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.db_path = db_path
+        port = free_port()
         secrets_file = secrets_dir / "secrets.toml"
         secrets_file.write_text(
             "[auth]\n"
-            f'redirect_uri = "{self.url}/oauth2callback"\n'
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
             f'cookie_secret = "{secrets.token_hex(32)}"\n'
             'client_id = "livret"\n'
             'client_secret = "livret-secret"\n'
             f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
         )
-        env = {**os.environ, "LIVRET_DB": str(db_path), "AUTHLIB_INSECURE_TRANSPORT": "1"}
-        env.pop("LIVRET_DEMO", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--secrets.files", str(secrets_file),
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        self._wait_healthy()
+        super().__init__(db_path, env={"AUTHLIB_INSECURE_TRANSPORT": "1"}, port=port,
+                         args=("--secrets.files", str(secrets_file)), unset=("LIVRET_DEMO",))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -29,16 +30,22 @@ def free_port() -> int:
 class StreamlitServer:
     """`streamlit run SCRIPT` against the database at db_path, until stop()."""
 
-    def __init__(self, db_path: Path, env: dict | None = None, script: Path | None = None):
-        self.port = free_port()
+    def __init__(self, db_path: Path, env: dict | None = None, script: Path | None = None, *,
+                 port: int | None = None, args: tuple[str, ...] = (), unset: tuple[str, ...] = ()):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_path = db_path
         full_env = {**os.environ, "LIVRET_DB": str(db_path), **(env or {})}
+        for name in unset:
+            full_env.pop(name, None)
+        # The server's output goes to a file: a pipe that nobody reads fills up and blocks the server.
+        self.log_path = Path(tempfile.mkstemp(prefix="livret-server-", suffix=".log")[1])
+        self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *args],
+            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         self._wait_healthy()
 
@@ -46,7 +53,7 @@ class StreamlitServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode())
+                raise RuntimeError(self.log_tail())
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
                     if response.read().decode() == "ok":
@@ -54,6 +61,11 @@ class StreamlitServer:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("Streamlit did not become healthy")
+
+    def log_tail(self, size: int = 8_000) -> str:
+        """The end of what the server printed (its log and any traceback)."""
+        data = self.log_path.read_bytes()
+        return data[-size:].decode(errors="replace")
 
     def peak_memory_kib(self) -> int:
         """Peak resident memory of the server process (VmHWM), in KiB."""
@@ -68,6 +80,8 @@ class StreamlitServer:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self._log.close()
+        self.log_path.unlink(missing_ok=True)
 
 
 def launch_chromium(playwright):
