@@ -160,9 +160,21 @@ class _Builder:
                 self.build_class(class_ids[index], size, evaluations, mix, author, name)
 
     def build_class(self, class_id: int, size: int, evaluation_count: int, mix, author: int, base_name: str) -> None:
+        """One class: its learners, a year of school evaluations, two company bilans each, their results and
+        bilans. The steps draw from the one random generator in this order, so the demo stays the same."""
+        late = LATE_COMPETENCIES.get(base_name, ((), YEAR_START))
+        learners = self.add_learners(class_id, size)
+        evaluations = self.school_evaluations(class_id, evaluation_count, mix, author, late)
+        evaluations += self.company_bilans(class_id, learners, author, late)
+        results = self.results(learners, evaluations)
+        self.db.conn.executemany(
+            "INSERT INTO results(evaluation_id, learner_id, criterion_id, code) VALUES (?, ?, ?, ?)", results)
+        self.build_bilans(learners, evaluations, results, author, class_id)
+
+    def add_learners(self, class_id: int, size: int) -> list[tuple[int, str, float, float]]:
+        """The class's learners and their accounts, as (id, profile, ability, absence)."""
         db, rng = self.db, self.rng
-        late, late_from = LATE_COMPETENCIES.get(base_name, ((), YEAR_START))
-        learners = []  # (id, profile, ability, absence)
+        learners = []
         names: set[tuple[str, str]] = set()
         while len(names) < size:
             names.add((rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)))
@@ -184,17 +196,21 @@ class _Builder:
             db.execute("INSERT INTO users(name, email, role, learner_id) VALUES (?, ?, 'learner', ?)",
                        [f"{last.upper()} {first}", self.email(first, last, "compte.eleve." + EMAIL_DOMAIN), learner_id])
             learners.append((learner_id, profile[0], ability, absence))
+        return learners
 
-        # (evaluation id, modified_at, criteria, complexity, learner ids)
+    def school_evaluations(self, class_id: int, count: int, mix, author: int, late) -> list[tuple]:
+        """A year of school evaluations, as (id, modified_at, criteria, complexity, progress, None)."""
+        rng = self.rng
+        late_codes, late_from = late
         evaluations = []
-        step = len(self.days) / evaluation_count
+        step = len(self.days) / count
         codes = list(self.criteria_by_competency)
-        for n in range(evaluation_count):
+        for n in range(count):
             day = self.days[min(int(n * step + rng.random() * step), len(self.days) - 1)]
             progress = (day - YEAR_START).days / (YEAR_END - YEAR_START).days
             weights = [a + (b - a) * progress for a, b in zip(*mix)]
             complexity = rng.choices(("D", "Int", "B"), weights=weights)[0]
-            available = [c for c in codes if day >= late_from or c not in late]
+            available = [c for c in codes if day >= late_from or c not in late_codes]
             chosen = rng.sample(available, rng.choice((1, 1, 2, 2, 3)))
             criteria = []
             for code in sorted(chosen, key=codes.index):
@@ -206,9 +222,17 @@ class _Builder:
                 days=rng.choice((0, 0, 1, 2, 5)), hours=rng.randint(12, 19), minutes=rng.randrange(60))
             eval_id = self.insert_evaluation(class_id, None, title, day, "school", complexity, modified, author, criteria)
             evaluations.append((eval_id, modified, criteria, complexity, progress, None))
+        return evaluations
+
+    def company_bilans(self, class_id: int, learners, author: int, late) -> list[tuple]:
+        """Each learner's company bilans (one per work placement), shaped as school_evaluations'."""
+        rng = self.rng
+        late_codes, late_from = late
+        codes = list(self.criteria_by_competency)
+        evaluations = []
         for learner_id, *_ in learners:
             for number, day in enumerate(PLACEMENTS, start=1):
-                allowed = [c for c in COMPANY_COMPETENCIES if day >= late_from or c not in late]
+                allowed = [c for c in COMPANY_COMPETENCIES if day >= late_from or c not in late_codes]
                 chosen = rng.sample(allowed, 5)
                 criteria = []
                 for code in sorted(chosen, key=codes.index):
@@ -219,20 +243,21 @@ class _Builder:
                                                  "company", None, modified, author, criteria)
                 progress = (day - YEAR_START).days / (YEAR_END - YEAR_START).days
                 evaluations.append((eval_id, modified, criteria, None, progress, learner_id))
+        return evaluations
 
+    def results(self, learners, evaluations) -> list[tuple[int, int, int, str]]:
+        """Every learner's result on every criterion of the evaluations they took (absent: AB throughout)."""
         results = []
         for eval_id, _, criteria, complexity, progress, only_learner in evaluations:
             for learner_id, _, ability, absence in learners:
                 if only_learner is not None and learner_id != only_learner:
                     continue
-                if only_learner is None and rng.random() < absence:
+                if only_learner is None and self.rng.random() < absence:
                     results.extend((eval_id, learner_id, crit, "AB") for crit in criteria)
                     continue
                 for crit in criteria:
                     results.append((eval_id, learner_id, crit, self.result_code(ability, progress, complexity)))
-        db.conn.executemany(
-            "INSERT INTO results(evaluation_id, learner_id, criterion_id, code) VALUES (?, ?, ?, ?)", results)
-        self.build_bilans(learners, evaluations, results, author, class_id)
+        return results
 
     def topic(self, competency: str) -> str:
         topics = {

@@ -5,7 +5,7 @@ Screenshot: /tmp/bilan-withdrawal.png."""
 import pytest
 from playwright.sync_api import expect
 
-from livret.tools.serving import wait_for_app
+from livret.tools.serving import open_options, wait_for_app
 
 from .test_browser_bilans import CLASS, DDFPT, first_learner, open_page, stored
 
@@ -26,7 +26,7 @@ def test_the_ddfpt_withdraws_a_bilan_with_a_reason_and_it_disappears(private_ser
 
     page.get_by_role("link", name="Bilans de compétences").click()
     wait_for_app(page)
-    page.get_by_role("combobox", name=f"Bilans de {name}").click()
+    open_options(page, page.get_by_role("combobox", name=f"Bilans de {name}"))
     expect(page.get_by_role("option")).to_have_count(2)
     page.keyboard.press("Escape")
     withdraw = page.get_by_test_id("stPopoverButton").filter(has_text="Retirer").first
@@ -47,7 +47,7 @@ def test_the_ddfpt_withdraws_a_bilan_with_a_reason_and_it_disappears(private_ser
     page.screenshot(path="/tmp/bilan-withdrawal.png", full_page=True)
     assert stored(private_server.db_path, "SELECT withdrawal_reason FROM bilans WHERE id = ?", [bilan_id]) == [
         ("Bilan saisi pour le mauvais apprenant",)]
-    page.get_by_role("combobox", name=f"Bilans de {name}").click()
+    open_options(page, page.get_by_role("combobox", name=f"Bilans de {name}"))
     expect(page.get_by_role("option")).to_have_count(1)
     page.keyboard.press("Escape")
 
@@ -57,5 +57,5 @@ def test_the_ddfpt_withdraws_a_bilan_with_a_reason_and_it_disappears(private_ser
     page.get_by_role("button", name="Se déconnecter").click()
     wait_for_app(page)
     open_page(page, private_server, f"Apprenant — {name} ({CLASS})", "")
-    page.get_by_role("combobox", name=f"Bilans de {name}").click()
+    open_options(page, page.get_by_role("combobox", name=f"Bilans de {name}"))
     expect(page.get_by_role("option")).to_have_count(1)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from livret.db import connect
 
-from .conftest import sign_in, wait_for_app
+from .conftest import open_options, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -228,7 +228,7 @@ def test_learner_sees_only_their_bilans_prints_and_downloads(private_server, pag
     expect(page.get_by_role("combobox", name="Classe")).to_have_count(0)
     expect(page.get_by_role("button", name="Déverrouiller le bilan")).to_have_count(0)
     expect(page.get_by_role("heading", name="Historique des modifications")).to_have_count(0)
-    page.get_by_role("combobox", name=f"Bilans de {name}").click()
+    open_options(page, page.get_by_role("combobox", name=f"Bilans de {name}"))
     expect(page.get_by_role("option")).to_have_count(validated)
     page.keyboard.press("Escape")
 

@@ -11,7 +11,7 @@ from livret import dashboard, school
 from livret.db import connect
 from livret.permissions import load_user
 
-from .conftest import sign_in, wait_for_app
+from .conftest import open_options, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def open_dashboard(page, url, query=""):
 
 
 def choose(page, box, option):
-    page.get_by_role("combobox", name=box).click()
+    open_options(page, page.get_by_role("combobox", name=box))
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_app(page)
 

@@ -106,3 +106,18 @@ def sign_in(page, base_url: str, account_label: str, path: str = "") -> None:
     page.get_by_role("button", name="Se connecter").click()
     wait_for_app(page)
     page.get_by_role("button", name="Se déconnecter").wait_for()
+
+
+def open_options(page, combobox) -> None:
+    """Open a select box's list of options. A click that lands while the page is still settling (a rerun
+    redrawing the box) can leave the list closed: click again until the list is there."""
+    listbox = page.get_by_role("listbox")
+    for _ in range(4):
+        if not listbox.count():
+            combobox.click()
+        try:
+            listbox.wait_for(state="visible", timeout=3_000)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try the click again
+            continue
+    listbox.wait_for(state="visible")

@@ -113,6 +113,7 @@ class ResultCodeEditor {
         event.preventDefault();
         event.stopPropagation();
         this.params.stopEditing(true);
+        this.keepFocus();
         return;
       }
       if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') {
@@ -127,6 +128,15 @@ class ResultCodeEditor {
       this.paint();
     });
     this.paint();
+  }
+  keepFocus() {
+    // AG Grid gives the focus back to the cell after an edit, but under load a cancelled popup edit could
+    // leave it on the page's body: the code typed next would then go nowhere, unseen.
+    const { api, rowIndex, column, eGridCell } = this.params;
+    api.setFocusedCell(rowIndex, column);
+    if (eGridCell && eGridCell.isConnected) {
+      eGridCell.focus();
+    }
   }
   typedText() {
     return (this.input.value || '').trim().toUpperCase();
