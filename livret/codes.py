@@ -5,6 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+DARK_TEXT, LIGHT_TEXT = "#111111", "#ffffff"
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of « #rrggbb »."""
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+    red, green, blue = (linear(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; text needs 4.5)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(background: str) -> str:
+    """The text colour, near-black or white, that reads best on a background: the one rule for every
+    cell, chip, badge and button drawn in a level's colour."""
+    return max((DARK_TEXT, LIGHT_TEXT), key=lambda text: contrast_ratio(text, background))
+
 
 @dataclass(frozen=True)
 class ResultLevel:
@@ -14,6 +36,10 @@ class ResultLevel:
     css: str
     rank: int  # order used when summarising a competency; -1 = not an achievement
     value: tuple[int, int] | None = None  # weight in a proposed level, as an exact fraction; None = not counted
+
+    @property
+    def text(self) -> str:
+        return text_on(self.colour)
 
 
 RESULT_LEVELS: tuple[ResultLevel, ...] = (
@@ -29,6 +55,7 @@ RESULT_CODES = tuple(RESULT_BY_CODE)
 
 COMPLEXITIES = {"D": "Découverte", "Int": "Intermédiaire", "B": "Niveau Bac Pro"}
 COMPANY_CODE = "E"  # how a company evaluation is shown in place of a complexity
+COLUMN_CODES = (*COMPLEXITIES, COMPANY_CODE)  # the dashboard's column headings and filters: D, Int, B, E
 CONTEXTS = {"school": "Établissement", "company": "Entreprise"}
 
 
@@ -39,6 +66,10 @@ class AcquisitionLevel:
     short: str
     colour: str
     value: Fraction  # v(level) in a grade /20 (SPEC N3), the one definition of it
+
+    @property
+    def text(self) -> str:
+        return text_on(self.colour)
 
 
 ACQUISITION_LEVELS: tuple[AcquisitionLevel, ...] = (

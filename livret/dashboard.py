@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlite_utils
 
-from livret.codes import column_code
+from livret.codes import COLUMN_CODES, column_code
 from livret.db import thread_db
 from livret.errors import LivretError, NotFound
 from livret.permissions import User, require_learner_staff
 from livret.render import grid
 
 ALL_UNITS = "Tout afficher"
-COLUMN_CODES = grid.COLUMN_CODES  # D, Int, B, E
 
 
 @dataclass(frozen=True)

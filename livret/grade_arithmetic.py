@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import pandas as pd
 
+from livret import french
 from livret.codes import ACQUISITION_BY_LEVEL, ACQUISITION_LEVELS, OBJECTIVES, positioning_short
 from livret.errors import ValidationError
 from livret.french import date_text
@@ -108,7 +109,7 @@ def _whole_percent(raw: object, code: str) -> int:
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(f"La pondération de {code} doit être un nombre entier de pour cent.") from None
     if value.denominator != 1:
-        shown = str(float(value)).replace(".", ",")
+        shown = french.decimal_text(float(value))
         raise ValidationError(f"La pondération de {code} doit être un nombre entier de pour cent "
                               f"({shown} % saisi).")
     return int(value)
@@ -228,29 +229,16 @@ def stored_grade(value: float, step: float) -> Decimal:
     return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places))
 
 
-def decimal_text(value: Decimal | str) -> str:
-    """A grade or a step as a French reader writes it, decimals kept as they are: 13,25."""
-    return str(value).replace(".", ",")
-
-
 def format_grade(value: Fraction, step: Decimal | str) -> str:
     """A grade as a French reader writes it, rounded to step: 13,3."""
-    return decimal_text(grade_decimal(value, step))
-
-
-def _short_number(value: Fraction) -> str:
-    """A term of the developed formula: whole numbers as such, others to two decimals (6,67)."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    return french.decimal_text(grade_decimal(value, step))
 
 
 def developed_formula(bilan: GradingBilan, weights: Mapping[int, object], step: Decimal | str) -> str:
     """The computation written out for the teacher: 20 × (40 + 20 + 6,67 + 0) / 100 = 13,3."""
     grade = exact_grade(bilan, weights)
     cleaned = check_weights(bilan, weights)
-    terms = [_short_number(cleaned[line.id] * line.value) for line in bilan.lines if cleaned[line.id]]
+    terms = [french.short_decimal_text(cleaned[line.id] * line.value) for line in bilan.lines if cleaned[line.id]]
     return f"20 × ({' + '.join(terms)}) / 100 = {format_grade(grade, step)}"
 
 

@@ -17,13 +17,12 @@ import sqlite_utils
 from livret import audit, clock
 from livret.db import bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
-from livret.french import date_text, moment_text
+from livret.french import date_text, decimal_text, moment_text
 from livret.grade_arithmetic import (
     CompetencyLine,
     GradingBilan,
     check_weights,
     code_weights_text,
-    decimal_text,
     exact_grade,
     grade_decimal,
     model_weighting,

@@ -22,7 +22,6 @@ learner_propositions() reads what they need for one learner in one read transact
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,6 +38,7 @@ from livret.codes import (
     column_code,
 )
 from livret.errors import NotFound
+from livret.french import rounded_text
 from livret.permissions import User, require_learner_staff
 
 # The decaying average: the previous score keeps 35 %, the new result brings 65 % (exact: 7/20, 13/20).
@@ -155,12 +155,7 @@ def proposition_text(level: int) -> str:
 
 def score_text(score: Fraction | None, digits: int = 2) -> str:
     """A score as a French decimal rounded half up: 351/400 → « 0,88 »; « — » without a score."""
-    if score is None:
-        return "—"
-    scale = 10 ** digits
-    rounded = math.floor(Fraction(score) * scale + Fraction(1, 2))
-    whole, part = divmod(rounded, scale)
-    return f"{whole},{part:0{digits}d}" if digits else str(whole)
+    return "—" if score is None else rounded_text(score, digits)
 
 
 def propose(results: Iterable[Evidence], method: str = DEFAULT_PROPOSITION_METHOD,

@@ -55,6 +55,13 @@ def demo_db(demo_path):
     db.close()
 
 
+def snapshot(db) -> dict:
+    """Every row of every table: what a refused write must leave exactly as it was."""
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                       "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in tables}
+
+
 def user_by_email(db, email):
     row = db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()
     return load_user(db, row[0])
@@ -78,6 +85,22 @@ def roles(demo_db):
         "teacher": teacher, "other_teacher": other, "learner": learner,
         "ddfpt": first_user(demo_db, "ddfpt"), "admin": first_user(demo_db, "admin"), "class_id": first_class,
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """argon2 at its lowest cost in this process: the rules are the same, a check takes a millisecond
+    instead of a tenth of a second (the browser tests' servers keep the real cost)."""
+    from argon2 import PasswordHasher
+
+    from livret import auth
+
+    real = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth._dummy_hash = None
+    yield
+    auth._hasher = real
+    auth._dummy_hash = None
 
 
 @pytest.fixture(autouse=True)

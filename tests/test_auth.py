@@ -3,9 +3,11 @@ matching of an OpenID Connect identity, demo mode, and the sign-in pages."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import io
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import timedelta
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from livret import accounts, auth, clock
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import load_user
+from livret.tools import cli
 from livret.ui import markdown_text
 
 from .conftest import ROOT, first_user
@@ -331,14 +334,20 @@ def test_reset_password_gives_a_new_temporary_password(school, roles):
 
 
 def run_cli(db_path, *args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "livret", "--db", str(db_path), "user", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    """python -m livret --db DB user ARGS, in this process (one subprocess smoke test is in test_cli_import)."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch("sys.stdin", io.StringIO(stdin)), redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = cli.main(["--db", str(db_path), "user", *args])
+        except SystemExit as exit_:  # argparse's refusals
+            code = exit_.code
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def test_cli_creates_the_first_admin_of_an_empty_school(tmp_path, monkeypatch):
     monkeypatch.delenv("LIVRET_DEMO", raising=False)
     path = tmp_path / "ecole.db"
-    assert subprocess.run([sys.executable, "-m", "livret", "--db", str(path), "init"], cwd=ROOT).returncode == 0
+    assert cli.main(["--db", str(path), "init"]) == 0
     refused = run_cli(path, "add", "--email", "admin@lycee.fr", "--name", "ROUSSEL Alain", "--role", "admin",
                       "--password-stdin", stdin="court\n")
     assert refused.returncode == 2 and "au moins 10 caractères" in refused.stderr

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from livret import dashboard, school
+from livret.codes import COLUMN_CODES
 from livret.db import connect
 from livret.permissions import load_user
 
@@ -36,7 +37,7 @@ def class_names(db_path, class_name):
 def toggle_labels(db_path, learner_id):
     db, user = teacher_view(db_path)
     counts = dashboard.complexity_counts(dashboard.learner_data(db, user, learner_id).results)
-    return [f"{code} ({counts[code]})" for code in dashboard.COLUMN_CODES]
+    return [f"{code} ({counts[code]})" for code in COLUMN_CODES]
 
 
 def open_dashboard(page, url, query=""):

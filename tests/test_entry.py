@@ -10,7 +10,7 @@ from livret import evaluations
 from livret.errors import PermissionDenied, ValidationError
 from livret.ui import entry_grid
 
-from .conftest import ROOT
+from .conftest import ROOT, snapshot
 
 
 def criteria_of(db, *codes):
@@ -24,16 +24,6 @@ def criteria_of(db, *codes):
 def learners_of(db, class_id):
     return [r[0] for r in db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY last_name, first_name",
                                      [class_id])]
-
-
-def snapshot(db):
-    """Everything a refused write must leave as it was."""
-    return (
-        db.execute("SELECT count(*), max(modified_at), group_concat(title) FROM evaluations").fetchone(),
-        db.execute("SELECT count(*), group_concat(code) FROM results").fetchone(),
-        db.execute("SELECT count(*) FROM evaluation_criteria").fetchone(),
-        db.execute("SELECT count(*) FROM audit_log").fetchone(),
-    )
 
 
 @pytest.fixture

@@ -20,20 +20,14 @@ from livret.imports import referentiel
 from livret.permissions import User
 from livret.render.spreadsheet import french_csv
 
-from .conftest import ROOT, first_user
+from .conftest import ROOT, first_user, snapshot
 
 DATA = Path(__file__).parent / "data"
 OPERATOR = User(id=0, name="Ligne de commande", email="cli@localhost", role="ddfpt")
-TABLES = ("diplomas", "units", "domains", "competencies", "criteria", "classes", "learners", "users",
-          "evaluations", "evaluation_criteria", "results", "audit_log", "settings")
 
 
 def read(name: str) -> bytes:
     return (DATA / name).read_bytes()
-
-
-def snapshot(db) -> dict:
-    return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
 
 
 def messages(problems) -> list[str]:

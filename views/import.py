@@ -10,7 +10,7 @@ import streamlit as st
 from livret import imports, school, ui
 from livret.db import data_version
 from livret.errors import FileRejected, LivretError
-from livret.french import date_text
+from livret.french import count_text, date_text
 
 KINDS = {"learners": "Classes et apprenants", "results": "Résultats d'évaluations", "referentiel": "Référentiel"}
 HELP = {
@@ -143,13 +143,9 @@ def rejected_table(frame) -> str:
     return f"{TABLE_STYLE}<table class='import-rejected'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def number(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
-
-
 def shown(frame):
     if len(frame) > SHOWN_ROWS:
-        st.caption(f"{number(SHOWN_ROWS)} premières lignes affichées sur {number(len(frame))}.")
+        st.caption(f"{count_text(SHOWN_ROWS)} premières lignes affichées sur {count_text(len(frame))}.")
         return frame.head(SHOWN_ROWS)
     return frame
 
@@ -171,13 +167,13 @@ elif outcome is not None:
         st.caption(ui.markdown_text(note))
     counts = plan.action_counts()
     columns = st.columns(5)
-    columns[0].metric("Lignes lues", number(plan.lines) if plan.kind != "referentiel" else "—")
+    columns[0].metric("Lignes lues", count_text(plan.lines) if plan.kind != "referentiel" else "—")
     what = {"learners": "classes, apprenants et comptes", "results": "évaluations et résultats",
             "referentiel": "diplôme, unités, domaines, compétences et critères"}[plan.kind]
-    columns[1].metric("Ajouts", number(counts[imports.ADDED]), help=f"Nombre d'éléments ajoutés : {what}.")
-    columns[2].metric("Mises à jour", number(counts[imports.UPDATED]), help=f"Nombre d'éléments modifiés : {what}.")
-    columns[3].metric("Inchangés", number(counts[imports.UNCHANGED]), help="Déjà à jour : rien ne sera écrit.")
-    columns[4].metric("Lignes rejetées", number(plan.rejected_lines))
+    columns[1].metric("Ajouts", count_text(counts[imports.ADDED]), help=f"Nombre d'éléments ajoutés : {what}.")
+    columns[2].metric("Mises à jour", count_text(counts[imports.UPDATED]), help=f"Nombre d'éléments modifiés : {what}.")
+    columns[3].metric("Inchangés", count_text(counts[imports.UNCHANGED]), help="Déjà à jour : rien ne sera écrit.")
+    columns[4].metric("Lignes rejetées", count_text(plan.rejected_lines))
     st.write(plan.summary())
     if plan.new_classes:
         st.warning("\n".join(

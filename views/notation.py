@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from livret import french, grading, school, ui
 from livret import grade_arithmetic as arithmetic
-from livret import grading, school, ui
 from livret.errors import LivretError
 from livret.permissions import can
 from livret.ui import flash
@@ -100,7 +100,7 @@ def save(bilan, others) -> None:
     for graded in saved:
         state(RECOVERED).pop(graded.bilan_id, None)
     plural = "s" if len(saved) > 1 else ""
-    listed = " ; ".join(f"{s.full_name} {arithmetic.decimal_text(s.grade)}" for s in saved[:5])
+    listed = " ; ".join(f"{s.full_name} {french.decimal_text(s.grade)}" for s in saved[:5])
     more = " ; …" if len(saved) > 5 else "."
     flash.later(SAVE_NOTICE, f"{len(saved)} note{plural} enregistrée{plural} : {listed}{more}")
 
@@ -117,10 +117,10 @@ def rounding_control(step) -> None:
         st.session_state["notation_step"] = str(step)  # the stored setting, even if changed elsewhere
         st.selectbox("Pas d'arrondi de la note", grading.ROUNDING_STEPS, key="notation_step",
                      on_change=set_step, width=220,
-                     format_func=arithmetic.decimal_text,
+                     format_func=french.decimal_text,
                      help="Réglage de l'établissement, pour tous les enseignants.")
     else:
-        st.caption(f"Note arrondie au pas de {arithmetic.decimal_text(step)} (réglage du DDFPT).")
+        st.caption(f"Note arrondie au pas de {french.decimal_text(step)} (réglage du DDFPT).")
 
 
 WEIGHTS_BOX = "notation_weights_box"

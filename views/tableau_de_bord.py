@@ -5,7 +5,7 @@ Every filter and display choice is bound to the URL, so a reload or a shared lin
 import streamlit as st
 
 from livret import dashboard, ui
-from livret.codes import COMPLEXITIES
+from livret.codes import COLUMN_CODES, COMPLEXITIES
 from livret.errors import LivretError
 from livret.render import grid
 from livret.ui import bilan_dialogs, grid_element, selection
@@ -58,7 +58,7 @@ counts = dict(summary.complexity_counts)
 complexities = filters.container(horizontal=True, gap="small")
 complexities.markdown("**Complexité**")
 shown = tuple(
-    code for code in dashboard.COLUMN_CODES
+    code for code in COLUMN_CODES
     if complexities.toggle(f"{code} ({counts[code]})", value=True, key=f"tdb_{code}", bind="query-params",
                            help=f"{CODE_HELP[code]} : {counts[code]} évaluation(s)")
 )

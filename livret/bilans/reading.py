@@ -21,7 +21,7 @@ from livret.bilans.positioning import NOT_EVALUATED, Positioning
 from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
 from livret.codes import BILAN_STATUSES
 from livret.errors import NotFound
-from livret.french import date_text, moment_text
+from livret.french import date_text, day_text, moment_text
 from livret.permissions import (
     User,
     bilan_statuses_readable,
@@ -132,7 +132,7 @@ def _history_columns(db: sqlite_utils.Database, learner_id: int, bilans: pd.Data
     columns = [(int(r.id), r.label, r.status, r.validated_at) for r in bilans.itertuples()]
     if include_draft:
         row = stored.draft_row(db, learner_id)
-        today = clock.today().strftime("%d/%m/%Y")
+        today = day_text(clock.today())
         columns.insert(0, (row[0] if row else None, f"{today} (à valider)", "draft", None))
     return columns
 

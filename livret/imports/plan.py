@@ -19,6 +19,7 @@ import sqlite_utils
 from livret import audit
 from livret.db import bump_data_version, transaction
 from livret.errors import FileProblem, FileRejected
+from livret.french import count_text
 from livret.permissions import User
 from livret.render.spreadsheet import french_csv
 
@@ -171,8 +172,7 @@ class ImportPlan:
                 n = counts.get((entity, action), 0)
                 if n:
                     noun = ENTITIES[entity].plural if n > 1 else ENTITIES[entity].singular
-                    count = f"{n:,}".replace(",", "\u202f")
-                    parts.append(f"{count} {noun} {action_label(entity, action, n > 1)}")
+                    parts.append(f"{count_text(n)} {noun} {action_label(entity, action, n > 1)}")
         text = ", ".join(parts) if parts else "aucune donnée à importer"
         n = self.rejected_lines
         if n:

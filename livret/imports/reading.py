@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from livret.errors import FileProblem, FileRejected
+from livret.french import count_text, decimal_text
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILE_LABEL = "10 Mo"
@@ -79,7 +80,7 @@ def reject_file(name: str, reason: str, line: int = 0, column: str = "") -> File
 
 def _check_size(data: bytes, name: str) -> None:
     if len(data) > MAX_FILE_BYTES:
-        size = f"{len(data) / 1024 / 1024:.1f}".replace(".", ",")
+        size = decimal_text(len(data) / 1024 / 1024, 1)
         raise reject_file(name, f"le fichier pèse {size} Mo, au-delà de la limite de {MAX_FILE_LABEL} ; "
                                  "découpez-le en plusieurs fichiers")
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -135,10 +136,6 @@ def _refuse_mixed_encoding(data: bytes, name: str) -> None:
 def _too_many_rows(name: str) -> FileRejected:
     return reject_file(name, f"le fichier compte plus de {count_text(MAX_DATA_ROWS)} lignes de données, au-delà de la "
                               "limite ; découpez-le en plusieurs fichiers")
-
-
-def count_text(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -16,9 +16,8 @@ def _level_rules() -> str:
     rules = []
     for level in ACQUISITION_LEVELS:
         colour = level.colour
-        text = "#ffffff" if level.level in (1, 4) else "#111111"
         rules.append(f".lv-pos.lv-{level.level}.obj-terminal {{ background: {colour}; border-color: {colour}; "
-                     f"color: {text}; }}")
+                     f"color: {level.text}; }}")
         # Intermediate objectives: only the left half is filled (the seed's half rectangle).
         rules.append(f".lv-pos.lv-{level.level}.obj-intermediate {{ background: linear-gradient(90deg, {colour} 50%,"
                      f" #ffffff 50%); border-color: {colour}; }}")

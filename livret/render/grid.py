@@ -19,8 +19,8 @@ import pandas as pd
 from livret.codes import (
     ACQUISITION_BY_LEVEL,
     ACQUISITION_LEVELS,
+    COLUMN_CODES,
     COMPANY_CODE,
-    COMPLEXITIES,
     CONTEXTS,
     NOT_EVALUATED_LABEL,
     OBJECTIVES,
@@ -31,7 +31,6 @@ from livret.codes import (
 )
 from livret.french import date_text
 
-COLUMN_CODES = (*COMPLEXITIES, COMPANY_CODE)
 STYLESHEET = Path(__file__).resolve().parent / "static" / "grid.css"
 
 
@@ -307,19 +306,13 @@ def legend_html() -> str:
     )
 
 
-def _text_colour(hex_colour: str) -> str:
-    red, green, blue = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return "#111" if luminance > 0.5 else "#fff"
-
-
 @cache
 def colour_rules() -> str:
     """The level colour classes, generated from livret.codes so each colour is written once."""
-    rules = [f".lv-cell.{level.css}{{background:{level.colour};color:{_text_colour(level.colour)}}}"
+    rules = [f".lv-cell.{level.css}{{background:{level.colour};color:{level.text}}}"
              for level in RESULT_LEVELS]
     for level in ACQUISITION_LEVELS:
-        rules.append(f".lv-acq-{level.level}{{--lv-acq:{level.colour};--lv-acq-text:{_text_colour(level.colour)}}}")
+        rules.append(f".lv-acq-{level.level}{{--lv-acq:{level.colour};--lv-acq-text:{level.text}}}")
     return "".join(rules)
 
 

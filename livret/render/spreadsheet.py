@@ -8,6 +8,8 @@ import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from livret.french import decimal_text
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -16,18 +18,13 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def french_number(value: float | int | Decimal, places: int | None = None) -> str:
-    text = f"{value:.{places}f}" if places is not None else str(value)
-    return text.replace(".", ",")
-
-
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, (int, float, Decimal)):
-        return french_number(value)
+        return decimal_text(value)
     return safe_text(str(value))
 
 

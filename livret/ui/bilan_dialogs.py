@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from livret import bilans, ui
-from livret.codes import ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
+from livret.codes import ACQUISITION_BY_LEVEL, ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
 from livret.errors import LivretError
 from livret.render import bilan_document, radar
 
@@ -42,8 +42,8 @@ def _choice_css(current: bilans.Positioning | None) -> str:
     rules = []
     for level in ACQUISITION_LEVELS:
         full, half = f".st-key-position_choice_{level.level}_terminal", f".st-key-position_choice_{level.level}_intermediate"
-        text = "#ffffff" if level.level in (1, 4) else "#111111"
-        rules.append(f"{full} button {{ background: {level.colour}; border: 2px solid {level.colour}; color: {text}; }}")
+        rules.append(f"{full} button {{ background: {level.colour}; border: 2px solid {level.colour}; "
+                     f"color: {level.text}; }}")
         rules.append(f"{half} button {{ background: linear-gradient(90deg, {level.colour} 50%, #ffffff 50%); "
                      f"border: 2px solid {level.colour}; color: #111111; }}")
         rules.append(f"{half} button p {{ background: rgba(255,255,255,0.85); padding: 0 0.3rem; border-radius: 3px; }}")
@@ -142,16 +142,16 @@ def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: 
 
 def _badge_css(keys: dict[str, bilans.Positioning]) -> str:
     """Each competency button drawn like its positioning: level colour, half (intermediate) or full."""
-    colours = {level.level: level.colour for level in ACQUISITION_LEVELS}
     rules = []
     for key, positioning in keys.items():
         if positioning.level is None:
             rules.append(f".st-key-{key} button {{ background: #ffffff; border: 2px dashed #9e9e9e; color: #444; }}")
             continue
-        colour = colours[positioning.level]
+        level = ACQUISITION_BY_LEVEL[positioning.level]
+        colour = level.colour
         if positioning.objective == "terminal":
-            text = "#ffffff" if positioning.level in (1, 4) else "#111111"
-            rules.append(f".st-key-{key} button {{ background: {colour}; border: 2px solid {colour}; color: {text}; }}")
+            rules.append(f".st-key-{key} button {{ background: {colour}; border: 2px solid {colour}; "
+                         f"color: {level.text}; }}")
         else:
             rules.append(f".st-key-{key} button {{ background: linear-gradient(90deg, {colour} 50%, #ffffff 50%); "
                          f"border: 2px solid {colour}; color: #111111; }}")

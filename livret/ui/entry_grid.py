@@ -35,9 +35,6 @@ LEARNER_FIELD = "learner_id"
 NAME_FIELD = "Apprenant"
 STATE_PREFIX = "saisie_grid"
 
-# Text colour that stays readable on each level's background.
-_TEXT_ON = {"NA": "#ffffff", "PR": "#1b1b1b", "RA": "#1b1b1b", "RT": "#ffffff", "NV": "#ffffff", "AB": "#ffffff"}
-
 # One expression (the component evaluates `return <code>`): the editor class, with its message helper.
 _EDITOR_JS = """
 (function () {
@@ -267,7 +264,7 @@ def grid_css() -> dict:
                      "border-radius": "3px", "padding": "1px 4px", "border": "1px solid #ccc"},
     }
     for level in RESULT_LEVELS:
-        colours = {"background-color": f"{level.colour} !important", "color": f"{_TEXT_ON[level.code]} !important"}
+        colours = {"background-color": f"{level.colour} !important", "color": f"{level.text} !important"}
         css[f".ag-cell.{level.css}"] = colours
         css[f".lv-chip.{level.css}"] = colours
     return css
@@ -430,7 +427,7 @@ def legend_html() -> str:
     """The six result codes with their colour and label (text is escaped)."""
     chips = "".join(
         f'<span style="display:inline-flex;align-items:center;gap:4px;margin-right:14px">'
-        f'<span style="background:{lv.colour};color:{_TEXT_ON[lv.code]};font-weight:700;border-radius:3px;'
+        f'<span style="background:{lv.colour};color:{lv.text};font-weight:700;border-radius:3px;'
         f'padding:0 6px">{html.escape(lv.code)}</span>{html.escape(lv.label)}</span>'
         for lv in RESULT_LEVELS
     )
