@@ -16,11 +16,14 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlite_utils
 
+from livret import school
 from livret.codes import COLUMN_CODES, column_code
 from livret.db import thread_db
 from livret.errors import LivretError, NotFound
 from livret.permissions import User, require_learner_staff
+from livret.proposition import Evidence, propose, usual_objective
 from livret.render import grid
+from livret.render.positioning_dialog import CriterionLine, competency_dialog
 
 ALL_UNITS = "Tout afficher"
 
@@ -156,6 +159,38 @@ def exclusive_units(selection: list[str], previous: list[str]) -> list[str]:
     return [s for s in selection if s != ALL_UNITS]
 
 
+def propositions_of(data: LearnerData, method: str) -> dict:
+    """The proposed level of each competency (livret.proposition) from the frames already read."""
+    positions = data.referentiel.dropna(subset=["criterion_id"]).set_index("criterion_id")["criterion_position"]
+    found: dict[int, list[Evidence]] = {int(c): [] for c in dict.fromkeys(data.referentiel["competency_id"])}
+    for row in data.results.itertuples(index=False):
+        found[int(row.competency_id)].append(Evidence(
+            int(row.criterion_id), int(positions[row.criterion_id]), row.result, row.modified_at, row.eval_date,
+            row.context, None if pd.isna(row.complexity) else row.complexity, row.title, int(row.evaluation_id)))
+    return {competency: propose(results, method, competency) for competency, results in found.items()}
+
+
+def dialogs_of(data: LearnerData, method: str) -> dict[str, dict[str, str]]:
+    """What the positioning dialog shows for each competency, by code: proposition and evidence."""
+    validated = data.bilans[data.bilans["status"] == "validated"]
+    latest_at = data.bilans["validated_at"].dropna().max() if data.bilans["validated_at"].notna().any() else None
+    latest = {}
+    if not validated.empty:
+        newest = validated[validated["bilan_id"] == validated.iloc[-1]["bilan_id"]].dropna(subset=["competency_id"])
+        latest = {int(r.competency_id): (None if pd.isna(r.level) else int(r.level), r.objective)
+                  for r in newest.itertuples(index=False)}
+    propositions = propositions_of(data, method)
+    dialogs = {}
+    for competency_id, rows in data.referentiel.groupby("competency_id", sort=False):
+        first = rows.iloc[0]
+        criteria = [CriterionLine(int(r.criterion_id), int(r.criterion_position), r.criterion_text)
+                    for r in rows.dropna(subset=["criterion_id"]).itertuples(index=False)]
+        dialogs[str(first["competency"])] = competency_dialog(
+            f"{first['competency']} - {first['competency_title']}", criteria, propositions[int(competency_id)],
+            usual_objective(latest, int(competency_id)), latest_at)
+    return dialogs
+
+
 def learner_version(db: sqlite_utils.Database, learner_id: int) -> int:
     row = db.execute("SELECT version FROM learners WHERE id = ?", [learner_id]).fetchone()
     if row is None:
@@ -207,6 +242,7 @@ class _LeastRecentlyUsed:
 _MISSING = object()
 _summaries = _LeastRecentlyUsed(512)
 _blocks = _LeastRecentlyUsed(160)  # ~210 KB for the fullest learner: ~35 MB at most
+_dialogs = _LeastRecentlyUsed(160)  # ~100 KB for the fullest learner
 # One background thread renders the learners a teacher is likely to open next (« Suivant → »).
 _prefetcher = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="livret-prefetch")
 _pending: dict[tuple, concurrent.futures.Future] = {}
@@ -217,13 +253,24 @@ def _database_file(db: sqlite_utils.Database) -> str:
     return db.execute("PRAGMA database_list").fetchone()[2]
 
 
-def _summary_and_blocks(path: str, learner_id: int, version: int, options: grid.GridOptions | None):
-    """(summary, blocks) of the learner at that version; blocks is None when options is None."""
+@dataclass(frozen=True)
+class LearnerView:
+    """The grid's blocks for some display options, and the positioning dialog of each competency."""
+
+    blocks: tuple[grid.Block, ...]
+    dialogs: dict[str, dict[str, str]]
+
+
+def _summary_and_view(path: str, learner_id: int, version: int, options: grid.GridOptions | None,
+                      method: str | None = None):
+    """(summary, view) of the learner at that version; view is None when options is None."""
     # version is only part of the keys: every write touching the learner makes new entries.
     summary_key, blocks_key = (path, learner_id, version), (path, learner_id, version, options)
+    dialogs_key = (path, learner_id, version, method)
     summary = _summaries.get(summary_key)
     blocks = None if options is None else _blocks.get(blocks_key)
-    if summary is _MISSING or blocks is _MISSING:
+    dialogs = None if options is None else _dialogs.get(dialogs_key)
+    if _MISSING in (summary, blocks, dialogs):
         data = _read_all(thread_db(path), learner_id)
         if summary is _MISSING:
             summary = LearnerSummary(tuple(unit_codes(data.referentiel)),
@@ -234,7 +281,10 @@ def _summary_and_blocks(path: str, learner_id: int, version: int, options: grid.
             blocks = tuple(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts,
                                               editing=data.editing))
             _blocks.put(blocks_key, blocks)
-    return summary, blocks
+        if dialogs is _MISSING:
+            dialogs = dialogs_of(data, method)
+            _dialogs.put(dialogs_key, dialogs)
+    return summary, None if options is None else LearnerView(blocks, dialogs)
 
 
 def _wait_for_prefetch(path: str, learner_id: int, version: int) -> None:
@@ -251,35 +301,41 @@ def cached_summary(db: sqlite_utils.Database, user: User | None, learner_id: int
     require_learner_staff(db, user, learner_id)
     path, version = _database_file(db), learner_version(db, learner_id)
     _wait_for_prefetch(path, learner_id, version)
-    return _summary_and_blocks(path, learner_id, version, None)[0]
+    return _summary_and_view(path, learner_id, version, None)[0]
+
+
+def cached_view(db: sqlite_utils.Database, user: User | None, learner_id: int,
+                options: grid.GridOptions) -> LearnerView:
+    """The rendered competency blocks and dialogs, looked up by (database, learner, version, options,
+    the school's proposition method) after the access check."""
+    require_learner_staff(db, user, learner_id)
+    path, version = _database_file(db), learner_version(db, learner_id)
+    _wait_for_prefetch(path, learner_id, version)
+    return _summary_and_view(path, learner_id, version, options, school.proposition_method(db))[1]
 
 
 def cached_blocks(db: sqlite_utils.Database, user: User | None, learner_id: int,
                   options: grid.GridOptions) -> tuple[grid.Block, ...]:
-    """The rendered competency blocks, looked up by (database, learner, version, options) after the
-    access check."""
-    require_learner_staff(db, user, learner_id)
-    path, version = _database_file(db), learner_version(db, learner_id)
-    _wait_for_prefetch(path, learner_id, version)
-    return _summary_and_blocks(path, learner_id, version, options)[1]
+    """The rendered competency blocks (see cached_view)."""
+    return cached_view(db, user, learner_id, options).blocks
 
 
 def prefetch(db: sqlite_utils.Database, user: User | None, learner_ids: list[int], options: grid.GridOptions) -> None:
     """Render these learners' grids in the background, so that opening one next finds it ready. Only
     learners the user may read are rendered; a learner already rendered costs one query."""
-    path = _database_file(db)
+    path, method = _database_file(db), school.proposition_method(db)
     for learner_id in learner_ids:
         try:
             require_learner_staff(db, user, learner_id)
-            key = (path, learner_id, learner_version(db, learner_id), options)
+            key = (path, learner_id, learner_version(db, learner_id), options, method)
         except LivretError:  # not the user's, or gone since the list was read: nothing to prepare
             continue
-        if _blocks.get(key) is not _MISSING:
+        if _blocks.get(key[:4]) is not _MISSING and _dialogs.get((*key[:3], method)) is not _MISSING:
             continue
         with _pending_lock:
             if key in _pending:
                 continue
-            future = _prefetcher.submit(_summary_and_blocks, *key)
+            future = _prefetcher.submit(_summary_and_view, *key)
             _pending[key] = future
         future.add_done_callback(lambda done, key=key: _forget_pending(key))
 
@@ -304,3 +360,4 @@ def wait_for_prefetches() -> None:
 def clear_caches() -> None:
     _summaries.clear()
     _blocks.clear()
+    _dialogs.clear()

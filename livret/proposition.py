@@ -17,8 +17,8 @@ counted result. The proposed level is `++` when the score is ≥ 0.75, `+` when 
 `--` otherwise. No level is proposed when the competency has fewer than 3 counted results or fewer
 than 2 criteria with results. Every score is an exact fraction, so a score of exactly 0.75 gives `++`.
 
-The computing functions take plain values and use neither Streamlit nor the database;
-learner_propositions() reads what they need for one learner in one read transaction."""
+This module is pure: it takes plain values and uses neither Streamlit nor the database.
+livret/evidence.py reads what it needs for a learner."""
 
 from __future__ import annotations
 
@@ -26,20 +26,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-import sqlite_utils
-
-from livret import school
 from livret.codes import (
     ACQUISITION_BY_LEVEL,
     CONTEXTS,
     DEFAULT_PROPOSITION_METHOD,
+    OBJECTIVES,
     PROPOSITION_METHODS,
     RESULT_BY_CODE,
     column_code,
 )
-from livret.errors import NotFound
+from livret.errors import ValidationError
 from livret.french import rounded_text
-from livret.permissions import User, require_learner_staff
 
 # The decaying average: the previous score keeps 35 %, the new result brings 65 % (exact: 7/20, 13/20).
 KEEP = Fraction(35, 100)
@@ -121,11 +118,44 @@ class Proposition:
         return None if self.level is None else ACQUISITION_BY_LEVEL[self.level].short
 
 
+# How each method computes a criterion's score, as the dialog and the README write it.
+METHOD_FORMULAS = {
+    "decaying": "s₁ = v₁, puis sₖ = 0,35 × sₖ₋₁ + 0,65 × vₖ : les résultats récents comptent le plus",
+    "latest": "s = vₙ, la valeur du résultat le plus récent",
+    "mean": "s = (v₁ + … + vₙ) / n",
+}
+VALUES_TEXT = ("NA = 0, PR = 1/3, RA = 2/3, RT = 1 ; NV et AB ne comptent pas. "
+               "Niveau : ≥ 0,75 → ++, ≥ 0,5 → +, ≥ 0,25 → −, sinon −−.")
+
+
+def usual_objective(latest: dict[int, tuple[int | None, str | None]], competency_id: int) -> str:
+    """The objective a proposed level is judged against, from the latest validated bilan's positionings
+    {competency id: (level, objective)}: the one this competency had, else the one most used in that
+    bilan, else the intermediate objectives."""
+    level, objective = latest.get(competency_id, (None, None))
+    if level is not None:
+        return objective
+    used = [objective for level, objective in latest.values() if level is not None]
+    if used:
+        return max(OBJECTIVES, key=used.count)
+    return "intermediate"
+
+
+def check_method(method: str) -> str:
+    """A method's key, from its key or its French name; a French refusal for anything else."""
+    text = str(method).strip()
+    for key, label in PROPOSITION_METHODS.items():
+        if text == key or text.casefold() == label.casefold():
+            return key
+    names = [f"« {label} »" for label in PROPOSITION_METHODS.values()]
+    raise ValidationError(f"La méthode de proposition doit être {', '.join(names[:-1])} ou {names[-1]}.")
+
+
 def criterion_score(values: Sequence[Fraction], method: str = DEFAULT_PROPOSITION_METHOD) -> Fraction:
     """A criterion's score from the values of its counted results, oldest first (at least one)."""
     if not values:
         raise ValueError("a criterion's score needs at least one counted result")
-    method = school.check_proposition_method(method)
+    method = check_method(method)
     if method == "latest":
         return Fraction(values[-1])
     if method == "mean":
@@ -162,7 +192,7 @@ def propose(results: Iterable[Evidence], method: str = DEFAULT_PROPOSITION_METHO
             competency_id: int | None = None) -> Proposition:
     """The proposed level of one competency from one learner's results on its criteria (any order:
     they are put in the dashboard's chronological order here)."""
-    method = school.check_proposition_method(method)
+    method = check_method(method)
     counted = sorted((r for r in results if r.value is not None), key=lambda r: (r.modified_at, r.evaluation_id))
     by_criterion: dict[int, list[Evidence]] = {}
     for result in counted:
@@ -183,38 +213,3 @@ def propose(results: Iterable[Evidence], method: str = DEFAULT_PROPOSITION_METHO
         level = level_of(score)
         return Proposition(method, level, score, criteria, count, proposition_text(level), None, competency_id)
     return Proposition(method, None, score, criteria, count, not_enough_text(count), reason, competency_id)
-
-
-# ---------------------------------------------------------------- reader
-
-
-def learner_propositions(db: sqlite_utils.Database, user: User | None, learner_id: int,
-                         method: str | None = None) -> dict[int, Proposition]:
-    """The proposition of every competency of the learner's diploma, by competency id in référentiel
-    order, with the school's method unless another is given (staff of the learner's class only)."""
-    require_learner_staff(db, user, learner_id)
-    if method is not None:
-        method = school.check_proposition_method(method)
-    own_transaction = not db.conn.in_transaction
-    if own_transaction:
-        db.execute("BEGIN")  # one read: the competencies, results and setting come from the same state
-    try:
-        method = method or school.proposition_method(db)
-        row = db.execute("SELECT c.diploma FROM learners l JOIN classes c ON c.id = l.class_id WHERE l.id = ?",
-                         [learner_id]).fetchone()
-        if row is None:
-            raise NotFound("Cet apprenant n'existe pas.")
-        competency_ids = [r[0] for r in db.execute(
-            "SELECT id FROM competencies WHERE diploma = ? ORDER BY position, id", [row[0]])]
-        rows = db.execute(
-            "SELECT cr.competency_id, r.criterion_id, cr.position, r.code, e.modified_at, e.eval_date, e.context, "
-            "e.complexity, e.title, e.id "
-            "FROM results r JOIN evaluations e ON e.id = r.evaluation_id JOIN criteria cr ON cr.id = r.criterion_id "
-            "WHERE r.learner_id = ? ORDER BY e.modified_at, e.id, cr.position", [learner_id]).fetchall()
-    finally:
-        if own_transaction:
-            db.execute("COMMIT")
-    evidence: dict[int, list[Evidence]] = {competency_id: [] for competency_id in competency_ids}
-    for competency_id, *fields in rows:
-        evidence.setdefault(competency_id, []).append(Evidence(*fields))
-    return {competency_id: propose(found, method, competency_id) for competency_id, found in evidence.items()}

@@ -363,6 +363,19 @@ def m007_bilan_withdrawal(db: sqlite_utils.Database) -> None:
     _run_statements(db, BILAN_WITHDRAWAL)
 
 
+PROPOSED_LEVEL = """
+ALTER TABLE positionings ADD COLUMN proposed_level INTEGER CHECK (proposed_level BETWEEN 1 AND 4);
+"""
+
+
+@migrations()
+def m008_positioning_proposition(db: sqlite_utils.Database) -> None:
+    # The level proposed from the evidence when the teacher positioned a competency (NULL: none could be
+    # proposed, or the positioning predates propositions), so the audit trail shows where they departed
+    # from it.
+    _run_statements(db, PROPOSED_LEVEL)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

@@ -8,8 +8,8 @@ import sqlite_utils
 from livret import audit
 from livret.codes import DEFAULT_PROPOSITION_METHOD, PROPOSITION_METHODS
 from livret.db import bump_data_version, transaction
-from livret.errors import ValidationError
 from livret.permissions import User, can, require, require_bilan_reader, require_class, require_user
+from livret.proposition import check_method
 
 PROPOSITION_SETTING = "proposition_method"
 
@@ -68,16 +68,6 @@ def school_summary(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame
     return classes.merge(counts, on="id")
 
 
-def check_proposition_method(method: str) -> str:
-    """A method's key, from its key or its French name; a French refusal for anything else."""
-    text = str(method).strip()
-    for key, label in PROPOSITION_METHODS.items():
-        if text == key or text.casefold() == label.casefold():
-            return key
-    names = [f"« {label} »" for label in PROPOSITION_METHODS.values()]
-    raise ValidationError(f"La méthode de proposition doit être {', '.join(names[:-1])} ou {names[-1]}.")
-
-
 def proposition_method(db: sqlite_utils.Database) -> str:
     """How the school computes proposed levels: a key of PROPOSITION_METHODS, « Moyenne décroissante »
     unless the DDFPT chose another (any user may know which method a proposition used)."""
@@ -88,7 +78,7 @@ def proposition_method(db: sqlite_utils.Database) -> str:
 def set_proposition_method(db: sqlite_utils.Database, user: User | None, method: str) -> str:
     """Only the DDFPT chooses the school's method, given by its key or its French name."""
     user = require(user, "set_proposition_method")
-    key = check_proposition_method(method)
+    key = check_method(method)
     with transaction(db):
         before = proposition_method(db)
         if key != before:

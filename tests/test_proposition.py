@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from livret import proposition, school
+from livret import evidence, school
 from livret.errors import PermissionDenied, ValidationError
 from livret.proposition import Evidence, criterion_score, level_of, propose, score_text
 
@@ -99,7 +99,7 @@ def test_the_reader_proposes_for_every_competency_of_the_learner(demo_db, roles)
     teacher = roles["teacher"]
     learner = int(demo_db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY id LIMIT 1",
                                   [roles["class_id"]]).fetchone()[0])
-    found = proposition.learner_propositions(demo_db, teacher, learner)
+    found = evidence.learner_propositions(demo_db, teacher, learner)
     competencies = demo_db.execute("SELECT count(*) FROM competencies WHERE diploma = "
                                    "(SELECT diploma FROM classes WHERE id = ?)", [roles["class_id"]]).fetchone()[0]
     assert len(found) == competencies
@@ -109,7 +109,7 @@ def test_the_reader_proposes_for_every_competency_of_the_learner(demo_db, roles)
                              "WHERE r.learner_id = ? AND r.code NOT IN ('NV', 'AB')", [learner]).fetchone()[0]
     assert sum(p.count for p in found.values()) == stored
     with pytest.raises(PermissionDenied):
-        proposition.learner_propositions(demo_db, roles["learner"], learner)
+        evidence.learner_propositions(demo_db, roles["learner"], learner)
 
 
 def test_only_the_ddfpt_chooses_the_schools_method(demo_db, roles):

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from livret import audit, clock
+from livret import audit, clock, evidence, school
 from livret.bilans import stored
 from livret.bilans.positioning import Positioning
 from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
 from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import User, require, require_learner_staff
+from livret.proposition import usual_objective
 
 CONFIRMATION_WORD = "CONFIRMATION"
 LOCKED_MESSAGE = "Ce bilan est verrouillé : seul le DDFPT peut le déverrouiller pour le modifier."
@@ -29,8 +30,9 @@ WITHDRAWAL_REASON_MESSAGE = "Indiquez la raison du retrait du bilan (par exemple
 UNKNOWN_COMPETENCY_MESSAGE = "Cette compétence n'appartient pas au diplôme de l'apprenant."
 UNKNOWN_LEVEL_MESSAGE = "Ce niveau d'acquisition n'existe pas."
 _UPSERT_POSITIONING = (
-    "INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT(bilan_id, competency_id) DO UPDATE SET level = excluded.level, objective = excluded.objective"
+    "INSERT INTO positionings(bilan_id, competency_id, level, objective, proposed_level) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(bilan_id, competency_id) DO UPDATE SET level = excluded.level, objective = excluded.objective, "
+    "proposed_level = excluded.proposed_level"
 )
 
 
@@ -99,10 +101,11 @@ def _snapshot(db, bilan_id: int) -> dict:
     status, constats, conseils = db.execute(
         "SELECT status, constats, conseils FROM bilans WHERE id = ?", [bilan_id]).fetchone()
     rows = db.execute(
-        "SELECT c.code, p.level, p.objective FROM positionings p JOIN competencies c ON c.id = p.competency_id "
-        "WHERE p.bilan_id = ? ORDER BY c.position", [bilan_id])
-    saved = {code: Positioning(level, objective).to_json() for code, level, objective in rows}
-    return {"status": status, "constats": constats, "conseils": conseils, "positionings": saved}
+        "SELECT c.code, p.level, p.objective, p.proposed_level FROM positionings p "
+        "JOIN competencies c ON c.id = p.competency_id WHERE p.bilan_id = ? ORDER BY c.position", [bilan_id]).fetchall()
+    saved = {code: Positioning(level, objective).to_json() for code, level, objective, _ in rows}
+    proposed = {code: proposal for code, _, _, proposal in rows if proposal is not None}
+    return {"status": status, "constats": constats, "conseils": conseils, "positionings": saved, "proposed": proposed}
 
 
 def _changes(before: dict, after: dict) -> tuple[dict, dict]:
@@ -116,6 +119,11 @@ def _changes(before: dict, after: dict) -> tuple[dict, dict]:
     if changed:
         old["positionings"] = {code: old_pos.get(code) for code in changed}
         new["positionings"] = {code: new_pos.get(code) for code in changed}
+        for side, snapshot in ((old, before), (new, after)):
+            proposed = {code: snapshot.get("proposed", {})[code] for code in changed
+                        if code in snapshot.get("proposed", {})}
+            if proposed:
+                side["proposed"] = proposed
     return old, new
 
 
@@ -147,6 +155,13 @@ def read_draft(db: sqlite_utils.Database, user: User | None, learner_id: int) ->
     return Draft(learner_id, row[0], stored.positionings(db, row[0]), row[1], row[2])
 
 
+def _proposed_levels(db, learner_id: int, competency_id: int | None = None) -> dict[int, int | None]:
+    """The level proposed now for the learner's competencies (or one), recorded beside each positioning
+    so that the audit trail shows where the teacher departed from it."""
+    propositions = evidence.read_propositions(db, learner_id, school.proposition_method(db), competency_id)
+    return {competency: proposition.level for competency, proposition in propositions.items()}
+
+
 def save_draft_positioning(
     db: sqlite_utils.Database, user: User | None, learner_id: int, competency_id: int, positioning: Positioning
 ) -> int:
@@ -159,7 +174,8 @@ def save_draft_positioning(
         raise NotFound(UNKNOWN_COMPETENCY_MESSAGE)
     with transaction(db):
         bilan_id = _ensure_draft(db, user, learner_id)
-        db.execute(_UPSERT_POSITIONING, [bilan_id, competency_id, positioning.level, positioning.objective])
+        db.execute(_UPSERT_POSITIONING, [bilan_id, competency_id, positioning.level, positioning.objective,
+                                         _proposed_levels(db, learner_id, competency_id).get(competency_id)])
         _touch(db, bilan_id)
     return bilan_id
 
@@ -182,6 +198,101 @@ def save_draft_texts(
         _write_texts(db, bilan_id, constats, conseils)
         _touch(db, bilan_id)
     return bilan_id
+
+
+# ---------------------------------------------------------------- starting a draft from earlier work
+
+
+@dataclass(frozen=True)
+class FillReport:
+    """What « Reprendre les positionnements du dernier bilan » or « Appliquer les propositions » did:
+    the competencies filled (« C1 : + (objectifs terminaux) ») and those left « ? », with the reason."""
+
+    filled: tuple[str, ...]
+    left: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        if not self.filled and not self.left:
+            return "Toutes les compétences sont déjà positionnées : rien n'a été changé."
+        parts = []
+        if self.filled:
+            parts.append(f"{len(self.filled)} compétence(s) positionnée(s) : {', '.join(self.filled)}.")
+        else:
+            parts.append("Aucune compétence n'a été positionnée.")
+        if self.left:
+            parts.append(f"Laissée(s) « ? » : {', '.join(self.left)}.")
+        return " ".join(parts)
+
+
+def _latest_validated(db, learner_id: int) -> dict[int, tuple[int | None, str | None]]:
+    """The positionings (level, objective) of the learner's latest validated bilan, by competency id."""
+    row = db.execute(f"SELECT id FROM bilans b WHERE learner_id = ? AND status = 'validated' AND {NOT_WITHDRAWN} "
+                     "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
+    if row is None:
+        return {}
+    return {c: (level, objective) for c, level, objective in db.execute(
+        "SELECT competency_id, level, objective FROM positionings WHERE bilan_id = ?", [row[0]])}
+
+
+def _fill_draft(db, user: User, learner_id: int, choose) -> FillReport:
+    """Write choose(competency_id, proposed_level) → (Positioning | None, reason) into every competency of
+    the draft that is still « ? », in one transaction."""
+    with transaction(db):
+        row = stored.draft_row(db, learner_id)
+        saved = stored.positionings(db, row[0]) if row else {}
+        proposed = _proposed_levels(db, learner_id)
+        filled, left, writes = [], [], []
+        for competency in stored.competencies(db, learner_id).itertuples():
+            competency_id = int(competency.competency_id)
+            if competency_id in saved:
+                continue
+            positioning, reason = choose(competency_id, proposed.get(competency_id))
+            if positioning is None:
+                left.append(f"{competency.code} ({reason})")
+                continue
+            filled.append(f"{competency.code} : {positioning.text}")
+            writes.append((competency_id, positioning))
+        if writes:
+            bilan_id = _ensure_draft(db, user, learner_id)
+            for competency_id, positioning in writes:
+                db.execute(_UPSERT_POSITIONING, [bilan_id, competency_id, positioning.level, positioning.objective,
+                                                 proposed.get(competency_id)])
+            _touch(db, bilan_id)
+    return FillReport(tuple(filled), tuple(left))
+
+
+def fill_from_latest_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> FillReport:
+    """« Reprendre les positionnements du dernier bilan »: every competency of the draft still « ? » takes
+    its positioning in the learner's latest validated bilan; one left NE there stays « ? ». Nothing
+    already positioned changes, and nothing is confirmed."""
+    require_learner_staff(db, user, learner_id)
+    latest = _latest_validated(db, learner_id)
+    if not latest:
+        raise ValidationError("Cet apprenant n'a pas encore de bilan validé : il n'y a rien à reprendre.")
+
+    def choose(competency_id: int, _proposed: int | None):
+        level, objective = latest.get(competency_id, (None, None))
+        if level is None:
+            return None, "non évaluée au dernier bilan"
+        return Positioning(level, objective), None
+
+    return _fill_draft(db, user, learner_id, choose)
+
+
+def apply_propositions(db: sqlite_utils.Database, user: User | None, learner_id: int) -> FillReport:
+    """« Appliquer les propositions »: every competency of the draft still « ? » takes its proposed level,
+    against the objective given by usual_objective(); one without a proposition stays « ? ». Nothing
+    already positioned changes, and nothing is confirmed."""
+    require_learner_staff(db, user, learner_id)
+    latest = _latest_validated(db, learner_id)
+
+    def choose(competency_id: int, proposed: int | None):
+        if proposed is None:
+            return None, "pas assez d'éléments"
+        return Positioning(proposed, usual_objective(latest, competency_id)), None
+
+    return _fill_draft(db, user, learner_id, choose)
 
 
 # ---------------------------------------------------------------- confirmation (B2)
@@ -307,8 +418,10 @@ def edit_unlocked_bilan(
     with transaction(db):
         _check_still_unlocked(db, bilan_id)
         before = _snapshot(db, bilan_id)
+        proposed = _proposed_levels(db, learner_id) if positionings else {}
         for competency_id, positioning in (positionings or {}).items():
-            db.execute(_UPSERT_POSITIONING, [bilan_id, competency_id, positioning.level, positioning.objective])
+            db.execute(_UPSERT_POSITIONING, [bilan_id, competency_id, positioning.level, positioning.objective,
+                                             proposed.get(competency_id)])
         _write_texts(db, bilan_id, constats, conseils)
         old, new = _changes(before, _snapshot(db, bilan_id))
         if not new:

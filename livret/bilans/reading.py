@@ -19,7 +19,7 @@ from livret import clock
 from livret.bilans import stored
 from livret.bilans.positioning import NOT_EVALUATED, Positioning
 from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
-from livret.codes import BILAN_STATUSES
+from livret.codes import BILAN_STATUSES, positioning_short
 from livret.errors import NotFound
 from livret.french import date_text, day_text, moment_text
 from livret.permissions import (
@@ -175,9 +175,21 @@ def _describe(values: str | None) -> str:
             parts.append(f"{FIELD_LABELS[key]} : « {data[key]} »" if data[key] else f"{FIELD_LABELS[key]} : (vide)")
     positions = data.get("positionings") or {}
     if positions:
-        texts = [f"{code} {Positioning(*(value or (None, None))).text}" for code, value in positions.items()]
+        proposed = data.get("proposed") or {}
+        texts = [f"{code} {Positioning(*(value or (None, None))).text}{_beside_proposition(value, proposed.get(code))}"
+                 for code, value in positions.items()]
         parts.append(f"{FIELD_LABELS['positionings']} : " + ", ".join(texts))
     return " ; ".join(parts)
+
+
+def _beside_proposition(value, proposed: int | None) -> str:
+    """Where a positioning stands against the level proposed when it was chosen (« » when none was)."""
+    if proposed is None:
+        return ""
+    level = value[0] if value else None
+    if level == proposed:
+        return " [= proposition]"
+    return f" [proposition : {positioning_short(proposed)}]"
 
 
 def _audit_trail(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:
