@@ -17,6 +17,7 @@ import pandas as pd
 import sqlite_utils
 
 from livret import school
+from livret.bilans import stored
 from livret.codes import COLUMN_CODES, column_code
 from livret.db import thread_db
 from livret.errors import LivretError, NotFound
@@ -80,11 +81,10 @@ def _bilans(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
 
 
 def _unlocked(db: sqlite_utils.Database, learner_id: int) -> grid.Editing | None:
-    # The newest unlocked bilan, should the DDFPT have unlocked two (as livret.bilans.unlocked_bilan).
-    row = db.execute(
-        "SELECT id, validated_at FROM bilans WHERE learner_id = ? AND status = 'unlocked' AND withdrawn_at IS NULL "
-        "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
-    return grid.Editing(row[0], row[1]) if row else None
+    bilan_id = stored.unlocked_bilan_id(db, learner_id)
+    if bilan_id is None:
+        return None
+    return grid.Editing(bilan_id, db.execute("SELECT validated_at FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0])
 
 
 def _editing_positionings(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:

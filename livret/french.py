@@ -17,7 +17,10 @@ THOUSANDS = "\u202f"  # a narrow no-break space, as French typography writes 200
 
 def date_text(iso: str) -> str:
     """« 2026-12-02 » or a stored moment « 2026-12-02 09:41:00 » → « 02/12/2026 » (the school's day)."""
-    return clock.local_day(str(iso)).strftime("%d/%m/%Y")
+    text = str(iso)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":  # a plain day: no time zone to apply
+        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    return clock.local_day(text).strftime("%d/%m/%Y")
 
 
 def moment_text(stamp: str, between: str = " à ") -> str:

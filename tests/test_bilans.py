@@ -5,8 +5,9 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livret import bilans
+from livret import bilans, evidence
 from livret.bilans import Positioning, lifecycle
+from livret.codes import positioning_short
 from livret.db import connect
 from livret.errors import NotFound, PermissionDenied, ValidationError
 
@@ -291,8 +292,10 @@ def test_unlocked_bilan_is_edited_relocked_and_every_step_is_audited(demo_db, ro
     assert json.loads(edit["after"]) == {"conseils": "Conseil corrigé"}
     assert edit["before_text"] == "Conseils : « Premier conseil »"
     positions = trail[trail["action"] == "edit"].iloc[1]
-    assert json.loads(positions["after"]) == {"positionings": {"C2": [3, "terminal"]}}
-    assert positions["after_text"] == "Positionnements : C2 + (objectifs terminaux)"
+    proposed = evidence.learner_propositions(demo_db, teacher, learner_id)[c2].level  # recorded beside it
+    assert json.loads(positions["after"]) == {"positionings": {"C2": [3, "terminal"]}, "proposed": {"C2": proposed}}
+    beside = " [= proposition]" if proposed == 3 else f" [proposition : {positioning_short(proposed)}]"
+    assert positions["after_text"] == "Positionnements : C2 + (objectifs terminaux)" + beside
     assert trail.iloc[1]["after_text"] == "Statut : Déverrouillé"
     assert all(trail["when"].str.match(r"\d\d/\d\d/\d{4} \d\d:\d\d"))
 

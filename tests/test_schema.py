@@ -82,8 +82,8 @@ def test_one_draft_per_learner_and_positioning_checks(empty_db):
     competency = db.execute("SELECT id FROM competencies LIMIT 1").fetchone()[0]
     for level, objective in ((5, "terminal"), (3, None), (None, "terminal"), (2, "final")):
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-            db.execute("INSERT INTO positionings VALUES (?, ?, ?, ?)", [bilan, competency, level, objective])
-    db.execute("INSERT INTO positionings VALUES (?, ?, NULL, NULL)", [bilan, competency])
+            db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, ?, ?)", [bilan, competency, level, objective])
+    db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, NULL, NULL)", [bilan, competency])
 
 
 def test_learner_version_bumped_by_triggers(demo_db):

@@ -4,11 +4,11 @@ Every filter and display choice is bound to the URL, so a reload or a shared lin
 
 import streamlit as st
 
-from livret import dashboard, ui
+from livret import bilans, dashboard, ui
 from livret.codes import COLUMN_CODES, COMPLEXITIES
 from livret.errors import LivretError
 from livret.render import grid
-from livret.ui import bilan_dialogs, grid_element, selection
+from livret.ui import bilan_dialogs, flash, grid_element, selection
 
 UNITS_KEY, SEEN_UNITS_KEY = "tdb_unites", "tdb_unites_vues"
 CODE_HELP = {**COMPLEXITIES, "E": "Bilans entreprise"}
@@ -22,21 +22,35 @@ def keep_units_exclusive() -> None:
         st.session_state[UNITS_KEY], st.session_state.get(SEEN_UNITS_KEY, []))
 
 
-@ui.fragment
-def competency_grid(learner_id: int, options: grid.GridOptions) -> None:
-    # A fragment: a « ? » click reruns only the grid, then opens the positioning dialog.
+GRID_KEY, POSITIONED_FLASH = "tdb_grille", "tdb_positionnement"
+
+
+def save_choice(learner_id: int) -> None:
+    # Runs before the fragment: the grid drawn next shows the level saved (or, refused, the stored one).
+    chosen = grid_element.chosen_positioning(GRID_KEY)
+    if chosen is None:
+        return
     try:
-        blocks = dashboard.cached_blocks(db, user, learner_id, options)
+        bilan_id = chosen.get("bilan")
+        bilans.position_competency(db, user, learner_id, chosen.get("competency"), chosen.get("level"),
+                                   chosen.get("objective"), bilan_id if isinstance(bilan_id, int) else None)
+    except LivretError as error:
+        flash.later(POSITIONED_FLASH, f"Positionnement non enregistré : {error}", "error")
+
+
+@ui.fragment
+def competency_grid(learner_id: int, options: grid.GridOptions, editing) -> None:
+    # A fragment: a choice in the positioning dialog reruns only the grid.
+    flash.show(POSITIONED_FLASH)
+    try:
+        view = dashboard.cached_view(db, user, learner_id, options)
     except LivretError as error:
         ui.show_error(error)
         return
-    asked = grid_element.show_grid(grid.page_html(blocks), learner_id, key="tdb_grille")
-    competency_ids = {block.code: block.competency_id for block in blocks}
-    if asked in competency_ids:
-        # While a bilan is unlocked, the blue lines edit it (B3) rather than the draft.
-        editing = dashboard.cached_summary(db, user, learner_id).editing
-        bilan_dialogs.positioning_dialog(db, user, learner_id, competency_ids[asked],
-                                         editing.bilan_id if editing else None)
+    target = (f"Bilan du {editing.date_label}, déverrouillé : ce choix le modifie." if editing
+              else "Ce choix est enregistré dans le brouillon du bilan en cours.")
+    grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None,
+                           on_choose=lambda: save_choice(learner_id))
 
 
 st.title("Tableau de bord")
@@ -69,8 +83,13 @@ titles = modes.segmented_control("Titres", ["Avec titres", "Sans titres"], defau
                                  required=True, key="tdb_titres", bind="query-params")
 view = modes.segmented_control("Vue", ["Complet", "Compact"], default="Complet",
                                required=True, key="tdb_vue", bind="query-params")
+with modes.popover("Pré-remplir", icon=":material/playlist_add:",
+                   help="Remplir les compétences encore « ? » du brouillon"):
+    st.caption(bilan_dialogs.PREFILL_HELP)
+    bilan_dialogs.prefill_buttons(db, user, learner_id, "tdb_prefill")
 if modes.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
     bilan_dialogs.bilan_dialog(db, user, learner_id)
+flash.show(bilan_dialogs.PREFILL_FLASH)
 if summary.editing is not None:
     st.warning(f"Le bilan du {summary.editing.date_label} est déverrouillé : les positionnements au bout des "
                "lignes bleues (encadrés en pointillés) modifient ce bilan. Confirmez-le à nouveau sur la page "
@@ -80,5 +99,5 @@ if not summary.has_results:
 
 options = grid.GridOptions(condensed=layout == "Condensé", titles=titles == "Avec titres",
                            compact=view == "Compact", units=dashboard.chosen_units(units), complexities=shown)
-competency_grid(learner_id, options)
+competency_grid(learner_id, options, summary.editing)
 dashboard.prefetch(db, user, selection.neighbour_ids(learner_id), options)

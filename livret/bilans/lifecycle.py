@@ -454,6 +454,29 @@ def save_unlocked_positioning(
     return edit_unlocked_bilan(db, user, bilan_id, positionings={competency_id: positioning})
 
 
+def position_competency(db: sqlite_utils.Database, user: User | None, learner_id: int, code: str,
+                        level: int | None, objective: str | None, bilan_id: int | None = None) -> int:
+    """A choice of the dashboard's positioning dialog, as it arrives from the browser: a competency code,
+    a level 1–4 and an objective (or neither, for NE), and the bilan the page was editing — bilan_id for
+    an unlocked bilan (SPEC B3), refused if it has been locked again meanwhile; None for the draft.
+    Returns the id of the bilan written."""
+    require_learner_staff(db, user, learner_id)
+    if not isinstance(level, (int, type(None))) or isinstance(level, bool):
+        raise ValidationError(UNKNOWN_LEVEL_MESSAGE)
+    positioning = Positioning(level, objective or None)
+    found = stored.competencies(db, learner_id)
+    match = found[found["code"] == str(code)]
+    if match.empty:
+        raise NotFound(UNKNOWN_COMPETENCY_MESSAGE)
+    competency_id = int(match.iloc[0]["competency_id"])
+    if bilan_id is not None:
+        if stored.bilan_state(db, bilan_id).learner_id != learner_id:
+            raise NotFound("Ce bilan n'existe pas pour cet apprenant.")
+        save_unlocked_positioning(db, user, bilan_id, competency_id, positioning)
+        return bilan_id
+    return save_draft_positioning(db, user, learner_id, competency_id, positioning)
+
+
 # ---------------------------------------------------------------- withdrawal
 
 

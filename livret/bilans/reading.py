@@ -253,10 +253,8 @@ def unlocked_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int
     """The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two),
     or None. Staff only."""
     require_learner_staff(db, user, learner_id)
-    row = db.execute(
-        f"SELECT id FROM bilans b WHERE learner_id = ? AND status = 'unlocked' AND {NOT_WITHDRAWN} "
-        "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
-    return None if row is None else _bilan(db, row[0])
+    bilan_id = stored.unlocked_bilan_id(db, learner_id)
+    return None if bilan_id is None else _bilan(db, bilan_id)
 
 
 def withdrawn_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:

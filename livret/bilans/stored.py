@@ -48,6 +48,13 @@ def draft_row(db: sqlite_utils.Database, learner_id: int):
     ).fetchone()
 
 
+def unlocked_bilan_id(db: sqlite_utils.Database, learner_id: int) -> int | None:
+    """The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two)."""
+    row = db.execute(f"SELECT id FROM bilans b WHERE learner_id = ? AND status = 'unlocked' AND {NOT_WITHDRAWN} "
+                     "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
+    return None if row is None else row[0]
+
+
 def bilan_state(db: sqlite_utils.Database, bilan_id: int) -> BilanState:
     """A bilan that was not withdrawn; a withdrawn bilan no longer exists for anyone but the audit trail."""
     row = db.execute("SELECT id, learner_id, status, validated_at FROM bilans b WHERE id = ? AND "

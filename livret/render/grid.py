@@ -126,22 +126,25 @@ def _positioning(row) -> str:
 def ask_button(code: str, draft=None, editing: Editing | None = None) -> str:
     """The button ending a competency's blue line: « ? », or the draft's positioning drawn like the
     line's own (level colour, half or full) — or, while a bilan is unlocked (editing), that bilan's
-    positioning, outlined. The page opens the positioning dialog on its click."""
+    positioning, outlined. Its click opens the positioning dialog, which reads the current positioning
+    from data-level, data-objective and data-state."""
     if draft is None:
-        look, text, state = "", "?", "pas encore positionnée"
+        look, text, state, data = "", "?", "pas encore positionnée", ""
     elif pd.isna(draft.level):
         look, text, state = " lv-ne", positioning_short(None), NOT_EVALUATED_LABEL.lower()
+        data = ' data-level="" data-objective=""'
     else:
         level = ACQUISITION_BY_LEVEL[int(draft.level)]
         objective = str(draft.objective)
         look = f" lv-acq-{level.level} {'lv-full' if objective == 'terminal' else 'lv-half'}"
         text, state = level.short, f"{level.label.lower()} ({OBJECTIVES.get(objective, objective).lower()})"
+        data = f' data-level="{level.level}" data-objective="{escape(objective)}"'
     target = "le bilan en cours" if editing is None else f"le bilan déverrouillé du {editing.date_label}"
     if editing is not None:
         look += " lv-editing"
-    return (f'<button type="button" class="lv-ask{look}" data-competency="{escape(code)}" '
-            f'aria-label="Positionner {escape(code)} dans {escape(target)} : {escape(state)}" '
-            f'title="Positionner {escape(code)} dans {escape(target)}">{escape(text)}</button>')
+    return (f'<button type="button" class="lv-ask{look}" data-competency="{escape(code)}"{data} '
+            f'data-state="{escape(state)}" aria-label="Positionner {escape(code)} dans {escape(target)} : '
+            f'{escape(state)}" title="Positionner {escape(code)} dans {escape(target)}">{escape(text)}</button>')
 
 
 def _blue_line(code: str, positionings: list, draft=None, editing: Editing | None = None) -> str:
@@ -278,9 +281,10 @@ def jump_list_html(blocks: list[Block] | tuple[Block, ...]) -> str:
             f"{options}</select></label></div>")
 
 
-def page_html(blocks: list[Block] | tuple[Block, ...]) -> str:
-    """What the dashboard shows under its filters, as one piece: legend, jump list, then every block."""
-    return legend_html() + jump_list_html(blocks) + "".join(block.html for block in blocks)
+def page_parts(blocks: list[Block] | tuple[Block, ...]) -> list[tuple[str, str]]:
+    """What the dashboard shows under its filters, as (key, HTML) pieces: the legend and the jump list,
+    then one piece per competency block (the page replaces only the pieces that changed)."""
+    return [("lv-tools", legend_html() + jump_list_html(blocks)), *((block.code, block.html) for block in blocks)]
 
 
 # ---------------------------------------------------------------- legend and styles

@@ -55,8 +55,8 @@ def choices_html() -> str:
             label = f"{level.label} — {OBJECTIVES[objective].lower()}"
             cells.append(f'<td><button type="button" class="lv-choice lv-acq-{level.level} {fill}" '
                          f'data-level="{level.level}" data-objective="{objective}" data-row="{row}" '
-                         f'data-col="{column}" title="{escape(label)}">{escape(choice_label(level.level, objective))}'
-                         "</button></td>")
+                         f'data-col="{column}" title="{escape(label)}"><span>{escape(choice_label(level.level, objective))}'
+                         "</span></button></td>")
         rows.append(f'<tr data-level="{level.level}"><th scope="row">{escape(level.label)}'
                     f'<span class="lv-prop-tag" hidden>proposition</span></th>{"".join(cells)}</tr>')
     rows.append(f'<tr><th scope="row">{escape(NOT_EVALUATED_LABEL)}</th><td><button type="button" '
@@ -79,16 +79,14 @@ def proposition_html(proposition: Proposition, objective: str) -> str:
 
 
 def _result_cell(result: Evidence, latest_bilan_at: str | None) -> str:
+    # Kept small (the dialogs of every competency travel with the learner's grid): the code, complexity
+    # and day are written in the cell, the context is its shape, the rest is in its tooltip.
     level = RESULT_BY_CODE[result.code]
     new = latest_bilan_at is not None and result.modified_at > latest_bilan_at
-    shape = "lv-company" if result.is_company else "lv-school"
     day = date_text(result.eval_date)
-    tip = f"{result.title} — {day} — {level.label} — {result.context_label}{' — nouveau' if new else ''}"
-    return (f'<span class="lv-cell lv-ev {level.css} {shape}{" lv-new" if new else ""}" data-level="{level.code}" '
-            f'data-context="{escape(result.context)}" data-complexity="{escape(result.column)}" role="img" '
-            f'title="{escape(tip)}" aria-label="{escape(f"{level.code}, {result.column} du {day}, {result.context_label}")}'
-            f'{", nouveau" if new else ""}">{escape(level.code)}<small>{escape(result.column)} {escape(day[:5])}</small>'
-            "</span>")
+    tip = f"{result.context_label} — {result.title}{' (nouveau)' if new else ''}"
+    return (f'<i class="lv-cell {level.css}{" lv-company" if result.is_company else ""}{" lv-new" if new else ""}" '
+            f'role="img" title="{escape(tip)}">{level.code}<small>{escape(result.column)} {day[:5]}</small></i>')
 
 
 def _criterion_row(line: CriterionLine, scored, latest_bilan_at: str | None) -> str:

@@ -99,7 +99,8 @@ def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict
 
     def show(data, options):
         # What the page sends: legend, jump list and blocks, with the draft's buttons.
-        return grid.page_html(grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts))
+        blocks = grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts)
+        return "".join(html for _, html in grid.page_parts(blocks))
 
     samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
     for _ in range(repeat):

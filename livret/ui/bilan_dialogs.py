@@ -14,13 +14,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from livret import bilans, ui
+from livret import bilans, dashboard, ui
 from livret.codes import ACQUISITION_BY_LEVEL, ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
 from livret.errors import LivretError
-from livret.render import bilan_document, radar
-
-MINUS = "\u2212"
-OBJECTIVE_WORDS = {"intermediate": "intermédiaire", "terminal": "terminal"}
+from livret.render import bilan_document, grid, radar
+from livret.render.positioning_dialog import MINUS, choice_label
+from livret.ui import flash
 
 
 def choice_key(positioning: bilans.Positioning) -> str:
@@ -28,14 +27,6 @@ def choice_key(positioning: bilans.Positioning) -> str:
     if positioning.level is None:
         return "position_choice_ne"
     return f"position_choice_{positioning.level}_{positioning.objective}"
-
-
-def choice_label(positioning: bilans.Positioning) -> str:
-    """Visible and accessible name of a choice: « ++ · terminal », « NE »."""
-    if positioning.level is None:
-        return "NE"
-    # Minus signs: a button label is Markdown, which turns « -- » into a dash even when escaped.
-    return f"{positioning.short.replace('-', MINUS)} · {OBJECTIVE_WORDS[positioning.objective]}"
 
 
 def _choice_css(current: bilans.Positioning | None) -> str:
@@ -84,12 +75,12 @@ def _choice_buttons() -> bilans.Positioning | None:
         row[0].markdown(level.label)
         for column, objective in zip(row[1:], OBJECTIVES):
             positioning = bilans.Positioning(level.level, objective)
-            if column.button(choice_label(positioning), key=choice_key(positioning), width="stretch",
+            if column.button(choice_label(positioning.level, positioning.objective), key=choice_key(positioning), width="stretch",
                              help=positioning.label):
                 chosen = positioning
     row = st.columns(widths, vertical_alignment="center")
     row[0].markdown(NOT_EVALUATED_LABEL)
-    if row[1].button(choice_label(bilans.NOT_EVALUATED), key=choice_key(bilans.NOT_EVALUATED), width="stretch",
+    if row[1].button(choice_label(None, None), key=choice_key(bilans.NOT_EVALUATED), width="stretch",
                      help=NOT_EVALUATED_LABEL):
         chosen = bilans.NOT_EVALUATED
     return chosen
@@ -132,12 +123,17 @@ def positioning_dialog(db, user, learner_id: int, competency_id: int, bilan_id: 
     if caption is not None:
         st.caption(caption)
     st.caption("Positionnement actuel : " + (current.label if current is not None else "pas encore positionnée"))
+    shown = dashboard.cached_view(db, user, learner_id, grid.GridOptions()).dialogs.get(str(competency["code"]))
+    if shown:  # the proposition and its evidence, as the dashboard's dialog shows them
+        st.html(f"<style>{grid.stylesheet_css()}</style>{shown['head']}")
     st.html(_choice_css(current))
     chosen = _choice_buttons()
     if chosen is not None:
         _save_choice(db, user, learner_id, competency_id, bilan_id, chosen)
     if st.button("Fermer", key="position_close"):
         st.rerun()
+    if shown:
+        st.html(f"<style>{grid.stylesheet_css()}</style>{shown['evidence']}")
 
 
 def _badge_css(keys: dict[str, bilans.Positioning]) -> str:
@@ -185,6 +181,30 @@ def unlocked_positionings(db, user, learner_id: int, bilan_id: int) -> None:
             asked = int(comp.competency_id)
     if asked is not None:
         positioning_dialog(db, user, learner_id, asked, bilan_id)
+
+
+# ---------------------------------------------------------------- starting a bilan from earlier work
+
+PREFILL_FLASH = "bilan_prefill"
+PREFILL_HELP = ("Ne remplit que les compétences encore « ? » du brouillon ; rien n'est confirmé sans "
+                "CONFIRMATION, et chaque positionnement reste modifiable.")
+
+
+def prefill_buttons(db, user, learner_id: int, key: str, scope: str = "app") -> None:
+    """« Reprendre les positionnements du dernier bilan » and « Appliquer les propositions »: each fills
+    the draft's competencies still « ? », then says what it did (flash PREFILL_FLASH, after a rerun of
+    scope: the app, or the dialog the buttons are in)."""
+    actions = (("Reprendre les positionnements du dernier bilan", bilans.fill_from_latest_bilan),
+               ("Appliquer les propositions", bilans.apply_propositions))
+    for label, action in actions:
+        if st.button(label, key=f"{key}_{action.__name__}", help=PREFILL_HELP, width="stretch"):
+            try:
+                report = action(db, user, learner_id)
+            except LivretError as error:
+                flash.later(PREFILL_FLASH, str(error), "error")
+            else:
+                flash.later(PREFILL_FLASH, report.text, "success" if report.filled else "info")
+            st.rerun(scope=scope)
 
 
 # ---------------------------------------------------------------- views shared with the bilans page
@@ -390,6 +410,10 @@ def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
     keys = _keys(learner_id, opening)
     _draft_texts(db, user, learner_id, opening, draft, keys)
     st.subheader("Bilan des compétences")
+    flash.show(PREFILL_FLASH)
+    if review.unpositioned:
+        with st.container(horizontal=True):
+            prefill_buttons(db, user, learner_id, f"bilan_prefill_{opening}", scope="fragment")
     if review.unpositioned and not review.problem:
         st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
     show_positioning_tables(history)

@@ -1,11 +1,22 @@
-"""The dashboard's competency grid in the page: one components-v2 element for every block.
+"""The dashboard's competency grid in the page, with its positioning dialog: one components-v2 element.
 
-st.html runs DOMPurify in the browser on every new body: for the grid (thousands of cells, each with its
-tooltip and data attributes) it was the largest part of the time a « Suivant → » click took. The grid's
-HTML is built by livret.grid from escaped text only (every text from a user or a file goes through
-html.escape there), so it is trusted markup and this element sets it directly. The « ? » at the end of
-each blue line is a button of that HTML: its click comes back to Python as the element's "position"
-trigger, so the grid costs one Streamlit element instead of three per competency."""
+Why an element of our own rather than Streamlit's widgets:
+- st.html runs DOMPurify in the browser on every new body: for the grid (thousands of cells, each with
+  its tooltip and data attributes) it was the largest part of the time a « Suivant → » click took. The
+  grid's HTML is built by livret.render from escaped text only, so it is trusted markup set directly.
+  Each competency's block is kept apart: a rerun replaces only the blocks whose HTML changed (after a
+  positioning, the one block whose button changed), never the whole grid.
+- Positioning is the act teachers repeat most (13 competencies × 25 learners before a class council).
+  A st.dialog needs a server round trip to open and another to move to the next competency. Here the
+  dialog is drawn in the browser from HTML the server rendered with the grid (livret.render.
+  positioning_dialog: the proposition and its evidence for every competency), so « ? », « Précédente »
+  and « Suivante » show it at once; a click on a level comes back to Python as the element's "choose"
+  trigger, whose callback writes it (livret.bilans, which checks the user) before the grid is drawn
+  again. Until that drawing arrives, the button shows the level chosen marked as being saved; if the
+  write is refused, the drawing puts the stored state back and the page says why.
+- The dialog is a native <dialog>: focus stays in it, Échap closes it and gives the focus back to the
+  « ? » it came from; arrows move between the choices; after a choice the focus goes to the next
+  competency's « ? », so a learner's 13 competencies are positioned in one pass from the keyboard."""
 
 from __future__ import annotations
 
@@ -13,12 +24,67 @@ import json
 
 import streamlit as st
 
-from livret.render import grid
+from livret.render import grid, positioning_dialog
 
 COMPONENT = "livret_grid"
-# The host keeps the last HTML it was given, so a rerun that sends the same grid leaves the DOM alone;
-# data-learner tells which learner's grid is shown (the benchmark and the browser tests wait on it).
+# data.parts: [[key, html], ...] (legend and jump list, then one block per competency); data.dialogs:
+# {code: {head, evidence}}; data.choices: the choice table; data.target: what the buttons edit.
 _JS = """
+const ORDER = ["lv-acq-1", "lv-acq-2", "lv-acq-3", "lv-acq-4", "lv-full", "lv-half", "lv-ne", "lv-saving"];
+
+function parts(host, data) {
+  const keys = data.parts.map((part) => part[0]).join("|");
+  const pending = host.lvPending || new Set();
+  if (host.lvKeys !== keys) {
+    host.replaceChildren();
+    host.lvParts = new Map();
+    for (const [key, html] of data.parts) {
+      const box = document.createElement("div");
+      box.className = "lv-part";
+      box.innerHTML = html;
+      host.appendChild(box);
+      host.lvParts.set(key, { box, html });
+    }
+    host.lvKeys = keys;
+  } else {
+    for (const [key, html] of data.parts) {
+      const part = host.lvParts.get(key);
+      // A block whose choice was being saved is drawn again even if unchanged: a refused choice goes back.
+      if (part.html !== html || pending.has(key)) {
+        part.box.innerHTML = html;
+        part.html = html;
+      }
+    }
+  }
+  host.lvPending = new Set();
+}
+
+function askButtons(host) {
+  return [...host.querySelectorAll("button.lv-ask")];
+}
+
+function buildDialog(parentElement, title) {
+  const dialog = document.createElement("dialog");
+  dialog.className = "lv-dialog";
+  dialog.setAttribute("aria-labelledby", "lv-dialog-title");
+  dialog.innerHTML = '<h2 id="lv-dialog-title"></h2>'
+    + '<div class="lv-dlg-head"></div><p class="lv-dlg-target"></p><p class="lv-dlg-current"></p>'
+    + '<div class="lv-dlg-choices"></div>'
+    + '<div class="lv-dlg-nav"><button type="button" class="lv-nav" data-step="-1">\\u2190 Précédente</button>'
+    + '<button type="button" class="lv-nav" data-step="1">Suivante \\u2192</button>'
+    + '<button type="button" class="lv-close">Fermer</button></div>'
+    + '<div class="lv-dlg-evidence"></div>';
+  dialog.querySelector("h2").textContent = title;
+  parentElement.appendChild(dialog);
+  return dialog;
+}
+
+function focusChoice(dialog, row, col) {
+  const button = dialog.querySelector(`.lv-choice[data-row="${row}"][data-col="${col}"]`)
+    || dialog.querySelector(`.lv-choice[data-row="${row}"][data-col="0"]`);
+  if (button) button.focus();
+}
+
 export default function ({ data, parentElement, setTriggerValue }) {
   let host = parentElement.querySelector(":scope > div.lv-host");
   if (!host) {
@@ -26,14 +92,75 @@ export default function ({ data, parentElement, setTriggerValue }) {
     host.className = "lv-host";
     parentElement.appendChild(host);
   }
-  if (host.lvHtml !== data.html) {
-    host.innerHTML = data.html;
-    host.lvHtml = data.html;
-  }
+  parts(host, data);
   host.dataset.learner = data.learner;
+  const dialog = parentElement.querySelector(":scope > dialog.lv-dialog") || buildDialog(parentElement, data.title);
+  if (dialog.lvChoices !== data.choices) {
+    dialog.querySelector(".lv-dlg-choices").innerHTML = data.choices;
+    dialog.lvChoices = data.choices;
+  }
+
+  const open = (code) => {
+    const content = data.dialogs[code];
+    const ask = host.querySelector(`button.lv-ask[data-competency="${CSS.escape(code)}"]`);
+    if (!content || !ask) return;
+    dialog.dataset.competency = code;
+    dialog.querySelector(".lv-dlg-head").innerHTML = content.head;
+    dialog.querySelector(".lv-dlg-evidence").innerHTML = content.evidence;
+    dialog.querySelector(".lv-dlg-target").textContent = data.target;
+    dialog.querySelector(".lv-dlg-current").textContent = "Positionnement actuel : " + ask.dataset.state;
+    const proposition = dialog.querySelector(".lv-prop[data-proposed]");
+    const proposed = proposition ? proposition.dataset.proposed : null;
+    for (const row of dialog.querySelectorAll(".lv-choices tr[data-level]")) {
+      const tag = row.querySelector(".lv-prop-tag");
+      if (tag) tag.hidden = row.dataset.level !== proposed;
+      row.classList.toggle("lv-proposed", row.dataset.level === proposed);
+    }
+    let current = null;
+    for (const button of dialog.querySelectorAll(".lv-choice")) {
+      const chosen = ask.dataset.level !== undefined && button.dataset.level === ask.dataset.level
+        && button.dataset.objective === ask.dataset.objective;
+      button.setAttribute("aria-pressed", chosen ? "true" : "false");
+      if (chosen) current = button;
+    }
+    const codes = askButtons(host).map((b) => b.dataset.competency);
+    const index = codes.indexOf(code);
+    dialog.querySelector('.lv-nav[data-step="-1"]').disabled = index <= 0;
+    dialog.querySelector('.lv-nav[data-step="1"]').disabled = index >= codes.length - 1;
+    if (!dialog.open) dialog.showModal();
+    dialog.scrollTop = 0;
+    // The proposition is only where the focus starts: nothing is saved without a click or Enter.
+    const start = proposed
+      ? dialog.querySelector(`.lv-choice[data-level="${proposed}"][data-objective="${proposition.dataset.objective}"]`)
+      : current || dialog.querySelector(".lv-choice");
+    if (start) start.focus();
+  };
+
+  const choose = (button) => {
+    const code = dialog.dataset.competency;
+    const ask = host.querySelector(`button.lv-ask[data-competency="${CSS.escape(code)}"]`);
+    const level = button.dataset.level ? Number(button.dataset.level) : null;
+    const objective = button.dataset.objective || null;
+    setTriggerValue("choose", { competency: code, level, objective, bilan: data.bilan });
+    host.lvPending.add(code);
+    const buttons = askButtons(host);
+    const next = buttons[buttons.indexOf(ask) + 1] || ask;
+    if (ask) {
+      ask.classList.remove(...ORDER);
+      ask.classList.add("lv-saving", ...[...button.classList].filter((c) => ORDER.includes(c)));
+      ask.textContent = button.textContent.split(" \\u00b7 ")[0];
+      ask.setAttribute("aria-busy", "true");
+    }
+    dialog.close();
+    if (next) {
+      next.focus({ preventScroll: true });
+      next.scrollIntoView({ block: "nearest" });
+    }
+  };
+
   host.onclick = (event) => {
     const button = event.target.closest("button.lv-ask");
-    if (button && host.contains(button)) setTriggerValue("position", button.dataset.competency);
+    if (button && host.contains(button)) open(button.dataset.competency);
   };
   host.onchange = (event) => {
     const select = event.target.closest("select.lv-jump-select");
@@ -42,26 +169,59 @@ export default function ({ data, parentElement, setTriggerValue }) {
     if (block) block.scrollIntoView({ block: "start" });
     select.value = "";  // a menu, not a filter: the same competency can be chosen again
   };
+  dialog.onclick = (event) => {
+    if (event.target === dialog) { dialog.close(); return; }  // a click on the backdrop
+    const choice = event.target.closest(".lv-choice");
+    if (choice) { choose(choice); return; }
+    const step = event.target.closest(".lv-nav");
+    if (step) {
+      const codes = askButtons(host).map((b) => b.dataset.competency);
+      const target = codes[codes.indexOf(dialog.dataset.competency) + Number(step.dataset.step)];
+      if (target) open(target);
+      return;
+    }
+    if (event.target.closest(".lv-close")) dialog.close();
+  };
+  dialog.onkeydown = (event) => {
+    const choice = event.target.closest && event.target.closest(".lv-choice");
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (!choice || !moves[event.key]) return;
+    event.preventDefault();
+    const [rows, cols] = moves[event.key];
+    const last = dialog.querySelectorAll(".lv-choices tbody tr").length - 1;
+    const row = Math.min(last, Math.max(0, Number(choice.dataset.row) + rows));
+    const col = Math.min(1, Math.max(0, Number(choice.dataset.col) + cols));
+    focusChoice(dialog, row, col);
+  };
 }
 """
 
 
-def show_grid(html: str, learner_id: int, key: str) -> str | None:
-    """Show the trusted grid HTML with the grid's stylesheet.
-
-    Returns the code of the competency whose « ? » was clicked in the event that caused this run,
-    else None."""
+def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None, on_choose) -> None:
+    """Show the learner's grid (view: dashboard.LearnerView) with its positioning dialog, whose choices go
+    to the unlocked bilan bilan_id (target says so) or to the draft (None); on_choose runs (before the
+    page's script) when a level is chosen, with the choice in chosen_positioning(key)."""
     # Registering the same definition again is a no-op for Streamlit; doing it on each run keeps it
     # registered in every runtime (a server, or each AppTest).
     element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css(), isolate_styles=False)
-    result = element(data={"html": html, "learner": str(learner_id)}, key=key, on_position_change=_ignore)
-    return result.position
+    element(data={"parts": grid.page_parts(view.blocks), "dialogs": view.dialogs, "choices": positioning_dialog.choices_html(),
+                  "learner": str(learner_id), "target": target, "bilan": bilan_id,
+                  "title": positioning_dialog.TITLE},
+            key=key, on_choose_change=on_choose)
 
 
-def _ignore() -> None:
-    """Streamlit keeps a component's trigger only when it has a callback; the page reads the value."""
+def chosen_positioning(key: str) -> dict | None:
+    """The choice a « choose » trigger carried ({competency: code, level, objective, bilan}), in its callback."""
+    state = st.session_state.get(key)
+    value = state.get("choose") if isinstance(state, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def grid_html(element) -> str:
     """The HTML a grid element carries (for AppTest: element.proto of a bidi_component)."""
-    return json.loads(element.proto.json)["html"]
+    return "".join(html for _, html in json.loads(element.proto.json)["parts"])
+
+
+def dialogs(element) -> dict:
+    """The dialogs a grid element carries, by competency code (for AppTest)."""
+    return json.loads(element.proto.json)["dialogs"]
