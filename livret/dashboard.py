@@ -161,11 +161,12 @@ def exclusive_units(selection: list[str], previous: list[str]) -> list[str]:
 
 def propositions_of(data: LearnerData, method: str) -> dict:
     """The proposed level of each competency (livret.proposition) from the frames already read."""
-    positions = data.referentiel.dropna(subset=["criterion_id"]).set_index("criterion_id")["criterion_position"]
+    criteria = data.referentiel.dropna(subset=["criterion_id"])
+    positions = dict(zip(criteria["criterion_id"].astype(int), criteria["criterion_position"].astype(int)))
     found: dict[int, list[Evidence]] = {int(c): [] for c in dict.fromkeys(data.referentiel["competency_id"])}
     for row in data.results.itertuples(index=False):
         found[int(row.competency_id)].append(Evidence(
-            int(row.criterion_id), int(positions[row.criterion_id]), row.result, row.modified_at, row.eval_date,
+            int(row.criterion_id), positions[int(row.criterion_id)], row.result, row.modified_at, row.eval_date,
             row.context, None if pd.isna(row.complexity) else row.complexity, row.title, int(row.evaluation_id)))
     return {competency: propose(results, method, competency) for competency, results in found.items()}
 
@@ -243,6 +244,7 @@ _MISSING = object()
 _summaries = _LeastRecentlyUsed(512)
 _blocks = _LeastRecentlyUsed(160)  # ~210 KB for the fullest learner: ~35 MB at most
 _dialogs = _LeastRecentlyUsed(160)  # ~100 KB for the fullest learner
+_dialogs_by_content = _LeastRecentlyUsed(160)  # the same dialogs, shared by the versions of a learner
 # One background thread renders the learners a teacher is likely to open next (« Suivant → »).
 _prefetcher = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="livret-prefetch")
 _pending: dict[tuple, concurrent.futures.Future] = {}
@@ -282,9 +284,21 @@ def _summary_and_view(path: str, learner_id: int, version: int, options: grid.Gr
                                               editing=data.editing))
             _blocks.put(blocks_key, blocks)
         if dialogs is _MISSING:
-            dialogs = dialogs_of(data, method)
+            # A positioning changes the learner's version but not the evidence: the dialogs are looked up
+            # by what they are drawn from before being drawn again.
+            content_key = (path, learner_id, _evidence_fingerprint(data), method)
+            dialogs = _dialogs_by_content.get(content_key)
+            if dialogs is _MISSING:
+                dialogs = dialogs_of(data, method)
+                _dialogs_by_content.put(content_key, dialogs)
             _dialogs.put(dialogs_key, dialogs)
     return summary, None if options is None else LearnerView(blocks, dialogs)
+
+
+def _evidence_fingerprint(data: LearnerData) -> int:
+    """A digest of what the dialogs are drawn from: référentiel, results and validated bilans (not the draft)."""
+    frames = (data.referentiel, data.results, data.bilans)
+    return hash(tuple(int(pd.util.hash_pandas_object(frame, index=False).sum()) for frame in frames))
 
 
 def _wait_for_prefetch(path: str, learner_id: int, version: int) -> None:
@@ -361,3 +375,4 @@ def clear_caches() -> None:
     _summaries.clear()
     _blocks.clear()
     _dialogs.clear()
+    _dialogs_by_content.clear()

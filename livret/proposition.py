@@ -44,6 +44,7 @@ TAKE = 1 - KEEP
 # (lowest score, level): the first threshold the score reaches gives the level; below all of them, 1 (--).
 THRESHOLDS: tuple[tuple[Fraction, int], ...] = ((Fraction(3, 4), 4), (Fraction(1, 2), 3), (Fraction(1, 4), 2))
 LOWEST_LEVEL = 1
+VALUES = {level.code: None if level.value is None else Fraction(*level.value) for level in RESULT_BY_CODE.values()}
 MIN_RESULTS = 3
 MIN_CRITERIA = 2
 
@@ -71,8 +72,7 @@ class Evidence:
     @property
     def value(self) -> Fraction | None:
         """The result's value in the score, None for NV and AB (not counted)."""
-        value = RESULT_BY_CODE[self.code].value
-        return None if value is None else Fraction(*value)
+        return VALUES[self.code]
 
     @property
     def is_company(self) -> bool:

@@ -52,3 +52,10 @@ def test_colour_around_escaped_text_keeps_its_brackets_whole():
 
 def test_an_email_address_stays_whole_so_it_can_be_copied():
     assert markdown_text("Compte créé : lea.martin@exemple.fr.") == "Compte créé : lea.martin@exemple.fr."
+
+
+def test_a_double_hyphen_stays_two_hyphens():
+    # Streamlit's Markdown makes « -- » a dash, even escaped: « C4 : -- » (a level) must read as typed.
+    shown = markdown_text("C4 : -- ; C5 : --- ; un - seul")
+    assert shown.replace(WORD_JOINER, "") == "C4 : -- ; C5 : --- ; un - seul"
+    assert "--" not in shown and shown.count(WORD_JOINER) == 3

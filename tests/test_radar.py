@@ -41,13 +41,15 @@ def test_radar_data_for_zero_one_and_two_bilans(demo_db, roles, axes, count):
     points = radar.radar_data(axes, history_of(demo_db, roles, count))
     assert len(points) == 13 * count
     assert points["bilan"].nunique() == count
-    chart = radar.radar_chart(axes, points).to_dict()
+    chart = radar.radar_spec(axes, points)
     marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in chart["layer"]]
     assert "arc" in marks and "text" in marks
-    series = [layer for layer in chart["layer"] if layer.get("encoding", {}).get("color", {}).get("field") == "bilan"]
-    # per bilan series: one closed line, then its points (filled, open or crossed)
-    assert [layer["mark"]["type"] for layer in series][:1] == (["line"] if count else [])
-    assert len(series) >= (2 if count else 0)
+    series = [layer for layer in chart["layer"]
+              if layer.get("encoding", {}).get("color", {}).get("field") == "bilan_order"]
+    # per bilan series: one closed line, then its points (filled, open or crossed), from the learner's data
+    assert [layer["mark"]["type"] for layer in series] == ["line", "point", "point", "point"]
+    assert len(chart["datasets"][radar.POINTS]) == 13 * count
+    assert len(chart["datasets"][radar.CLOSED]) == 14 * count  # each line closes on its first point
     svg = radar.radar_svg(axes, points)
     assert svg.count("<polygon") == count and "Préparation" in svg
 
@@ -81,7 +83,7 @@ def test_levels_sit_on_their_ring_and_ne_is_distinct_from_level_one(demo_db, rol
     assert set(ne["positioning"]) == {"Compétence non évaluée"}
     c2 = draft.loc["C2"]
     assert math.isclose(math.hypot(c2["x"], c2["y"]), 4)
-    chart = json.dumps(radar.radar_chart(axes, points).to_dict())
+    chart = json.dumps(radar.radar_spec(axes, points))
     assert '"shape": "cross"' in chart and '"filled": false' in chart  # NE crosses, open intermediate points
 
 
@@ -90,3 +92,13 @@ def test_svg_escapes_labels(axes):
     odd.loc[0, "code"] = "<C1>"
     svg = radar.radar_svg(odd, radar.radar_data(odd, odd.iloc[0:0]))
     assert "&lt;C1&gt;" in svg and "<C1>" not in svg
+
+
+def test_the_chart_is_built_once_per_referentiel_and_validates(demo_db, roles, axes):
+    import altair as alt
+
+    first = radar.radar_spec(axes, radar.radar_data(axes, history_of(demo_db, roles, 1)))
+    second = radar.radar_spec(axes, radar.radar_data(axes, history_of(demo_db, roles, 2)))
+    assert {k: v for k, v in first.items() if k != "datasets"} == {k: v for k, v in second.items() if k != "datasets"}
+    assert first["datasets"][radar.POINTS] != second["datasets"][radar.POINTS]
+    alt.LayerChart.from_dict(second)  # a valid Vega-Lite specification, learner's data included

@@ -22,7 +22,7 @@ def keep_units_exclusive() -> None:
         st.session_state[UNITS_KEY], st.session_state.get(SEEN_UNITS_KEY, []))
 
 
-GRID_KEY, POSITIONED_FLASH = "tdb_grille", "tdb_positionnement"
+GRID_KEY, POSITIONED_FLASH, CHOICES_KEY = "tdb_grille", "tdb_positionnement", "tdb_choix"
 
 
 def save_choice(learner_id: int) -> None:
@@ -30,6 +30,7 @@ def save_choice(learner_id: int) -> None:
     chosen = grid_element.chosen_positioning(GRID_KEY)
     if chosen is None:
         return
+    st.session_state[CHOICES_KEY] = st.session_state.get(CHOICES_KEY, 0) + 1
     try:
         bilan_id = chosen.get("bilan")
         bilans.position_competency(db, user, learner_id, chosen.get("competency"), chosen.get("level"),
@@ -41,16 +42,25 @@ def save_choice(learner_id: int) -> None:
 @ui.fragment
 def competency_grid(learner_id: int, options: grid.GridOptions, editing) -> None:
     # A fragment: a choice in the positioning dialog reruns only the grid.
-    flash.show(POSITIONED_FLASH)
     try:
+        if dashboard.cached_summary(db, user, learner_id).editing != editing:
+            st.rerun()  # a bilan was unlocked or locked again meanwhile: the whole page says so
         view = dashboard.cached_view(db, user, learner_id, options)
     except LivretError as error:
         ui.show_error(error)
         return
+    flash.show(POSITIONED_FLASH)
     target = (f"Bilan du {editing.date_label}, déverrouillé : ce choix le modifie." if editing
               else "Ce choix est enregistré dans le brouillon du bilan en cours.")
     grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None,
-                           on_choose=lambda: save_choice(learner_id))
+                           answered=st.session_state.get(CHOICES_KEY, 0), on_choose=lambda: save_choice(learner_id))
+
+
+@ui.fragment
+def bilan_button(learner_id: int) -> None:
+    # A fragment: opening « BI » reruns only this button and its dialog, not the page and its grid.
+    if st.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
+        bilan_dialogs.bilan_dialog(db, user, learner_id)
 
 
 st.title("Tableau de bord")
@@ -83,12 +93,12 @@ titles = modes.segmented_control("Titres", ["Avec titres", "Sans titres"], defau
                                  required=True, key="tdb_titres", bind="query-params")
 view = modes.segmented_control("Vue", ["Complet", "Compact"], default="Complet",
                                required=True, key="tdb_vue", bind="query-params")
-with modes.popover("Pré-remplir", icon=":material/playlist_add:",
+with modes.popover("Pré-remplir", icon=":material/playlist_add:", key="tdb_prefill_menu", on_change="rerun",
                    help="Remplir les compétences encore « ? » du brouillon"):
     st.caption(bilan_dialogs.PREFILL_HELP)
-    bilan_dialogs.prefill_buttons(db, user, learner_id, "tdb_prefill")
-if modes.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
-    bilan_dialogs.bilan_dialog(db, user, learner_id)
+    bilan_dialogs.prefill_buttons(db, user, learner_id, "tdb_prefill", close="tdb_prefill_menu")
+with modes:
+    bilan_button(learner_id)
 flash.show(bilan_dialogs.PREFILL_FLASH)
 if summary.editing is not None:
     st.warning(f"Le bilan du {summary.editing.date_label} est déverrouillé : les positionnements au bout des "

@@ -18,6 +18,7 @@ from livret.db import transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import User, require, require_learner_staff
 from livret.proposition import usual_objective
+from livret.render.positioning_dialog import choice_label
 
 CONFIRMATION_WORD = "CONFIRMATION"
 LOCKED_MESSAGE = "Ce bilan est verrouillé : seul le DDFPT peut le déverrouiller pour le modifier."
@@ -206,7 +207,7 @@ def save_draft_texts(
 @dataclass(frozen=True)
 class FillReport:
     """What « Reprendre les positionnements du dernier bilan » or « Appliquer les propositions » did:
-    the competencies filled (« C1 : + (objectifs terminaux) ») and those left « ? », with the reason."""
+    the competencies filled (« C1 : + · terminal ») and those left « ? », with the reason."""
 
     filled: tuple[str, ...]
     left: tuple[str, ...]
@@ -251,7 +252,7 @@ def _fill_draft(db, user: User, learner_id: int, choose) -> FillReport:
             if positioning is None:
                 left.append(f"{competency.code} ({reason})")
                 continue
-            filled.append(f"{competency.code} : {positioning.text}")
+            filled.append(f"{competency.code} : {choice_label(positioning.level, positioning.objective)}")
             writes.append((competency_id, positioning))
         if writes:
             bilan_id = _ensure_draft(db, user, learner_id)

@@ -224,76 +224,132 @@ def measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:
 def _measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    from livret.tools.serving import StreamlitServer, launch_chromium, sign_in, wait_for_app
+    from livret.tools.serving import StreamlitServer, launch_chromium
 
     db = connect(path)
     learner = fullest_learner(db)
     learner_ids = class_learner_ids(db, learner["class_name"])
     db.close()
-    figures = {}
     trivial = StreamlitServer(path, script=TRIVIAL_APP)
     server = StreamlitServer(path)
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            # Each page in a context of its own, so both are in front and get their animation frames.
-            floor_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            floor_page.goto(trivial.url)
-            wait_for_app(floor_page)
-            rerun_button = streamlit_button(floor_page, "Relancer")
-
-            def trivial_rerun():
-                rerun_button.click()
-                wait_for_app(floor_page)
-                floor_page.get_by_text("Une ligne de texte.").wait_for()
-
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            sign_in(page, server.url, "DDFPT", path=f"?classe={learner['class_name']}")
-            page.locator("section.lv-comp").first.wait_for()
-            learner_box = page.locator("input[aria-label='Apprenant']")
-            next_button = streamlit_button(page, "Suivant →")
-
-            def next_learner():
-                # Done when the script has finished and the grid on the page is the new learner's (its
-                # host names the learner it shows), not merely when the box changed.
-                before = learner_box.input_value()
-                next_button.click()
-                page.wait_for_function(
-                    "(before) => { const box = document.querySelector('input[aria-label=\"Apprenant\"]');"
-                    " return box && box.value !== before; }", arg=before)
-                wait_for_app(page)
-                page.wait_for_function(
-                    "(id) => { const hosts = [...document.querySelectorAll('.lv-host')];"
-                    " return hosts.length > 0 && hosts.every(h => h.dataset.learner === id"
-                    " && h.querySelector('section.lv-comp')); }",
-                    arg=str(learner_ids[learner_box.input_value()]))
-
-            trivial_rerun()
-            next_learner()
-            # The floor and the page take turns, so a slow moment of the machine falls on both.
-            floors, nexts = [], []
-            for _ in range(clicks):
-                floors.append(_timed(trivial_rerun))
-                nexts.append(_timed(next_learner))
-            figures["browser_ms:rerun trivial"] = statistics.median(floors)
-            figures["browser_ms:suivant"] = statistics.median(nexts)
-
-            extra = []
-            for _ in range(sessions - 1):
-                other = browser.new_context(viewport={"width": 1280, "height": 900})
-                other_page = other.new_page()
-                sign_in(other_page, server.url, "DDFPT",
-                        path=f"?classe={learner['class_name']}&apprenant={learner['label']}")
-                other_page.locator("section.lv-comp").first.wait_for()
-                extra.append(other)
-            figures[f"memory_mb:{sessions} sessions"] = server.peak_memory_kib() / 1024
-            for other in extra:
-                other.close()
+            run = _BrowserRun(browser, trivial.url, server.url, learner, learner_ids)
+            figures = run.measure(clicks)
+            figures[f"memory_mb:{sessions} sessions"] = run.peak_memory(server, sessions)
             browser.close()
     finally:
         server.stop()
         trivial.stop()
     return figures
+
+
+class _BrowserRun:
+    """The floor page and the dashboard, each in a browser context of its own (both in front, so both get
+    their animation frames), clicked in turns: a slow moment of the machine falls on all figures alike.
+    Every action is timed to the moment its own change is shown."""
+
+    def __init__(self, browser, floor_url: str, app_url: str, learner: dict, learner_ids: dict[str, int]):
+        from livret.tools.serving import sign_in, wait_for_app
+
+        self.browser, self.learner, self.learner_ids, self.wait = browser, learner, learner_ids, wait_for_app
+        self.floor = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        self.floor.goto(floor_url)
+        wait_for_app(self.floor)
+        self.reruns = 0
+        self.page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        self.app_url = app_url
+        sign_in(self.page, app_url, "DDFPT", path=f"?classe={learner['class_name']}")
+        self.page.locator("section.lv-comp").first.wait_for()
+        self.learner_box = self.page.locator("input[aria-label='Apprenant']")
+        self.dialog = self.page.locator("dialog.lv-dialog")
+        self.levels = ("++ · terminal", "+ · terminal")
+
+    def floor_rerun(self) -> None:
+        self.reruns += 1
+        streamlit_button(self.floor, "Relancer").click()
+        self.floor.get_by_text(f"Relance n° {self.reruns}.", exact=True).wait_for()
+        self.wait(self.floor)
+
+    def next_learner(self) -> None:
+        # Done when the script has finished and the grid on the page is the new learner's (its host names
+        # the learner it shows), not merely when the box changed.
+        page, before = self.page, self.learner_box.input_value()
+        streamlit_button(page, "Suivant →").click()
+        page.wait_for_function(
+            "(before) => { const box = document.querySelector('input[aria-label=\"Apprenant\"]');"
+            " return box && box.value !== before; }", arg=before)
+        self.wait(page)
+        page.wait_for_function(
+            "(id) => { const host = document.querySelector('.lv-host');"
+            " return host && host.dataset.learner === id && host.querySelector('section.lv-comp'); }",
+            arg=str(self.learner_ids[self.learner_box.input_value()]))
+
+    def open_question(self) -> None:
+        self.page.locator("#lv-C1 button.lv-ask").click()
+        self.dialog.get_by_text("C1 - ", exact=False).wait_for()
+
+    def choose_level(self, label: str) -> None:
+        # Done when the dialog is closed and the badge drawn by the server (no longer « being saved ») is there.
+        self.dialog.get_by_role("button", name=label, exact=True).click()
+        self.page.wait_for_function(
+            "(text) => { const b = document.querySelector('#lv-C1 button.lv-ask');"
+            " return b && b.textContent === text && !b.classList.contains('lv-saving')"
+            " && !document.querySelector('dialog.lv-dialog[open]'); }", arg=label.split(" · ")[0])
+        self.wait(self.page)
+
+    def next_competency(self) -> None:
+        self.dialog.get_by_role("button", name="Suivante →").click()
+        self.dialog.get_by_text("C2 - ", exact=False).wait_for()
+
+    def close_dialog(self) -> None:
+        self.dialog.get_by_role("button", name="Fermer").click()
+        self.dialog.wait_for(state="hidden")
+
+    def open_bilan(self) -> None:
+        self.page.locator(".st-key-open_bilan button:visible").click()
+        self.page.get_by_role("dialog").get_by_role("button", name="Confirmer le bilan").wait_for()
+        self.wait(self.page)
+
+    def close_bilan(self) -> None:
+        self.page.get_by_role("dialog").get_by_role("button", name="Fermer").click()
+        self.page.get_by_role("dialog").wait_for(state="hidden")
+        self.wait(self.page)
+
+    def measure(self, clicks: int) -> dict[str, float]:
+        self.floor_rerun()
+        self.next_learner()
+        samples: dict[str, list[float]] = {}
+        for n in range(clicks):
+            # (figure, action): each timed action comes right after a floor rerun; None is a step between.
+            steps = (("suivant", self.next_learner), ("? → dialogue", self.open_question),
+                     ("niveau → pastille", functools.partial(self.choose_level, self.levels[n % 2])),
+                     (None, self.open_question), ("suivante → compétence suivante", self.next_competency),
+                     (None, self.close_dialog), ("dialogue BI", self.open_bilan), (None, self.close_bilan))
+            for name, action in steps:
+                if name is None:
+                    action()
+                    continue
+                samples.setdefault("rerun trivial", []).append(_timed(self.floor_rerun))
+                samples.setdefault(name, []).append(_timed(action))
+        return {f"browser_ms:{name}": statistics.median(values) for name, values in samples.items()}
+
+    def peak_memory(self, server, sessions: int) -> float:
+        from livret.tools.serving import sign_in
+
+        extra = []
+        for _ in range(sessions - 1):
+            other = self.browser.new_context(viewport={"width": 1280, "height": 900})
+            page = other.new_page()
+            sign_in(page, self.app_url, "DDFPT",
+                    path=f"?classe={self.learner['class_name']}&apprenant={self.learner['label']}")
+            page.locator("section.lv-comp").first.wait_for()
+            extra.append(other)
+        peak = server.peak_memory_kib() / 1024
+        for other in extra:
+            other.close()
+        return peak
 
 
 def streamlit_button(page, label: str):

@@ -401,6 +401,9 @@ WORD_JOINER = "\u2060"
 _BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
 
 
+_DOUBLE_HYPHEN = re.compile(r"-(?=-)")
+
+
 def markdown_text(text: str) -> str:
     """Text from a user or a file, shown literally inside Markdown: no emphasis, link, image, list,
     heading, HTML, colour or LaTeX comes from it, and a bare address is not made a link. Ordinary
@@ -408,6 +411,8 @@ def markdown_text(text: str) -> str:
     read unchanged."""
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
     escaped = _LIST_MARKER.sub(lambda m: m.group(1) + re.sub(r"([-+.)])", r"\\\1", m.group(2)), escaped)
+    # Streamlit's Markdown turns « -- » into a dash even when escaped: an invisible joiner keeps « -- » (NA, −−).
+    escaped = _DOUBLE_HYPHEN.sub("-" + WORD_JOINER, escaped)
     return _BARE_ADDRESS.sub(WORD_JOINER, escaped)
 
 

@@ -190,21 +190,26 @@ PREFILL_HELP = ("Ne remplit que les compétences encore « ? » du brouillon ; r
                 "CONFIRMATION, et chaque positionnement reste modifiable.")
 
 
-def prefill_buttons(db, user, learner_id: int, key: str, scope: str = "app") -> None:
+def prefill_buttons(db, user, learner_id: int, key: str, close: str | None = None) -> None:
     """« Reprendre les positionnements du dernier bilan » and « Appliquer les propositions »: each fills
-    the draft's competencies still « ? », then says what it did (flash PREFILL_FLASH, after a rerun of
-    scope: the app, or the dialog the buttons are in)."""
+    the draft's competencies still « ? » and says what it did (flash PREFILL_FLASH) in the run its click
+    starts (the app's, or the dialog's the buttons are in); close names a popover to close then."""
     actions = (("Reprendre les positionnements du dernier bilan", bilans.fill_from_latest_bilan),
                ("Appliquer les propositions", bilans.apply_propositions))
     for label, action in actions:
-        if st.button(label, key=f"{key}_{action.__name__}", help=PREFILL_HELP, width="stretch"):
-            try:
-                report = action(db, user, learner_id)
-            except LivretError as error:
-                flash.later(PREFILL_FLASH, str(error), "error")
-            else:
-                flash.later(PREFILL_FLASH, report.text, "success" if report.filled else "info")
-            st.rerun(scope=scope)
+        st.button(label, key=f"{key}_{action.__name__}", help=PREFILL_HELP, width="stretch",
+                  on_click=_prefill, args=(db, user, learner_id, action, close))
+
+
+def _prefill(db, user, learner_id: int, action, close: str | None) -> None:
+    try:
+        report = action(db, user, learner_id)
+    except LivretError as error:
+        flash.later(PREFILL_FLASH, str(error), "error")
+    else:
+        flash.later(PREFILL_FLASH, report.text, "success" if report.filled else "info")
+    if close:
+        st.session_state[close] = False
 
 
 # ---------------------------------------------------------------- views shared with the bilans page
@@ -219,20 +224,6 @@ def show_positioning_tables(history: pd.DataFrame, *, unit_column: str | None = 
             + bilan_document.unit_view_html(bilans.unit_view(history, unit_column)))
 
 
-def _rows(frame: pd.DataFrame) -> tuple:
-    """A small frame as a hashable cache key (plain Python values, NA as None)."""
-    values = frame.astype(object).where(frame.notna(), None)
-    return (tuple(frame.columns), tuple(map(tuple, values.itertuples(index=False))))
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _radar_spec(axes_rows: tuple, point_rows: tuple) -> dict:
-    # Building and validating the Altair layers takes a tenth of a second: done once per content.
-    axes = pd.DataFrame(list(axes_rows[1]), columns=list(axes_rows[0]))
-    points = pd.DataFrame(list(point_rows[1]), columns=list(point_rows[0]))
-    return radar.radar_chart(axes, points).to_dict()
-
-
 def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
     """The radar of the newest two bilans of a history, with a reading key."""
     points = radar.radar_data(axes, history)
@@ -241,7 +232,7 @@ def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
         return
     st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
             + bilan_document.radar_legend_html(radar.legend_items(points)))
-    st.vega_lite_chart(spec=_radar_spec(_rows(axes), _rows(points)), width="content",
+    st.vega_lite_chart(spec=radar.radar_spec(axes, points), width="content",
                        alt="Diagramme radar des deux derniers bilans, une branche par compétence")
     st.caption(ui.markdown_text(bilan_document.RADAR_KEY.replace("-", MINUS)))  # « -- » must not become a dash
 
@@ -398,6 +389,12 @@ def _confirmation_form(db, user, learner_id: int, review: bilans.ConfirmationRev
     st.rerun()
 
 
+ACTIONS_CSS = """<style>
+[class*="st-key-bilan_actions_"] { order: 99; position: sticky; bottom: -1.5rem; z-index: 5; padding: .6rem 0 .8rem;
+  background: var(--st-background-color, #fff); border-top: 1px solid rgba(49, 51, 63, .2); }
+</style>"""
+
+
 def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
     try:
         draft = bilans.read_draft(db, user, learner_id)
@@ -408,21 +405,25 @@ def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
         ui.show_error(error)
         return
     keys = _keys(learner_id, opening)
+    # The actions come first, so they are shown before the tables and the radar are drawn, and stay at the
+    # foot of the dialog whatever its height (ACTIONS_CSS): « Confirmer le bilan » never scrolls away.
+    st.html(ACTIONS_CSS)
+    with st.container(key=f"bilan_actions_{opening}"):
+        _close_or_confirm(review, keys)
+        reviewed = st.session_state.get(keys["confirming"])
+        if reviewed is not None:
+            _confirmation_form(db, user, learner_id, review, reviewed, keys)
     _draft_texts(db, user, learner_id, opening, draft, keys)
     st.subheader("Bilan des compétences")
     flash.show(PREFILL_FLASH)
     if review.unpositioned:
         with st.container(horizontal=True):
-            prefill_buttons(db, user, learner_id, f"bilan_prefill_{opening}", scope="fragment")
+            prefill_buttons(db, user, learner_id, f"bilan_prefill_{opening}")
     if review.unpositioned and not review.problem:
         st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
     show_positioning_tables(history)
     st.subheader("Diagramme radar")
     show_radar(axes, history)
-    _close_or_confirm(review, keys)
-    reviewed = st.session_state.get(keys["confirming"])
-    if reviewed is not None:
-        _confirmation_form(db, user, learner_id, review, reviewed, keys)
 
 
 def bilan_dialog(db, user, learner_id: int) -> None:

@@ -197,15 +197,18 @@ export default function ({ data, parentElement, setTriggerValue }) {
 """
 
 
-def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None, on_choose) -> None:
+def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None, answered: int,
+              on_choose) -> None:
     """Show the learner's grid (view: dashboard.LearnerView) with its positioning dialog, whose choices go
     to the unlocked bilan bilan_id (target says so) or to the draft (None); on_choose runs (before the
-    page's script) when a level is chosen, with the choice in chosen_positioning(key)."""
+    page's script) when a level is chosen, with the choice in chosen_positioning(key). answered counts the
+    choices handled: the element is drawn again after each, even when its grid did not change (a level
+    chosen again, a refusal), so that the choice stops showing as being saved."""
     # Registering the same definition again is a no-op for Streamlit; doing it on each run keeps it
     # registered in every runtime (a server, or each AppTest).
     element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css(), isolate_styles=False)
     element(data={"parts": grid.page_parts(view.blocks), "dialogs": view.dialogs, "choices": positioning_dialog.choices_html(),
-                  "learner": str(learner_id), "target": target, "bilan": bilan_id,
+                  "learner": str(learner_id), "target": target, "bilan": bilan_id, "answered": answered,
                   "title": positioning_dialog.TITLE},
             key=key, on_choose_change=on_choose)
 
