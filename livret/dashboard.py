@@ -126,6 +126,22 @@ def learner_data(db: sqlite_utils.Database, user: User | None, learner_id: int) 
     return _read_all(db, learner_id)
 
 
+def unlocked_editing(db: sqlite_utils.Database, user: User | None, learner_id: int) -> grid.Editing | None:
+    """The learner's unlocked bilan that the blue lines' buttons edit, None when they edit the draft."""
+    require_learner_staff(db, user, learner_id)
+    return _unlocked(db, learner_id)
+
+
+def ask_button_html(db: sqlite_utils.Database, user: User | None, learner_id: int, code: str) -> str:
+    """The button ending a competency's blue line as the grid draws it now: the draft's positioning, or
+    the unlocked bilan's while one is being corrected."""
+    require_learner_staff(db, user, learner_id)
+    editing = _unlocked(db, learner_id)
+    frame = _drafts(db, learner_id) if editing is None else _editing_positionings(db, editing.bilan_id)
+    rows = list(frame[frame["competency"] == code].itertuples(index=False))
+    return grid.ask_button(code, rows[0] if rows else None, editing)
+
+
 def draft_positionings(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """The positionings already chosen in the learner's draft bilan (level NULL = NE)."""
     require_learner_staff(db, user, learner_id)

@@ -71,6 +71,7 @@ def test_position_c1_on_the_dashboard_survives_a_reload(private_server, page):
     wait_for_app(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(c1_button(page)).to_have_text("+")
+    expect(c1_button(page)).not_to_have_class(re.compile("lv-saving"))  # saved, no longer being saved
     assert stored(private_server.db_path,
                   "SELECT p.level, p.objective FROM positionings p JOIN bilans b ON b.id = p.bilan_id "
                   "JOIN competencies c ON c.id = p.competency_id WHERE b.learner_id = ? AND b.status = 'draft' "
@@ -202,6 +203,7 @@ def test_an_unlocked_bilan_is_positioned_with_the_dialog_on_the_bilans_page_and_
     wait_for_app(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(c3).to_have_text("+")
+    expect(c3).not_to_have_class(re.compile("lv-saving"))
     assert unlocked_positioning(private_server.db_path, learner_id, "C3") == [(3, "intermediate")]
     assert stored(private_server.db_path, "SELECT p.competency_id, p.level, p.objective FROM positionings p "
                   "JOIN bilans b ON b.id = p.bilan_id WHERE b.learner_id = ? AND b.status = 'draft' "

@@ -128,6 +128,7 @@ def test_a_learner_is_positioned_in_one_pass_from_the_keyboard(private_server, p
         "aria-pressed", "true")
     dialog.get_by_role("button", name="NE", exact=True).click()
     expect(ask(page, "C1")).to_have_text("NE")
+    expect(ask(page, "C1")).not_to_have_class(re.compile("lv-saving"))
     assert draft(db, learner_id)["C1"][:2] == (None, None)
 
 
@@ -161,6 +162,7 @@ def test_a_bilan_starts_from_the_last_one_or_from_the_propositions(private_serve
     ask(page, "C1").click()
     page.get_by_role("dialog").get_by_role("button", name="NE", exact=True).click()
     expect(ask(page, "C1")).to_have_text("NE")
+    expect(ask(page, "C1")).not_to_have_class(re.compile("lv-saving"))
 
     page.get_by_role("button", name="Pré-remplir").click()
     page.get_by_role("button", name="Reprendre les positionnements du dernier bilan").click()

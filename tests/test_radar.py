@@ -48,8 +48,9 @@ def test_radar_data_for_zero_one_and_two_bilans(demo_db, roles, axes, count):
               if layer.get("encoding", {}).get("color", {}).get("field") == "bilan_order"]
     # per bilan series: one closed line, then its points (filled, open or crossed), from the learner's data
     assert [layer["mark"]["type"] for layer in series] == ["line", "point", "point", "point"]
-    assert len(chart["datasets"][radar.POINTS]) == 13 * count
-    assert len(chart["datasets"][radar.CLOSED]) == 14 * count  # each line closes on its first point
+    assert [len(layer["data"]["values"]) for layer in series] == [
+        14 * count,  # each line closes on its first point
+        *[13 * count] * 3]  # the points, filtered by objective in the chart
     svg = radar.radar_svg(axes, points)
     assert svg.count("<polygon") == count and "Préparation" in svg
 
@@ -99,6 +100,9 @@ def test_the_chart_is_built_once_per_referentiel_and_validates(demo_db, roles, a
 
     first = radar.radar_spec(axes, radar.radar_data(axes, history_of(demo_db, roles, 1)))
     second = radar.radar_spec(axes, radar.radar_data(axes, history_of(demo_db, roles, 2)))
-    assert {k: v for k, v in first.items() if k != "datasets"} == {k: v for k, v in second.items() if k != "datasets"}
-    assert first["datasets"][radar.POINTS] != second["datasets"][radar.POINTS]
+    def without_points(spec):
+        return [{k: v for k, v in layer.items() if k != "data"} for layer in spec["layer"]]
+
+    assert without_points(first) == without_points(second) and first["layer"][0] == second["layer"][0]
+    assert first["layer"][-1]["data"] != second["layer"][-1]["data"]
     alt.LayerChart.from_dict(second)  # a valid Vega-Lite specification, learner's data included

@@ -22,38 +22,50 @@ def keep_units_exclusive() -> None:
         st.session_state[UNITS_KEY], st.session_state.get(SEEN_UNITS_KEY, []))
 
 
-GRID_KEY, POSITIONED_FLASH, CHOICES_KEY = "tdb_grille", "tdb_positionnement", "tdb_choix"
+GRID_KEY, SAVER_KEY, POSITIONED_FLASH, ANSWER_KEY = "tdb_grille", "tdb_enregistrement", "tdb_positionnement", "tdb_reponse"
 
 
 def save_choice(learner_id: int) -> None:
-    # Runs before the fragment: the grid drawn next shows the level saved (or, refused, the stored one).
-    chosen = grid_element.chosen_positioning(GRID_KEY)
+    # Runs before the saver's fragment, whose answer redraws the competency's button as stored.
+    chosen = grid_element.chosen_positioning(SAVER_KEY)
     if chosen is None:
         return
-    st.session_state[CHOICES_KEY] = st.session_state.get(CHOICES_KEY, 0) + 1
+    code, bilan_id = str(chosen.get("competency")), chosen.get("bilan")
     try:
-        bilan_id = chosen.get("bilan")
-        bilans.position_competency(db, user, learner_id, chosen.get("competency"), chosen.get("level"),
-                                   chosen.get("objective"), bilan_id if isinstance(bilan_id, int) else None)
+        bilans.position_competency(db, user, learner_id, code, chosen.get("level"), chosen.get("objective"),
+                                   bilan_id if isinstance(bilan_id, int) else None)
     except LivretError as error:
         flash.later(POSITIONED_FLASH, f"Positionnement non enregistré : {error}", "error")
+    answered = st.session_state.get(ANSWER_KEY)
+    st.session_state[ANSWER_KEY] = ((answered[0] + 1) if answered else 1, learner_id, code)
+
+
+@ui.fragment
+def positioning_saver(learner_id: int, editing) -> None:
+    try:
+        if dashboard.unlocked_editing(db, user, learner_id) != editing:
+            st.rerun()  # a bilan was unlocked or locked again meanwhile: the whole page says so
+        flash.show(POSITIONED_FLASH)
+        answered, answer = st.session_state.get(ANSWER_KEY), None
+        if answered and answered[1] == learner_id:
+            answer = {"id": answered[0], "code": answered[2],
+                      "button": dashboard.ask_button_html(db, user, learner_id, answered[2])}
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    grid_element.positioning_saver(SAVER_KEY, answer, on_choose=lambda: save_choice(learner_id))
 
 
 @ui.fragment
 def competency_grid(learner_id: int, options: grid.GridOptions, editing) -> None:
-    # A fragment: a choice in the positioning dialog reruns only the grid.
     try:
-        if dashboard.cached_summary(db, user, learner_id).editing != editing:
-            st.rerun()  # a bilan was unlocked or locked again meanwhile: the whole page says so
         view = dashboard.cached_view(db, user, learner_id, options)
     except LivretError as error:
         ui.show_error(error)
         return
-    flash.show(POSITIONED_FLASH)
     target = (f"Bilan du {editing.date_label}, déverrouillé : ce choix le modifie." if editing
               else "Ce choix est enregistré dans le brouillon du bilan en cours.")
-    grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None,
-                           answered=st.session_state.get(CHOICES_KEY, 0), on_choose=lambda: save_choice(learner_id))
+    grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None)
 
 
 @ui.fragment
@@ -109,5 +121,6 @@ if not summary.has_results:
 
 options = grid.GridOptions(condensed=layout == "Condensé", titles=titles == "Avec titres",
                            compact=view == "Compact", units=dashboard.chosen_units(units), complexities=shown)
+positioning_saver(learner_id, summary.editing)
 competency_grid(learner_id, options, summary.editing)
 dashboard.prefetch(db, user, selection.neighbour_ids(learner_id), options)

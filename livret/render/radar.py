@@ -96,13 +96,14 @@ def radar_data(axes: pd.DataFrame, history: pd.DataFrame, max_bilans: int = 2) -
     if history.empty or axes.empty:
         return pd.DataFrame(columns=POINT_COLUMNS)
     columns = history.drop_duplicates("column").sort_values("column_order")["column"].tolist()[:max_bilans]
-    by_code = axes.set_index("code")
+    by_code = {axis.code: {"angle": axis.angle, "axis": axis.axis, "domain_title": axis.domain_title}
+               for axis in axes.itertuples(index=False)}
     rows = []
     for order, column in enumerate(columns):
         for item in history[history["column"] == column].itertuples():
-            if item.code not in by_code.index:
+            if item.code not in by_code:
                 continue
-            axis = by_code.loc[item.code]
+            axis = by_code[item.code]
             evaluated = not pd.isna(item.level)
             level = int(item.level) if evaluated else None
             radius = float(level) if evaluated else NE_RADIUS
@@ -234,7 +235,11 @@ def radar_spec(axes: pd.DataFrame, points: pd.DataFrame) -> dict:
     key = (tuple(axes.columns), tuple(map(tuple, axes.astype(object).where(axes.notna(), None).itertuples(index=False))))
     spec = json.loads(_template(key))
     shown = points.drop(columns=["level"])
-    spec.setdefault("datasets", {}).update({POINTS: _records(shown), CLOSED: _records(_closed(shown)) if len(shown) else []})
+    datasets = {**spec.pop("datasets", {}), POINTS: _records(shown), CLOSED: _records(_closed(shown)) if len(shown) else []}
+    # Each layer carries its rows itself: Streamlit would convert every named dataset to Arrow on each run.
+    for layer in spec["layer"]:
+        if "name" in layer.get("data", {}):
+            layer["data"] = {"values": datasets[layer["data"]["name"]]}
     return spec
 
 

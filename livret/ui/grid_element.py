@@ -4,16 +4,16 @@ Why an element of our own rather than Streamlit's widgets:
 - st.html runs DOMPurify in the browser on every new body: for the grid (thousands of cells, each with
   its tooltip and data attributes) it was the largest part of the time a « Suivant → » click took. The
   grid's HTML is built by livret.render from escaped text only, so it is trusted markup set directly.
-  Each competency's block is kept apart: a rerun replaces only the blocks whose HTML changed (after a
-  positioning, the one block whose button changed), never the whole grid.
+  Each competency's block is kept apart: a rerun replaces only the blocks whose HTML changed.
 - Positioning is the act teachers repeat most (13 competencies × 25 learners before a class council).
   A st.dialog needs a server round trip to open and another to move to the next competency. Here the
   dialog is drawn in the browser from HTML the server rendered with the grid (livret.render.
   positioning_dialog: the proposition and its evidence for every competency), so « ? », « Précédente »
-  and « Suivante » show it at once; a click on a level comes back to Python as the element's "choose"
-  trigger, whose callback writes it (livret.bilans, which checks the user) before the grid is drawn
-  again. Until that drawing arrives, the button shows the level chosen marked as being saved; if the
-  write is refused, the drawing puts the stored state back and the page says why.
+  and « Suivante » show it at once. A click on a level is sent by a second, invisible element in a
+  fragment of its own (positioning_saver): its callback writes the choice (livret.bilans, which checks
+  the user) and its answer is the competency's button as now stored, so saving a level reruns neither
+  the page nor the grid. Until the answer arrives, the button shows the level chosen, dashed (being
+  saved); if the write is refused, the answer puts the stored state back and the page says why.
 - The dialog is a native <dialog>: focus stays in it, Échap closes it and gives the focus back to the
   « ? » it came from; arrows move between the choices; after a choice the focus goes to the next
   competency's « ? », so a learner's 13 competencies are positioned in one pass from the keyboard."""
@@ -34,7 +34,6 @@ const ORDER = ["lv-acq-1", "lv-acq-2", "lv-acq-3", "lv-acq-4", "lv-full", "lv-ha
 
 function parts(host, data) {
   const keys = data.parts.map((part) => part[0]).join("|");
-  const pending = host.lvPending || new Set();
   if (host.lvKeys !== keys) {
     host.replaceChildren();
     host.lvParts = new Map();
@@ -49,14 +48,12 @@ function parts(host, data) {
   } else {
     for (const [key, html] of data.parts) {
       const part = host.lvParts.get(key);
-      // A block whose choice was being saved is drawn again even if unchanged: a refused choice goes back.
-      if (part.html !== html || pending.has(key)) {
+      if (part.html !== html) {
         part.box.innerHTML = html;
         part.html = html;
       }
     }
   }
-  host.lvPending = new Set();
 }
 
 function askButtons(host) {
@@ -85,7 +82,7 @@ function focusChoice(dialog, row, col) {
   if (button) button.focus();
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
+export default function ({ data, parentElement }) {
   let host = parentElement.querySelector(":scope > div.lv-host");
   if (!host) {
     host = document.createElement("div");
@@ -141,8 +138,10 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const ask = host.querySelector(`button.lv-ask[data-competency="${CSS.escape(code)}"]`);
     const level = button.dataset.level ? Number(button.dataset.level) : null;
     const objective = button.dataset.objective || null;
-    setTriggerValue("choose", { competency: code, level, objective, bilan: data.bilan });
-    host.lvPending.add(code);
+    window.livretPosition({ competency: code, level, objective, bilan: data.bilan });
+    // The block on screen no longer matches the HTML it was drawn from: the next grid sent redraws it.
+    const part = host.lvParts.get(code);
+    if (part) part.html = null;
     const buttons = askButtons(host);
     const next = buttons[buttons.indexOf(ask) + 1] || ask;
     if (ask) {
@@ -197,20 +196,44 @@ export default function ({ data, parentElement, setTriggerValue }) {
 """
 
 
-def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None, answered: int,
-              on_choose) -> None:
+def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None) -> None:
     """Show the learner's grid (view: dashboard.LearnerView) with its positioning dialog, whose choices go
-    to the unlocked bilan bilan_id (target says so) or to the draft (None); on_choose runs (before the
-    page's script) when a level is chosen, with the choice in chosen_positioning(key). answered counts the
-    choices handled: the element is drawn again after each, even when its grid did not change (a level
-    chosen again, a refusal), so that the choice stops showing as being saved."""
+    to the unlocked bilan bilan_id (target says so) or to the draft (None), through the saver element."""
     # Registering the same definition again is a no-op for Streamlit; doing it on each run keeps it
     # registered in every runtime (a server, or each AppTest).
     element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css(), isolate_styles=False)
-    element(data={"parts": grid.page_parts(view.blocks), "dialogs": view.dialogs, "choices": positioning_dialog.choices_html(),
-                  "learner": str(learner_id), "target": target, "bilan": bilan_id, "answered": answered,
-                  "title": positioning_dialog.TITLE},
-            key=key, on_choose_change=on_choose)
+    element(data={"parts": grid.page_parts(view.blocks), "dialogs": view.dialogs,
+                  "choices": positioning_dialog.choices_html(), "learner": str(learner_id), "target": target,
+                  "bilan": bilan_id, "title": positioning_dialog.TITLE}, key=key)
+
+
+SAVER = "livret_positioning_saver"
+# A choice made in the grid's dialog is sent by this small element, in a fragment of its own, so that saving
+# it reruns neither the page nor the grid: the answer is the chosen competency's button as now stored (the
+# level saved, or the one kept when the choice was refused), which replaces the button being saved.
+_SAVER_JS = """
+export default function ({ data, setTriggerValue }) {
+  window.livretPosition = (choice) => setTriggerValue("choose", choice);
+  const answer = data.answer;
+  if (!answer || window.livretAnswered === answer.id) return;
+  window.livretAnswered = answer.id;
+  const ask = document.querySelector(`.lv-host button.lv-ask[data-competency="${CSS.escape(answer.code)}"]`);
+  const drawn = document.createElement("div");
+  drawn.innerHTML = answer.button;
+  if (ask && drawn.firstElementChild) {
+    const focused = document.activeElement === ask;
+    ask.replaceWith(drawn.firstElementChild);
+    if (focused) document.querySelector(`.lv-host button.lv-ask[data-competency="${CSS.escape(answer.code)}"]`).focus();
+  }
+}
+"""
+
+
+def positioning_saver(key: str, answer: dict | None, on_choose) -> None:
+    """The element that sends the dialog's choices (on_choose runs before its fragment, the choice in
+    chosen_positioning(key)) and draws the answer {id, code, button}: the chosen competency's button."""
+    element = st.components.v2.component(SAVER, js=_SAVER_JS, isolate_styles=False)
+    element(data={"answer": answer}, key=key, on_choose_change=on_choose)
 
 
 def chosen_positioning(key: str) -> dict | None:
