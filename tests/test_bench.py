@@ -15,6 +15,8 @@ def test_ci_sized_benchmark_prints_every_figure(tmp_path, demo_template):
     for label in ("données du tableau de bord", "rendu HTML de la grille — chronologique",
                   "taille HTML de la grille — chronologique", "AppTest — tableau de bord",
                   "AppTest — dialogue BI", "AppTest — notation", "AppTest — bilans de compétences",
-                  "Chromium — suivant", "Chromium — rerun trivial", "mémoire crête du serveur"):
+                  "Chromium — suivant", "Chromium — rerun trivial", "Chromium — ? → dialogue",
+                  "Chromium — niveau → pastille", "Chromium — suivante → compétence suivante", "Chromium — dialogue BI",
+                  "mémoire crête du serveur"):
         assert label in table
     assert "132 évaluations" in table

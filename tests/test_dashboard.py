@@ -272,3 +272,17 @@ def test_an_unlocked_bilan_is_what_the_blue_lines_edit(demo_db, roles):
     assert dashboard.learner_data(demo_db, teacher, learner_id).drafts.set_index("competency_id").loc[c1, "level"] == 1
     bilans.reconfirm_bilan(demo_db, ddfpt, latest.id, "CONFIRMATION")
     assert dashboard.cached_summary(demo_db, teacher, learner_id).editing is None
+
+
+def test_the_dialogs_follow_the_schools_method_and_not_the_draft(demo_db, roles):
+    from livret import bilans, school
+
+    teacher, learner = roles["teacher"], roles["learner"].learner_id
+    first = dashboard.cached_view(demo_db, teacher, learner, grid.GridOptions()).dialogs
+    assert "Méthode : Moyenne décroissante" in first["C1"]["head"] and len(first) == 13
+    c1 = demo_db.execute("SELECT id FROM competencies WHERE code = 'C1'").fetchone()[0]
+    bilans.save_draft_positioning(demo_db, teacher, learner, c1, bilans.Positioning(4, "terminal"))
+    assert dashboard.cached_view(demo_db, teacher, learner, grid.GridOptions()).dialogs is first  # same evidence
+    school.set_proposition_method(demo_db, roles["ddfpt"], "latest")
+    later = dashboard.cached_view(demo_db, teacher, learner, grid.GridOptions()).dialogs
+    assert "Méthode : Résultat le plus récent" in later["C1"]["head"]

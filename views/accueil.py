@@ -3,10 +3,24 @@
 import streamlit as st
 
 from livret import school, ui
+from livret.codes import PROPOSITION_METHODS
+from livret.errors import LivretError
 from livret.permissions import can
+from livret.proposition import METHOD_FORMULAS, VALUES_TEXT
+from livret.ui import flash
 
 db = ui.database()
 user = ui.current_user()
+METHOD_KEY, SETTINGS_NOTICE = "accueil_methode", "accueil_reglages"
+
+
+def set_method() -> None:
+    try:
+        chosen = school.set_proposition_method(db, user, st.session_state[METHOD_KEY])
+    except LivretError as error:
+        flash.later(SETTINGS_NOTICE, str(error), "error")
+    else:
+        flash.later(SETTINGS_NOTICE, f"Méthode de proposition : « {PROPOSITION_METHODS[chosen]} ».")
 
 st.title("Livret de compétences")
 st.write(f"Bonjour {ui.markdown_text(user.name)}.")
@@ -24,3 +38,16 @@ else:
             "learners": "Apprenants", "evaluations": "Évaluations", "bilans": "Bilans validés",
         }).set_index("Classe"),
     )
+
+if can(user, "set_proposition_method"):
+    st.subheader("Réglages de l'établissement")
+    flash.show(SETTINGS_NOTICE)
+    methods = list(PROPOSITION_METHODS)
+    st.session_state[METHOD_KEY] = school.proposition_method(db)  # the stored setting, even if changed elsewhere
+    st.selectbox("Méthode de proposition des niveaux", methods, key=METHOD_KEY, format_func=PROPOSITION_METHODS.get,
+                 on_change=set_method, width=360,
+                 help="Comment le niveau proposé dans la fenêtre « ? » du tableau de bord est calculé à partir "
+                      "des résultats de chaque critère, pour tous les enseignants de l'établissement.")
+    chosen = school.proposition_method(db)
+    st.caption(ui.markdown_text(f"Score d'un critère, {PROPOSITION_METHODS[chosen].lower()} : {METHOD_FORMULAS[chosen]}. "
+                                f"{VALUES_TEXT}"))
