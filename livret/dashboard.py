@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +17,8 @@ import sqlite_utils
 
 from livret import school
 from livret.bilans import stored
+from livret.caching import MISSING as _MISSING
+from livret.caching import LeastRecentlyUsed
 from livret.codes import COLUMN_CODES, column_code
 from livret.db import thread_db
 from livret.errors import LivretError, NotFound
@@ -228,39 +229,10 @@ class LearnerSummary:
     editing: grid.Editing | None = None  # the unlocked bilan the blue lines edit, if any
 
 
-class _LeastRecentlyUsed:
-    """A small thread-safe map that forgets its least recently used entries beyond size. Values are
-    immutable (frozen dataclasses, tuples, strings): every session may share them."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._entries.get(key, _MISSING)
-            if value is not _MISSING:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-_MISSING = object()
-_summaries = _LeastRecentlyUsed(512)
-_blocks = _LeastRecentlyUsed(160)  # ~210 KB for the fullest learner: ~35 MB at most
-_dialogs = _LeastRecentlyUsed(160)  # ~100 KB for the fullest learner
-_dialogs_by_content = _LeastRecentlyUsed(160)  # the same dialogs, shared by the versions of a learner
+_summaries = LeastRecentlyUsed(512)
+_blocks = LeastRecentlyUsed(160)  # ~210 KB for the fullest learner: ~35 MB at most
+_dialogs = LeastRecentlyUsed(160)  # ~100 KB for the fullest learner
+_dialogs_by_content = LeastRecentlyUsed(160)  # the same dialogs, shared by the versions of a learner
 # One background thread renders the learners a teacher is likely to open next (« Suivant → »).
 _prefetcher = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="livret-prefetch")
 _pending: dict[tuple, concurrent.futures.Future] = {}

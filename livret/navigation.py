@@ -24,6 +24,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/tableau_de_bord.py", "Tableau de bord", ":material/dashboard:", "tableau-de-bord", "open_dashboard"),
     PageSpec("views/accueil.py", "Accueil", ":material/home:", "accueil", "open_home"),
     PageSpec("views/bilans.py", "Bilans de compétences", ":material/assignment:", "bilans", "open_bilans"),
+    PageSpec("views/conseil.py", "Conseil de classe", ":material/groups:", "conseil-de-classe", "open_class_council"),
     PageSpec("views/notation.py", "Notation", ":material/grade:", "notation", "open_grading"),
     PageSpec("views/saisie.py", "Saisie", ":material/edit_note:", "saisie", "open_entry"),
     PageSpec("views/comptes.py", "Comptes", ":material/manage_accounts:", "comptes", "open_accounts"),

@@ -30,6 +30,7 @@ ABILITIES: dict[str, Ability] = {
     "open_bilans": Ability(frozenset({"teacher", "ddfpt", "learner"})),
     "open_grading": Ability(_STAFF),
     "open_entry": Ability(_STAFF),
+    "open_class_council": Ability(_STAFF),
     "open_accounts": Ability(frozenset({"admin"})),
     "open_imports": Ability(frozenset({"ddfpt", "admin"})),
     # the school

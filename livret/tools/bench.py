@@ -84,7 +84,7 @@ def database_for(scale: int, folder: Path) -> Path:
 def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
     """Figures 1-2 at every scale. The scales take turns sample by sample, so a slow moment of a shared
     machine falls on all of them and the scale ratios compare like with like."""
-    from livret import dashboard
+    from livret import council, dashboard
     from livret.permissions import load_user
     from livret.render import grid
 
@@ -108,6 +108,10 @@ def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict
             figures = samples[scale]
             figures.setdefault("data_ms", []).append(
                 _timed_without_gc(functools.partial(dashboard.learner_data, db, user, learner_id)))
+            class_id = db.execute("SELECT class_id FROM learners WHERE id = ?", [learner_id]).fetchone()[0]
+            council.clear_cache()  # the whole class read and computed, nothing cached
+            figures.setdefault("council_ms", []).append(
+                _timed_without_gc(functools.partial(council.class_council, db, user, class_id)))
             for mode, options in MODES.items():
                 render = functools.partial(show, data, grid.GridOptions(**options))
                 figures.setdefault(f"grid_ms:{mode}", []).append(_timed_without_gc(render))
@@ -191,6 +195,7 @@ def measure_apptest(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, 
         "tableau de bord": (page_script("tableau-de-bord"), None),
         "bilans de compétences": (page_script("bilans"), None),
         "notation": (page_script("notation"), "Noter le dernier bilan des apprenants"),
+        "conseil de classe": (page_script("conseil-de-classe"), None),
     }
     samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
     for round_ in range(repeat + 1):
@@ -265,6 +270,10 @@ class _BrowserRun:
         self.learner_box = self.page.locator("input[aria-label='Apprenant']")
         self.dialog = self.page.locator("dialog.lv-dialog")
         self.levels = ("++ · terminal", "+ · terminal")
+        self.council = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(self.council, app_url, "DDFPT", path=f"conseil-de-classe?classe={learner['class_name']}")
+        self.council.locator("table.cc").wait_for()
+        self.sorts = ("Note", "Nom")
 
     def floor_rerun(self) -> None:
         self.reruns += 1
@@ -317,6 +326,12 @@ class _BrowserRun:
         self.page.get_by_role("dialog").wait_for(state="hidden")
         self.wait(self.page)
 
+    def sort_council(self, sort: str) -> None:
+        # Done when the table drawn with that order is on the page and the script has finished.
+        self.council.locator("[data-testid='stButtonGroup'] button").filter(has_text=sort).first.click()
+        self.council.locator(f"table.cc[data-sort='{sort}']").wait_for()
+        self.wait(self.council)
+
     def measure(self, clicks: int) -> dict[str, float]:
         self.floor_rerun()
         self.next_learner()
@@ -326,7 +341,8 @@ class _BrowserRun:
             steps = (("suivant", self.next_learner), ("? → dialogue", self.open_question),
                      ("niveau → pastille", functools.partial(self.choose_level, self.levels[n % 2])),
                      (None, self.open_question), ("suivante → compétence suivante", self.next_competency),
-                     (None, self.close_dialog), ("dialogue BI", self.open_bilan), (None, self.close_bilan))
+                     (None, self.close_dialog), ("dialogue BI", self.open_bilan), (None, self.close_bilan),
+                     ("conseil de classe → tri", functools.partial(self.sort_council, self.sorts[n % 2])))
             for name, action in steps:
                 if name is None:
                     action()
@@ -386,6 +402,7 @@ def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: boo
 
 LABELS = {
     "data_ms": ("1. données du tableau de bord (requêtes + mise en forme)", "ms"),
+    "council_ms": ("1. données du conseil de classe (toute la classe, sans cache)", "ms"),
     "grid_ms": ("2. rendu HTML de la grille", "ms"),
     "grid_kb": ("2. taille HTML de la grille", "Ko"),
     "apptest_ms": ("3–4. AppTest", "ms"),
