@@ -8,10 +8,12 @@ PYTHON ?= python3
 .PHONY: run test lint bench
 
 run: $(VENV)/.runtime
+	bash scripts/install-pdf-libraries.sh
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev
 	bash scripts/install-chromium.sh $(PY)
+	bash scripts/install-pdf-libraries.sh
 	$(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -q
 
 lint: $(VENV)/.dev
@@ -19,6 +21,7 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	bash scripts/install-chromium.sh $(PY)
+	bash scripts/install-pdf-libraries.sh
 	$(PY) -m livret bench
 
 $(VENV)/.runtime: requirements.txt

@@ -388,12 +388,16 @@ def class_grades_table(db: sqlite_utils.Database, user: User | None, class_id: i
 
 
 def export_csv(db: sqlite_utils.Database, user: User | None, class_id: int) -> bytes:
-    """N7 « Exporter CSV »: the class's current grades in the French spreadsheet convention."""
+    """N7 « Exporter CSV »: the class's current grades in the French spreadsheet convention, with one
+    column per competency's weight (%), the grade's author and date, as a school's grade book imports them."""
     frame = class_grades(db, user, class_id)
-    rows = [
-        (r.class_name, r.last_name, r.first_name,
-         date_text(r.validated_at),
-         stored_grade(r.grade, r.rounding_step), _stored_weights_text(r.weights))
-        for r in frame.itertuples()
-    ]
-    return french_csv(CSV_HEADER, rows)
+    codes = [r[0] for r in db.execute(
+        "SELECT c.code FROM competencies c JOIN classes cl ON cl.diploma = c.diploma WHERE cl.id = ? "
+        "ORDER BY c.position, c.id", [class_id])]
+    rows = []
+    for r in frame.itertuples():
+        weights = json.loads(r.weights)
+        rows.append((r.class_name, r.last_name, r.first_name, date_text(r.validated_at),
+                     stored_grade(r.grade, r.rounding_step), _stored_weights_text(r.weights),
+                     *[weights.get(code, 0) for code in codes], r.author, moment_text(r.created_at, " ")))
+    return french_csv([*CSV_HEADER, *[f"Poids {code} (%)" for code in codes], "Noté par", "Noté le"], rows)

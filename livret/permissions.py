@@ -43,8 +43,10 @@ ABILITIES: dict[str, Ability] = {
     "read_bilan_audit": Ability(_STAFF),
     "unlock_bilan": Ability(frozenset({"ddfpt"}), "Seul le DDFPT peut déverrouiller un bilan."),
     "withdraw_bilan": Ability(frozenset({"ddfpt"}), "Seul le DDFPT peut retirer un bilan."),
+    "download_class_livrets": Ability(frozenset({"ddfpt"}), "Seul le DDFPT télécharge les livrets d'une classe."),
     # settings
     "set_rounding_step": Ability(frozenset({"ddfpt"})),
+    "set_school_identity": Ability(frozenset({"ddfpt"}), "Seul le DDFPT peut renseigner l'établissement."),
     "set_proposition_method": Ability(frozenset({"ddfpt"}),
                                       "Seul le DDFPT peut choisir la méthode de proposition des niveaux."),
     # imports: evaluation results are pedagogical data, the DDFPT's (SPEC A1); the admin sets up

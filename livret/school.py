@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import sqlite_utils
 
 from livret import audit
 from livret.codes import DEFAULT_PROPOSITION_METHOD, PROPOSITION_METHODS
 from livret.db import bump_data_version, transaction
+from livret.errors import ValidationError
 from livret.permissions import User, can, require, require_bilan_reader, require_class, require_user
 from livret.proposition import check_method
 
@@ -88,3 +91,59 @@ def set_proposition_method(db: sqlite_utils.Database, user: User | None, method:
                         {PROPOSITION_SETTING: before}, {PROPOSITION_SETTING: key})
             bump_data_version(db)
     return key
+
+
+# ---------------------------------------------------------------- the school's name and year (on its documents)
+
+SCHOOL_NAME_SETTING, SCHOOL_YEAR_SETTING = "school_name", "school_year"
+SCHOOL_NAME_MAX = 120
+
+
+@dataclass(frozen=True)
+class SchoolIdentity:
+    """What heads every document the school hands out: its name and the academic year."""
+
+    name: str
+    year: str
+
+
+def school_identity(db: sqlite_utils.Database) -> SchoolIdentity:
+    """The DDFPT's setting; until it is set, no name and the school year of the newest class."""
+    stored = dict(db.execute("SELECT key, value FROM settings WHERE key IN (?, ?)",
+                             [SCHOOL_NAME_SETTING, SCHOOL_YEAR_SETTING]).fetchall())
+    year = stored.get(SCHOOL_YEAR_SETTING)
+    if not year:
+        row = db.execute("SELECT school_year FROM classes WHERE school_year IS NOT NULL AND school_year <> '' "
+                         "ORDER BY school_year DESC LIMIT 1").fetchone()
+        year = row[0] if row else ""
+    return SchoolIdentity(stored.get(SCHOOL_NAME_SETTING, ""), year)
+
+
+def check_school_year(text: str) -> str:
+    """« 2025-2026 »: two consecutive years; a French refusal otherwise."""
+    value = str(text).strip().replace("/", "-").replace(" ", "")
+    parts = value.split("-")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) == 4 for p in parts) or int(parts[1]) != int(parts[0]) + 1:
+        raise ValidationError(f"L'année scolaire s'écrit comme « 2025-2026 » (« {text} » saisi).")
+    return value
+
+
+def set_school_identity(db: sqlite_utils.Database, user: User | None, name: str, year: str) -> SchoolIdentity:
+    """Only the DDFPT names the school and its year on the documents; both are checked, then audited."""
+    user = require(user, "set_school_identity")
+    name = " ".join(str(name).split())
+    if not name:
+        raise ValidationError("Indiquez le nom de l'établissement, tel qu'il doit figurer sur les documents.")
+    if len(name) > SCHOOL_NAME_MAX:
+        raise ValidationError(f"Le nom de l'établissement ne peut pas dépasser {SCHOOL_NAME_MAX} caractères.")
+    year = check_school_year(year)
+    with transaction(db):
+        before = school_identity(db)
+        after = SchoolIdentity(name, year)
+        if after != before:
+            db.conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                [(SCHOOL_NAME_SETTING, name), (SCHOOL_YEAR_SETTING, year)])
+            audit.write(db, user, "update", "setting", None, None,
+                        {"school_name": before.name, "school_year": before.year}, {"school_name": name, "school_year": year})
+    return after

@@ -45,7 +45,8 @@ def test_a_learner_reads_validated_bilans_only():
 
 def test_the_menu_reads_the_same_table():
     menus = {role: [page.title for page in navigation.pages_for(user)] for role, user in USERS.items()}
-    assert menus["teacher"] == ["Tableau de bord", "Accueil", "Bilans de compétences", "Notation", "Saisie"]
+    assert menus["teacher"] == ["Tableau de bord", "Accueil", "Bilans de compétences", "Conseil de classe", "Notation",
+                                "Saisie"]
     assert menus["ddfpt"] == menus["teacher"] + ["Import"]
     assert menus["learner"] == ["Bilans de compétences"]
     assert menus["admin"] == ["Accueil", "Comptes", "Import"]

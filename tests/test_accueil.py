@@ -36,3 +36,18 @@ def test_a_teacher_sees_no_school_setting(app_env):
     assert not at.exception
     assert "Réglages de l'établissement" not in [h.value for h in at.subheader]
     assert not [b for b in at.selectbox if b.key == "accueil_methode"]
+
+
+def test_the_ddfpt_names_the_school_for_its_documents_and_a_wrong_year_is_refused(app_env):
+    db = connect(app_env)
+    at = run_page(first_user(db, "ddfpt").id)
+    at.text_input[0].input("Lycée Marie Curie")
+    at.text_input[1].input("2025")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["L'année scolaire s'écrit comme « 2025-2026 » (« 2025 » saisi)."]
+    assert at.text_input[0].value == "Lycée Marie Curie"  # kept to be corrected
+    assert school.school_identity(db).name == ""
+    at.text_input[1].input("2025-2026")
+    at.button[0].click().run()
+    assert school.school_identity(db) == school.SchoolIdentity("Lycée Marie Curie", "2025-2026")
+    assert [s.value for s in at.success] == ["Établissement : « Lycée Marie Curie », année scolaire 2025-2026."]

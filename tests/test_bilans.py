@@ -386,11 +386,14 @@ def test_document_is_standalone_escaped_and_names_the_learner(demo_db, roles, le
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
     assert detail.learner_name in page and "<svg" in page
     assert 'data-level="4" data-objective="terminal"><b>++</b></span>' in page
-    assert "Historique des modifications" in page
+    assert "Historique des modifications" not in page  # the trail stays on screen, for staff (issue 15)
+    assert "C8</th><td class=\"title\">Diagnostiquer un dysfonctionnement</td>" in page  # codes and titles
+    for label in ("Signature de l'enseignant(e)", "Signature de l'apprenant(e)", "Signature du représentant légal"):
+        assert label in page
     learner_page = bilans.bilan_document_html(demo_db, roles["learner"], created)
     assert detail.learner_name in learner_page and "Historique des modifications" not in learner_page
-    name = bilans.document_file_name("ÉGRÈVE Jean-René", "2025-12-12 18:00:00")
-    assert name == "bilan_EGREVE_Jean-Rene_2025-12-12.html"
+    name = bilans.document_file_name("ÉGRÈVE Jean-René", "2025-12-12 18:00:00", "pdf")
+    assert name == "EGREVE_Jean-Rene_bilan_2025-12-12.pdf"
 
 
 # ---------------------------------------------------------------- page (AppTest)

@@ -173,7 +173,8 @@ def test_model_weighting_duplicated_to_two_learners_saved_and_exported(page, sch
     data = open(info.value.path(), "rb").read()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Classe", "Nom", "Prénom", "Date du bilan", "Note sur 20", "Pondération"]
+    assert rows[0][:6] == ["Classe", "Nom", "Prénom", "Date du bilan", "Note sur 20", "Pondération"]
+    assert rows[0][6] == "Poids C1 (%)" and rows[0][-2:] == ["Noté par", "Noté le"]
     by_name = {(r[1], r[2]): r for r in rows[1:]}
     assert len(by_name) == 3
     for learner in [bilan] + chosen:

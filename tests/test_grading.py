@@ -201,12 +201,18 @@ def test_csv_export_in_the_french_spreadsheet_convention(demo_db, roles):
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     lines = text.split("\r\n")
-    assert lines[0] == "Classe;Nom;Prénom;Date du bilan;Note sur 20;Pondération"
+    codes = [f"C{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)]
+    assert lines[0] == ("Classe;Nom;Prénom;Date du bilan;Note sur 20;Pondération;"
+                        + ";".join(f"Poids {code} (%)" for code in codes) + ";Noté par;Noté le")
     value = {"++": Fraction(1), "+": Fraction(2, 3), "-": Fraction(1, 3), "--": Fraction(0)}
     exact = 20 * (70 * value[levels["C1"]] + 30 * value[levels["C3"]]) / 100
     grade = arithmetic.format_grade(exact, "0.1")
     class_name = bilan.class_name
-    assert lines[1] == f"{class_name};LEFÈVRE-ÉGRÈVE;Maëlys;27/03/2026;{grade};C1 70 %, C3 30 %"
+    written = demo_db.execute("SELECT created_at FROM grades ORDER BY id DESC LIMIT 1").fetchone()[0]
+    weights = {"C1": 70, "C3": 30}
+    assert lines[1] == (f"{class_name};LEFÈVRE-ÉGRÈVE;Maëlys;27/03/2026;{grade};C1 70 %, C3 30 %;"
+                        + ";".join(str(weights.get(code, 0)) for code in codes)
+                        + f";{teacher.name};{moment_text(written, ' ')}")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert len(rows) == 2 and "," in rows[1][4] and "." not in rows[1][4]
 

@@ -42,6 +42,21 @@ else:
 if can(user, "set_proposition_method"):
     st.subheader("Réglages de l'établissement")
     flash.show(SETTINGS_NOTICE)
+    identity = school.school_identity(db)
+    with st.form("accueil_etablissement", border=False):
+        st.caption("En tête des bilans et des livrets imprimés ou téléchargés.")
+        columns = st.columns([3, 1], vertical_alignment="bottom")
+        name = columns[0].text_input("Nom de l'établissement", value=identity.name, max_chars=school.SCHOOL_NAME_MAX,
+                                     placeholder="Lycée professionnel …")
+        year = columns[1].text_input("Année scolaire", value=identity.year, placeholder="2025-2026")
+        if st.form_submit_button("Enregistrer"):
+            try:
+                saved = school.set_school_identity(db, user, name, year)
+            except LivretError as error:
+                ui.show_error(error)  # what was typed stays in the fields
+            else:
+                flash.later(SETTINGS_NOTICE, f"Établissement : « {saved.name} », année scolaire {saved.year}.")
+                st.rerun()
     methods = list(PROPOSITION_METHODS)
     st.session_state[METHOD_KEY] = school.proposition_method(db)  # the stored setting, even if changed elsewhere
     st.selectbox("Méthode de proposition des niveaux", methods, key=METHOD_KEY, format_func=PROPOSITION_METHODS.get,

@@ -9,7 +9,7 @@ from livret import bilans, ui
 from livret.errors import LivretError
 from livret.permissions import can
 from livret.ui import bilan_dialogs as views
-from livret.ui import selection
+from livret.ui import documents, selection
 
 FLASH_KEY = "bilans_flash"
 
@@ -95,7 +95,8 @@ if staff:
         if learner_id is not None:
             with st.expander("Bilans de la classe"):
                 try:
-                    overview = bilans.class_bilans(db, user, bilans.learner_class_id(db, user, learner_id))
+                    class_id = bilans.learner_class_id(db, user, learner_id)
+                    overview = bilans.class_bilans(db, user, class_id)
                 except LivretError as error:
                     ui.show_error(error)
                 else:
@@ -104,6 +105,8 @@ if staff:
                             "full_name": "Apprenant", "bilans": "Bilans", "latest_label": "Dernier bilan",
                             "unlocked": "Déverrouillés", "drafts": "Brouillon en cours"}),
                         hide_index=True, width="stretch")
+                    documents.class_buttons(db, user, class_id, st.session_state.get(selection.CLASS_KEY, "classe"),
+                                            key="bilans_classe")
 else:
     learner_id = user.learner_id
 if learner_id is None:
@@ -141,9 +144,7 @@ st.caption(f"Classe {ui.markdown_text(bilan.class_name)} · {bilan.status_label}
 actions = st.container(horizontal=True, key="bilans_screen_actions")
 if actions.button("Imprimer", icon=":material/print:"):
     views.open_print_dialog()
-ui.private_download_button(
-    "Télécharger le bilan (HTML)", report.document_html().encode("utf-8"), mime="text/html", icon=":material/download:",
-    file_name=bilans.document_file_name(bilan.learner_name, bilan.validated_at), target=actions)
+documents.bilan_buttons(report, actions)
 if can(user, "unlock_bilan") and bilan.status == "validated":
     if actions.button("Déverrouiller le bilan", icon=":material/lock_open:"):
         try:
@@ -156,6 +157,9 @@ if can(user, "unlock_bilan") and bilan.status == "validated":
 if can(user, "withdraw_bilan"):
     with actions.popover("Retirer", icon=":material/delete:", help="Retirer un bilan validé par erreur"):
         withdraw_form(bilan)
+if staff:
+    with st.container(key="bilans_screen_livret"):
+        documents.livret_button(user, learner_id, name, key=f"bilans_livret_{learner_id}")
 
 if bilan.status == "unlocked" and staff:
     st.warning("Ce bilan est déverrouillé : modifiez-le, puis confirmez-le pour le verrouiller à nouveau.",

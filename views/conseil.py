@@ -8,7 +8,7 @@ from livret import council, ui
 from livret.errors import LivretError
 from livret.render import council as council_render
 from livret.render import grid
-from livret.ui import bilan_dialogs, selection, trusted_html
+from livret.ui import bilan_dialogs, documents, selection, trusted_html
 
 db = ui.database()
 user = ui.current_user()
@@ -48,6 +48,8 @@ ui.private_download_button("Exporter (XLSX)", lambda: council_render.export_xlsx
 ui.private_download_button("Exporter (CSV)", lambda: council_render.export_csv(view, rows), file_name=f"{file_name}.csv",
                            mime="text/csv", icon=":material/download:", target=controls)
 
+with st.container(key="conseil_documents"):
+    documents.class_buttons(db, user, class_id, view.class_name, key="conseil_classe")
 trusted_html.show(council_render.council_html(view, rows, sort), grid.stylesheet_css() + council_render.COUNCIL_CSS,
                   key="conseil_tableau")
 st.subheader("Répartition de la classe au dernier bilan")

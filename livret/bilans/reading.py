@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlite_utils
 
-from livret import clock
+from livret import clock, school
 from livret.bilans import stored
 from livret.bilans.positioning import NOT_EVALUATED, Positioning
 from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
@@ -33,6 +33,8 @@ from livret.permissions import (
     require_user,
 )
 from livret.render import bilan_document, radar
+from livret.render.bilan_document import DocumentHeader
+from livret.school import SchoolIdentity
 
 AUDIT_ACTIONS = {
     "create": "Création du bilan",
@@ -336,35 +338,58 @@ def bilan_history(
 @dataclass(frozen=True, eq=False)
 class BilanReport:
     """One bilan with everything shown of it, read once for the page « Bilans » and its document: the
-    bilan, the history up to it, the radar's axes, and the audit trail (None for a learner)."""
+    bilan, the history up to it, the radar's axes, the audit trail (None for a learner), and what heads
+    the document (the school, the diploma's title)."""
 
     bilan: Bilan
     history: pd.DataFrame
     axes: pd.DataFrame
     audit: pd.DataFrame | None
+    school: SchoolIdentity
+    diploma_title: str
 
     def document_html(self) -> str:
-        """The bilan as one standalone HTML file (prints cleanly, opens without the app)."""
+        """The bilan as the school hands it out (livret.render.bilan_document): one A4 page, HTML that
+        prints and opens without the app, and that livret.render.pdf turns into a PDF."""
         bilan = self.bilan
-        # The renderer reads the header by key: it is given only what it shows.
-        header = {"learner_name": bilan.learner_name, "date_label": bilan.date_label,
-                  "class_name": bilan.class_name, "diploma": bilan.diploma, "status_label": bilan.status_label,
-                  "constats": bilan.constats, "conseils": bilan.conseils}
-        return bilan_document.render_document(
-            detail=header, history=self.history, units=unit_view(self.history),
-            radar_svg=radar.radar_svg(self.axes, radar.radar_data(self.axes, self.history)), audit=self.audit,
-        )
+        header = DocumentHeader(self.school.name, self.school.year, bilan.learner_name, bilan.class_name,
+                                self.diploma_title, bilan.date_label, bilan.author_name, bilan.constats, bilan.conseils)
+        points = radar.radar_data(self.axes, self.history)
+        return bilan_document.render_document(header, self.history, radar.radar_svg(self.axes, points))
+
+    @property
+    def file_stem(self) -> str:
+        """« NOM_Prénom_bilan_2026-03-27 »: the name of this bilan's files."""
+        return document_stem(self.bilan.learner_name, self.bilan.validated_at)
+
+
+def _report(db: sqlite_utils.Database, bilan_id: int, learner_id: int, statuses: tuple[str, ...],
+            with_audit: bool) -> BilanReport:
+    bilans = _learner_bilans(db, learner_id, statuses)
+    history = _history(db, learner_id, bilans, upto_bilan_id=bilan_id)
+    audit = _audit_trail(db, bilan_id) if with_audit else None
+    axes = radar.radar_axes(stored.competencies(db, learner_id))
+    bilan = _bilan(db, bilan_id)
+    title = db.execute("SELECT title FROM diplomas WHERE code = ?", [bilan.diploma]).fetchone()
+    return BilanReport(bilan, history, axes, audit, school.school_identity(db), title[0] if title else bilan.diploma)
 
 
 def bilan_report(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> BilanReport:
     """One bilan the user may read, with its history, radar axes and (staff only) audit trail."""
     user, learner_id = _require_readable(db, user, bilan_id)
-    bilans = _learner_bilans(db, learner_id, bilan_statuses_readable(user))
-    history = _history(db, learner_id, bilans, upto_bilan_id=bilan_id)
     # Who reads the audit trail is staff of the learner's class, already checked by _require_readable.
-    audit = _audit_trail(db, bilan_id) if can(user, "read_bilan_audit") else None
-    axes = radar.radar_axes(stored.competencies(db, learner_id))
-    return BilanReport(_bilan(db, bilan_id), history, axes, audit)
+    return _report(db, bilan_id, learner_id, bilan_statuses_readable(user), can(user, "read_bilan_audit"))
+
+
+def class_latest_reports(db: sqlite_utils.Database, user: User | None, class_id: int) -> list[BilanReport]:
+    """Each learner's latest validated bilan in the class, by name (staff of the class), for the class's
+    documents; a learner without a validated bilan is left out."""
+    require_class(db, user, class_id)
+    rows = db.execute(
+        f"SELECT l.id, (SELECT b.id FROM bilans b WHERE b.learner_id = l.id AND b.status = 'validated' AND "
+        f"{NOT_WITHDRAWN} ORDER BY b.validated_at DESC, b.id DESC LIMIT 1) FROM learners l WHERE l.class_id = ? "
+        "ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id", [class_id]).fetchall()
+    return [_report(db, bilan_id, learner_id, ("validated",), False) for learner_id, bilan_id in rows if bilan_id]
 
 
 def bilan_document_html(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
@@ -372,11 +397,16 @@ def bilan_document_html(db: sqlite_utils.Database, user: User | None, bilan_id: 
     return bilan_report(db, user, bilan_id).document_html()
 
 
-def document_file_name(learner_name: str, validated_at: str) -> str:
-    """« bilan_EGREVE_Jean-Rene_2025-12-12.html »: ASCII only, so every browser and OS keeps it."""
+def document_stem(learner_name: str, validated_at: str) -> str:
+    """« EGREVE_Jean-Rene_bilan_2025-12-12 »: ASCII only, so every browser and OS keeps it."""
     plain = unicodedata.normalize("NFKD", learner_name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9-]+", "_", plain).strip("_") or "apprenant"
-    return f"bilan_{slug}_{validated_at[:10]}.html"
+    return f"{slug}_bilan_{validated_at[:10]}"
+
+
+def document_file_name(learner_name: str, validated_at: str, extension: str = "html") -> str:
+    """« EGREVE_Jean-Rene_bilan_2025-12-12.pdf »."""
+    return f"{document_stem(learner_name, validated_at)}.{extension}"
 
 
 def radar_axes_of(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:

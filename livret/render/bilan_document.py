@@ -5,6 +5,7 @@ document). Every text that came from a user or a file is escaped."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 import pandas as pd
@@ -117,59 +118,120 @@ def unit_view_html(units: dict) -> str:
     return '<div class="unit-view">' + "".join(tables) + "</div>"
 
 
-def audit_html(audit: pd.DataFrame) -> str:
-    if audit is None or audit.empty:
-        return "<p>Aucune entrée.</p>"
-    rows = "".join(
-        f"<tr><td>{escape(r.when)}</td><td>{escape(r.user_name)}</td><td>{escape(r.action_label)}</td>"
-        f"<td>{escape(r.before_text)}</td><td>{escape(r.after_text)}</td></tr>"
-        for r in audit.itertuples())
-    return ('<table class="bilan-table audit-table"><thead><tr><th scope="col">Date</th><th scope="col">Par</th>'
-            '<th scope="col">Action</th><th scope="col">Avant</th><th scope="col">Après</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
-
-
 def _paragraph(text: str) -> str:
     return escape(text) if text else "<em>(non renseigné)</em>"
 
 
-def render_document(*, detail: dict, history: pd.DataFrame, units: dict, radar_svg: str,
-                    audit: pd.DataFrame | None) -> str:
-    """The bilan as a complete HTML page that opens and prints without the app."""
-    name = escape(detail["learner_name"])
-    audit_part = f"<h2>Historique des modifications</h2>{audit_html(audit)}" if audit is not None else ""
+@dataclass(frozen=True)
+class DocumentHeader:
+    """What heads a bilan document: the school (a DDFPT setting), the learner, their class and the bilan."""
+
+    school_name: str
+    school_year: str
+    learner_name: str
+    class_name: str
+    diploma: str  # the diploma's title
+    date_label: str  # « 27/03/2026 »
+    author_name: str  # the teacher who validated it
+    constats: str
+    conseils: str
+
+
+DOCUMENT_CSS = """
+@page { size: A4; margin: 11mm 12mm 14mm;
+  @bottom-center { content: string(footer) " — page " counter(page) "/" counter(pages); font-size: 8pt; color: #444; } }
+body { margin: 0; font-size: 9.5pt; line-height: 1.3; }
+.doc-footer { string-set: footer content(); height: 0; margin: 0; overflow: hidden; }
+.doc-head { display: flex; justify-content: space-between; align-items: flex-end; border-bottom: 2px solid #1f2328;
+  padding-bottom: 2mm; margin-bottom: 3mm; }
+.doc-head .school { font-weight: 700; font-size: 10.5pt; }
+.doc-head .year { color: #333; }
+h1 { font-size: 15pt; margin: 0 0 1mm; }
+.meta { color: #333; margin: 0 0 3mm; }
+h2 { font-size: 11pt; margin: 3mm 0 1.5mm; border-bottom: 1px solid #c9ced6; padding-bottom: .5mm; }
+.doc-main { display: flex; gap: 4mm; align-items: flex-start; }
+.doc-main .positions { flex: 1 1 66%; }
+.doc-main .radar-box { flex: 0 0 32%; }
+.doc-main svg.radar { width: 100%; height: 58mm; }
+.bilan-table.print { width: 100%; font-size: 8pt; line-height: 1.15; margin: 0; }
+.bilan-table.print td.title { text-align: left; }
+.bilan-table.print th, .bilan-table.print td { padding: .4mm 1mm; }
+.bilan-table.print .lv-pos { min-width: 9mm; padding: 0 1mm; font-size: 7.5pt; }
+.texts { display: flex; gap: 4mm; margin-top: 4mm; }
+.texts section { flex: 1; border: 1px solid #c9ced6; border-radius: 1.5mm; padding: 1.5mm 2.5mm; min-height: 18mm; }
+.texts h2 { border: 0; margin: 0 0 1mm; font-size: 10pt; }
+.texts p { margin: 0; white-space: pre-wrap; }
+.signatures { display: flex; gap: 4mm; margin-top: 4mm; break-inside: avoid; }
+.signatures div { flex: 1; border: 1px solid #1f2328; height: 24mm; padding: 1.5mm 2.5mm; font-size: 8.5pt; }
+.key { font-size: 7.5pt; color: #444; margin: 1mm 0 0; }
+.doc-main .bilan-legend { display: block; font-size: 7pt; line-height: 1.6; margin: 0 0 1.5mm; }
+.doc-main .bilan-legend > span { display: inline-block; margin-right: 2.5mm; }
+.doc-main .bilan-legend .lv-pos { min-width: 7mm; font-size: 6.5pt; }
+@media screen { body { max-width: 60rem; margin: 1.5rem auto; } }
+"""
+
+
+def print_table_html(history: pd.DataFrame) -> str:
+    """The positioning table of a document: unit, code and title of each competency, then one column per
+    bilan of the history, newest first (the bilan of the document first)."""
+    if history.empty:
+        return "<p>Aucun positionnement.</p>"
+    columns = history.drop_duplicates("column").sort_values("column_order")["column"].tolist()
+    head = "".join(f'<th scope="col">{escape(str(column))}</th>' for column in columns)
+    cells = {(r.code, r.column): positioning_badge(r.level, r.objective) for r in history.itertuples()}
+    competencies = history.drop_duplicates("code").sort_values("position")
+    body = "".join(
+        f'<tr><td>{escape(str(comp.unit))}</td><th scope="row">{escape(comp.code)}</th>'
+        f'<td class="title">{escape(comp.title)}</td>'
+        + "".join(f"<td>{cells[(comp.code, column)]}</td>" for column in columns) + "</tr>"
+        for comp in competencies.itertuples())
+    return (f'<table class="bilan-table print"><thead><tr><th scope="col">Unité</th><th scope="col">Code</th>'
+            f'<th scope="col">Compétence</th>{head}</tr></thead><tbody>{body}</tbody></table>')
+
+
+def render_document(header: DocumentHeader, history: pd.DataFrame, radar_svg: str) -> str:
+    """The bilan as the school hands it out: one A4 page (two at most with long Constats) that opens,
+    prints and becomes a PDF without the app. No audit trail: that stays on screen, for staff."""
+    name = escape(header.learner_name)
+    school = escape(header.school_name) or "Établissement"
+    validated = f"Bilan validé le {header.date_label}"
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
 <meta charset="utf-8">
-<title>Bilan de {name} — {escape(detail["date_label"])}</title>
+<title>Bilan de {name} — {escape(header.date_label)}</title>
 <style>
-@page {{ size: A4; margin: 14mm; }}
-body {{ margin: 1.5rem auto; max-width: 60rem; }}
-h1 {{ font-size: 1.5rem; margin-bottom: 0.2rem; }}
-h2 {{ font-size: 1.15rem; margin-top: 1.3rem; border-bottom: 1px solid #d0d4da; padding-bottom: 0.15rem; }}
-.meta {{ color: #444; }}
-h2, table, .radar {{ break-inside: avoid; }}
 {BILAN_CSS}
+{DOCUMENT_CSS}
 </style>
 </head>
 <body class="bilan-doc">
-<h1>Bilan intermédiaire de compétences — {name}</h1>
-<p class="meta">Classe {escape(str(detail["class_name"]))} · {escape(str(detail["diploma"]))} ·
-bilan du {escape(detail["date_label"])} · {escape(detail["status_label"])}</p>
-<dl class="bilan-texts">
-<dt>Constats</dt><dd>{_paragraph(detail["constats"])}</dd>
-<dt>Conseils</dt><dd>{_paragraph(detail["conseils"])}</dd>
-</dl>
-<h2>Bilan des compétences</h2>
+<p class="doc-footer">{escape(validated)}</p>
+<div class="doc-head"><span class="school">{school}</span><span class="year">Année scolaire {escape(header.school_year)}</span></div>
+<h1>Bilan intermédiaire de compétences</h1>
+<p class="meta"><strong>{name}</strong> · classe {escape(header.class_name)} · {escape(header.diploma)}<br>
+{escape(validated)} par {escape(header.author_name or "—")}</p>
+<div class="doc-main">
+<div class="positions">
+<h2>Positionnements</h2>
 {legend_html()}
-{history_table_html(history)}
-<h2>Par unité</h2>
-{unit_view_html(units)}
+{print_table_html(history)}
+</div>
+<div class="radar-box">
 <h2>Diagramme radar</h2>
 {radar_svg}
-<p class="meta">{escape(RADAR_KEY)}</p>
-{audit_part}
+<p class="key">{escape(RADAR_KEY)}</p>
+</div>
+</div>
+<div class="texts">
+<section><h2>Constats</h2><p>{_paragraph(header.constats)}</p></section>
+<section><h2>Conseils</h2><p>{_paragraph(header.conseils)}</p></section>
+</div>
+<div class="signatures">
+<div>Signature de l'enseignant(e)</div>
+<div>Signature de l'apprenant(e)</div>
+<div>Signature du représentant légal</div>
+</div>
 </body>
 </html>
 """

@@ -43,6 +43,7 @@ class GridOptions:
     compact: bool = False  # compact: only the blue lines of positionings
     units: tuple[str, ...] = ()  # () = every unit (« Tout afficher »)
     complexities: tuple[str, ...] = COLUMN_CODES  # column codes shown: D, Int, B, E
+    result_codes: bool = False  # condensed cells show the result's code too (the printed livret reads in black and white)
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,12 @@ def column_dates(eval_date, modified_at) -> str:
     return day if day == modified else f"Évaluation du {day}, modifiée le {modified}"
 
 
-def _cell(row, content: str) -> str:
+def _cell(row, content: str, detail: str = "") -> str:
     level = RESULT_BY_CODE[row.result]
     shape = "lv-company" if row.context == "company" else "lv-school"
+    small = f"<small>{escape(detail)}</small>" if detail else ""
     return (f'<span class="lv-cell {level.css} {shape}" data-level="{level.code}" data-context="{escape(row.context)}"'
-            f' data-complexity="{escape(row.code)}" role="img" title="{escape(row.tip)}">{escape(content)}</span>')
+            f' data-complexity="{escape(row.code)}" role="img" title="{escape(row.tip)}">{escape(content)}{small}</span>')
 
 
 def _positioning(row) -> str:
@@ -212,15 +214,19 @@ def _chronological(criteria: list, results: list, has_bilan: bool, titles: bool)
     return f'<div class="lv-scroll"><table class="lv-grid {mode}">{"".join(rows)}</table></div>'
 
 
-def _condensed(criteria: list, results: list, has_bilan: bool, titles: bool) -> str:
+def _condensed(criteria: list, results: list, has_bilan: bool, titles: bool, result_codes: bool = False) -> str:
     by_criterion: dict[int, list] = {}
     for row in results:
         by_criterion.setdefault(row.criterion_id, []).append(row)
+
+    def cell(row) -> str:
+        return _cell(row, row.result, row.code) if result_codes else _cell(row, row.code)
+
     rows = []
     for criterion in criteria:
         runs = by_criterion.get(criterion.criterion_id, [])
-        old = [_cell(row, row.code) for row in runs if row.old]
-        new = [_cell(row, row.code) for row in runs if not row.old]
+        old = [cell(row) for row in runs if row.old]
+        new = [cell(row) for row in runs if not row.old]
         line = _line("span") if has_bilan else ""
         rows.append(f'<tr>{_criterion_header(criterion, titles)}<td><div class="lv-run">{"".join(old)}{line}'
                     f'{"".join(new)}</div></td></tr>')
@@ -258,8 +264,10 @@ def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.D
             if not own:
                 parts.append('<p class="lv-none">Aucune évaluation de cette compétence'
                              f'{" avec ces filtres" if filtered else ""}.</p>')
-            render = _condensed if options.condensed else _chronological
-            parts.append(render(criteria, own, has_bilan, options.titles))
+            if options.condensed:
+                parts.append(_condensed(criteria, own, has_bilan, options.titles, options.result_codes))
+            else:
+                parts.append(_chronological(criteria, own, has_bilan, options.titles))
         parts.append("</section>")
         blocks.append(Block(int(competency_id), code, label, "".join(parts)))
     return blocks

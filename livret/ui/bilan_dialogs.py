@@ -445,7 +445,8 @@ PRINT_CSS = """
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
   [data-testid="stStatusWidget"], [data-testid="stSidebarCollapsedControl"], [data-testid="stBottom"],
   .stButton, .stDownloadButton, .stFormSubmitButton, [data-testid="stForm"], [data-testid="stSelectbox"],
-  [data-testid="stAlert"], [data-testid="stExpander"], .no-print, [class*="st-key-bilans_screen_"] {
+  [data-testid="stAlert"], [data-testid="stExpander"], .no-print, [class*="st-key-bilans_screen_"],
+  .st-key-conseil_actions, .st-key-conseil_documents, [data-testid="stDateInput"] {
     display: none !important;
   }
   [data-testid="stMain"], [data-testid="stAppViewContainer"], .stApp { overflow: visible !important; }
