@@ -17,6 +17,8 @@ def test_ci_sized_benchmark_prints_every_figure(tmp_path, demo_template):
                   "AppTest — dialogue BI", "AppTest — notation", "AppTest — bilans de compétences",
                   "Chromium — suivant", "Chromium — rerun trivial", "Chromium — ? → dialogue",
                   "Chromium — niveau → pastille", "Chromium — suivante → compétence suivante", "Chromium — dialogue BI",
-                  "mémoire crête du serveur"):
+                  "mémoire crête du serveur", "données du conseil de classe", "AppTest — conseil de classe",
+                  "Chromium — conseil de classe → tri", "PDF — un bilan", "PDF — bilans d'une classe",
+                  "pages du PDF — livret d'un apprenant"):
         assert label in table
     assert "132 évaluations" in table

@@ -239,7 +239,7 @@ def test_learner_sees_only_their_bilans_prints_and_downloads(private_server, pag
     path = tmp_path / "bilan.html"
     download_info.value.save_as(path)
     document = path.read_text(encoding="utf-8")
-    assert name in document and "Bilan des compétences" in document
+    assert name in document and "Positionnements" in document and "Signature du représentant légal" in document
     assert 'data-objective="terminal"><b>+</b></span>' in document  # the C1 positioning chosen on the dashboard
     assert "Conseil revu par la DDFPT." in document
 

@@ -99,7 +99,7 @@ def _staff(page, url: str, role: str) -> None:
     _no_english(page, f"{role}: dialogue BI")
     _hover_every_table_and_chart(page, f"{role}: dialogue BI")
     _visit(page, url, "bilans", "Bilans de compétences")
-    page.get_by_text("Bilans de la classe").click()
+    page.get_by_text("Bilans de la classe", exact=True).click()
     _hover_every_table_and_chart(page, f"{role}: bilans de la classe")
     _visit(page, url, "notation", "Notation")
     _visit(page, url, "saisie", "Saisie")

@@ -224,4 +224,4 @@ def _distribution_spec(rows: tuple) -> str:
     # Each label at the end of its segment, inside it (as in Altair's stacked bar with text overlay).
     text = base.mark_text(align="right", dx=-3, fontSize=10, fontWeight="bold").encode(
         text="label:N", detail="niveau:N", color=alt.Color("text_colour:N", scale=None))
-    return json.dumps((bars + text).properties(height=alt.Step(18), width="container").to_dict())
+    return json.dumps((bars + text).properties(height=alt.Step(18), width="container").configure(aria=False).configure_mark(aria=False).to_dict())

@@ -216,7 +216,7 @@ def radar_chart(axes: pd.DataFrame) -> alt.LayerChart:
     if not axes.empty:
         layers += _axis_layers(axes, x, y, ext_x)
     layers += _point_layers(x, y)
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT).configure_view(stroke=None)
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT).configure_view(stroke=None).configure(aria=False).configure_mark(aria=False)
 
 
 @functools.lru_cache(maxsize=16)

@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import functools
 import gc
+import io
 import statistics
 import tempfile
 import time
@@ -133,6 +134,43 @@ def _timed_without_gc(action) -> float:
     finally:
         if enabled:
             gc.enable()
+
+
+# ---------------------------------------------------------------- 7: documents
+
+
+def measure_documents(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
+    """Figure 7: one bilan as a PDF (time, size), the fullest learner's class at once (time, size) and that
+    learner's livret (time, pages); the class and the livret take seconds, so they run once per scale."""
+    import pypdf  # a test dependency: `make bench` installs it
+
+    from livret import bilans, documents
+    from livret.permissions import load_user
+    from livret.render import pdf
+
+    results: dict[int, dict[str, float]] = {}
+    if not pdf.available():
+        return results
+    for scale, path in paths.items():
+        db = connect(path)
+        learner = fullest_learner(db)
+        user = load_user(db, ddfpt_id(db))
+        bilan = bilans.latest_validated_bilan(db, user, learner["id"])
+        class_id = db.execute("SELECT class_id FROM learners WHERE id = ?", [learner["id"]]).fetchone()[0]
+        one = [_timed(functools.partial(documents.bilan_pdf, db, user, bilan.id)) for _ in range(max(repeat, 3))]
+        figures = {"pdf_ms:un bilan": statistics.median(one),
+                   "pdf_kb:un bilan": len(documents.bilan_pdf(db, user, bilan.id)) / 1024}
+        start = time.perf_counter()
+        whole = documents.class_bilans_pdf(db, user, class_id)
+        figures["pdf_s:bilans d'une classe"] = time.perf_counter() - start
+        figures["pdf_mb:bilans d'une classe"] = len(whole) / 1024 / 1024
+        start = time.perf_counter()
+        livret = documents.learner_livret_pdf(db, user, learner["id"])
+        figures["pdf_s:livret d'un apprenant"] = time.perf_counter() - start
+        figures["pdf_pages:livret d'un apprenant"] = len(pypdf.PdfReader(io.BytesIO(livret)).pages)
+        results[scale] = figures
+        db.close()
+    return results
 
 
 # ---------------------------------------------------------------- 3-4: AppTest
@@ -392,8 +430,9 @@ def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: boo
         learners[scale] = fullest_learner(db)
         db.close()
     results = measure_data_and_grid(paths, repeat)
-    for scale, figures in measure_apptest(paths, repeat).items():
-        results[scale].update(figures)
+    for measure in (measure_apptest, measure_documents):
+        for scale, figures in measure(paths, repeat).items():
+            results[scale].update(figures)
     if browser:
         for scale, path in paths.items():
             results[scale].update(measure_browser(path, clicks, sessions))
@@ -408,6 +447,11 @@ LABELS = {
     "apptest_ms": ("3–4. AppTest", "ms"),
     "browser_ms": ("5. Chromium", "ms"),
     "memory_mb": ("6. mémoire crête du serveur", "Mo"),
+    "pdf_ms": ("7. PDF", "ms"),
+    "pdf_kb": ("7. taille du PDF", "Ko"),
+    "pdf_s": ("7. PDF", "s"),
+    "pdf_mb": ("7. taille du PDF", "Mo"),
+    "pdf_pages": ("7. pages du PDF", "pages"),
 }
 
 
