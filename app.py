@@ -4,10 +4,11 @@ import streamlit as st
 
 from livret import navigation, ui
 from livret.codes import ROLES
-from livret.ui import streamlit_texts
+from livret.ui import layout, streamlit_texts
 
 st.set_page_config(page_title="Livret", page_icon=":material/menu_book:", layout="wide")
 streamlit_texts.apply()
+layout.apply()
 
 
 def _every_address_shows(page_function, title: str, icon: str, url_path: str) -> list:
@@ -54,6 +55,7 @@ def main() -> None:
                 ui.password_dialog(user)
             if st.button("Se déconnecter", icon=":material/logout:"):
                 ui.sign_out()
+            ui.contrast_toggle(user)
             ui.write_session_cookie()
             ui.forget_return_address()
         ui.show_notice()

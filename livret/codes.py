@@ -28,6 +28,22 @@ def text_on(background: str) -> str:
     return max((DARK_TEXT, LIGHT_TEXT), key=lambda text: contrast_ratio(text, background))
 
 
+CONTRAST_CLASS = "lv-contrast"  # on a container: its levels are drawn with the contrasted palette and patterns
+CONTRAST_MARK = "lv-contrast-on"  # an element anywhere in the app's page: the whole page is drawn so
+# The scopes of the contrasted rules: a container with CONTRAST_CLASS (documents), or the page holding the mark.
+# Written as two rules, since a PDF engine without :has() would drop a selector list that holds one.
+CONTRAST_SCOPES = (f".{CONTRAST_CLASS}", f"body:has(.{CONTRAST_MARK})")
+# « Mode contrasté »: a pattern per result level on top of its colour, so neither hue nor lightness alone tells it.
+CONTRAST_PATTERNS = {
+    "NA": "repeating-linear-gradient(45deg, rgba(0,0,0,.30) 0 1.5px, transparent 1.5px 5px)",
+    "PR": "radial-gradient(rgba(0,0,0,.40) 0.8px, transparent 1.1px) 0 0 / 4px 4px",
+    "RA": "repeating-linear-gradient(90deg, rgba(255,255,255,.55) 0 1.5px, transparent 1.5px 5px)",
+    "RT": "none",
+    "NV": "repeating-linear-gradient(135deg, rgba(0,0,0,.25) 0 1.5px, transparent 1.5px 5px)",
+    "AB": "none",
+}
+
+
 @dataclass(frozen=True)
 class ResultLevel:
     code: str
@@ -36,19 +52,24 @@ class ResultLevel:
     css: str
     rank: int  # order used when summarising a competency; -1 = not an achievement
     value: tuple[int, int] | None = None  # weight in a proposed level, as an exact fraction; None = not counted
+    contrast: str = ""  # its colour in « Mode contrasté » (Okabe–Ito: told apart with any colour vision)
 
     @property
     def text(self) -> str:
         return text_on(self.colour)
 
+    @property
+    def contrast_text(self) -> str:
+        return text_on(self.contrast)
+
 
 RESULT_LEVELS: tuple[ResultLevel, ...] = (
-    ResultLevel("NA", "Pas de réussite ou non fait", "#d62728", "lv-na", 0, (0, 1)),
-    ResultLevel("PR", "Réussite partielle", "#ff8c1a", "lv-pr", 1, (1, 3)),
-    ResultLevel("RA", "Réussite totale avec aide", "#8fd18f", "lv-ra", 2, (2, 3)),
-    ResultLevel("RT", "Réussite totale en autonomie", "#1e7b34", "lv-rt", 3, (1, 1)),
-    ResultLevel("NV", "Critère non évaluable", "#2f6fdb", "lv-nv", -1),
-    ResultLevel("AB", "Apprenant absent", "#9e9e9e", "lv-ab", -1),
+    ResultLevel("NA", "Pas de réussite ou non fait", "#d62728", "lv-na", 0, (0, 1), "#d55e00"),
+    ResultLevel("PR", "Réussite partielle", "#ff8c1a", "lv-pr", 1, (1, 3), "#f0e442"),
+    ResultLevel("RA", "Réussite totale avec aide", "#8fd18f", "lv-ra", 2, (2, 3), "#56b4e9"),
+    ResultLevel("RT", "Réussite totale en autonomie", "#1e7b34", "lv-rt", 3, (1, 1), "#0072b2"),
+    ResultLevel("NV", "Critère non évaluable", "#2f6fdb", "lv-nv", -1, None, "#cc79a7"),
+    ResultLevel("AB", "Apprenant absent", "#9e9e9e", "lv-ab", -1, None, "#b0b0b0"),
 )
 RESULT_BY_CODE = {level.code: level for level in RESULT_LEVELS}
 RESULT_CODES = tuple(RESULT_BY_CODE)
@@ -66,17 +87,22 @@ class AcquisitionLevel:
     short: str
     colour: str
     value: Fraction  # v(level) in a grade /20 (SPEC N3), the one definition of it
+    contrast: str = ""  # its colour in « Mode contrasté »
 
     @property
     def text(self) -> str:
         return text_on(self.colour)
 
+    @property
+    def contrast_text(self) -> str:
+        return text_on(self.contrast)
+
 
 ACQUISITION_LEVELS: tuple[AcquisitionLevel, ...] = (
-    AcquisitionLevel(4, "Compétence totalement acquise et transférable", "++", "#1e7b34", Fraction(1)),
-    AcquisitionLevel(3, "Compétence partiellement acquise", "+", "#8fd18f", Fraction(2, 3)),
-    AcquisitionLevel(2, "Compétence en cours d'acquisition, non stabilisée", "-", "#ff8c1a", Fraction(1, 3)),
-    AcquisitionLevel(1, "Compétence non acquise", "--", "#d62728", Fraction(0)),
+    AcquisitionLevel(4, "Compétence totalement acquise et transférable", "++", "#1e7b34", Fraction(1), "#0072b2"),
+    AcquisitionLevel(3, "Compétence partiellement acquise", "+", "#8fd18f", Fraction(2, 3), "#56b4e9"),
+    AcquisitionLevel(2, "Compétence en cours d'acquisition, non stabilisée", "-", "#ff8c1a", Fraction(1, 3), "#f0e442"),
+    AcquisitionLevel(1, "Compétence non acquise", "--", "#d62728", Fraction(0), "#d55e00"),
 )
 ACQUISITION_BY_LEVEL = {a.level: a for a in ACQUISITION_LEVELS}
 NOT_EVALUATED_LABEL = "Compétence non évaluée"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from livret import bilans, clock, dashboard, school
+from livret import bilans, clock, dashboard, preferences, school
 from livret.errors import NotFound
 from livret.french import day_text
 from livret.permissions import User, require, require_class, require_learner_staff
@@ -23,9 +23,14 @@ from livret.render import grid, livret_document, pdf
 Progress = Callable[[int, int], None] | None
 
 
+def _contrast(db, user) -> bool:
+    return preferences.read(db, user).contrast  # the user's « Mode contrasté » follows them onto paper
+
+
 def bilan_pdf(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> bytes:
     """One bilan the user may read, as a PDF (one A4 page, two at most with long Constats)."""
-    return pdf.html_to_pdf(bilans.bilan_report(db, user, bilan_id).document_html())
+    report = bilans.bilan_report(db, user, bilan_id)
+    return pdf.html_to_pdf(report.document_html(_contrast(db, user)))
 
 
 def _class_reports(db, user, class_id: int) -> list:
@@ -37,16 +42,17 @@ def _class_reports(db, user, class_id: int) -> list:
 
 def class_bilans_pdf(db: sqlite_utils.Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
     """Each learner's latest validated bilan, one after the other in alphabetical order, in one PDF."""
-    return pdf.merged_pdf([report.document_html() for report in _class_reports(db, user, class_id)], progress)
+    contrast = _contrast(db, user)
+    return pdf.merged_pdf([report.document_html(contrast) for report in _class_reports(db, user, class_id)], progress)
 
 
 def class_bilans_zip(db: sqlite_utils.Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
     """The same bilans as a ZIP of one PDF per learner, named « NOM_Prénom_bilan_AAAA-MM-JJ.pdf »."""
-    reports = _class_reports(db, user, class_id)
+    reports, contrast = _class_reports(db, user, class_id), _contrast(db, user)
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, report in enumerate(reports, start=1):
-            archive.writestr(f"{report.file_stem}.pdf", pdf.html_to_pdf(report.document_html()))
+            archive.writestr(f"{report.file_stem}.pdf", pdf.html_to_pdf(report.document_html(contrast)))
             if progress is not None:
                 progress(done, len(reports))
     return output.getvalue()
@@ -60,14 +66,14 @@ def _livret_htmls(db, user, learner_id: int) -> list[str]:
     class_name, diploma = db.execute(
         "SELECT c.name, coalesce(d.title, c.diploma) FROM learners l JOIN classes c ON c.id = l.class_id "
         "LEFT JOIN diplomas d ON d.code = c.diploma WHERE l.id = ?", [learner_id]).fetchone()
-    identity = school.school_identity(db)
+    identity, contrast = school.school_identity(db), _contrast(db, user)
     parts = [livret_document.livret_html(school_name=identity.name, school_year=identity.year, learner_name=name,
                                          class_name=class_name, diploma=diploma, blocks=blocks,
-                                         printed_on=day_text(clock.today()))]
+                                         printed_on=day_text(clock.today()), contrast=contrast)]
     readable = bilans.learner_bilans(db, user, learner_id)
     validated = readable[readable["status"] == "validated"]  # an unlocked bilan is being corrected
     for bilan_id in reversed([int(i) for i in validated["id"]]):
-        parts.append(bilans.bilan_report(db, user, bilan_id).document_html())
+        parts.append(bilans.bilan_report(db, user, bilan_id).document_html(contrast))
     return parts
 
 

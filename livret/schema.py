@@ -376,6 +376,23 @@ def m008_positioning_proposition(db: sqlite_utils.Database) -> None:
     _run_statements(db, PROPOSED_LEVEL)
 
 
+USER_PREFERENCES = """
+CREATE TABLE user_preferences (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    key TEXT NOT NULL CHECK (key IN ('legend_open', 'contrast')),
+    value TEXT NOT NULL CHECK (value IN ('0', '1')),
+    PRIMARY KEY (user_id, key)
+);
+"""
+
+
+@migrations()
+def m009_user_preferences(db: sqlite_utils.Database) -> None:
+    # What each user chose for their own screens (the dashboard's legend folded, the contrasted mode), so that
+    # it follows them from device to device.
+    _run_statements(db, USER_PREFERENCES)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Create or upgrade the schema to the latest version."""
     migrations.apply(db)

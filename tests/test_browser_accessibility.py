@@ -61,7 +61,8 @@ def test_a_learners_page_has_no_serious_violation(server, laptop):
     from livret.db import connect
 
     db = connect(server.db_path)
-    account = db.execute("SELECT name FROM users WHERE role = 'learner' ORDER BY id LIMIT 1").fetchone()[0]
+    account = db.execute("SELECT u.name FROM users u JOIN learners l ON l.id = u.learner_id JOIN classes c ON "
+                         "c.id = l.class_id WHERE c.name = '1MELEC' ORDER BY l.last_name, l.first_name LIMIT 1").fetchone()[0]
     db.close()
     sign_in(laptop, server.url, f"Apprenant — {account}", path="bilans")
     laptop.locator("[role='img'], .vega-embed svg").first.wait_for()

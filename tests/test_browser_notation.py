@@ -209,7 +209,7 @@ def test_a_typed_weight_is_back_after_a_reload(page, school):
     assert db.execute("SELECT count(*) FROM grades WHERE bilan_id = ?", [bilan.id]).fetchone()[0] == 0
 
 
-COLUMN_WIDTHS = (50, 340, 110, 100, 55, 130)  # as views/notation.py sets them
+COLUMN_WIDTHS = (50, 220, 105, 95, 55, 120)  # as views/notation.py sets them
 
 
 @pytest.mark.parametrize("pause_ms", [0, 200])

@@ -67,7 +67,7 @@ def test_opening_shows_the_grid_of_the_latest_bilan_and_what_remains(db, teacher
     _, learner_id = first_learner(db, teacher)
     bilan = grading.latest_validated_bilan(db, teacher, learner_id)
     assert at.subheader[0].value == f"Notation du bilan du 27/03/2026 — {bilan.full_name}"
-    assert "#### Reste à répartir : 100 %" in markdown(at)
+    assert "##### Reste à répartir : 100 %" in markdown(at)
     grid = at.dataframe[0].value
     assert list(grid["Positionnement"]) == [line.short for line in bilan.lines]
     assert grid["Pondération (%)"].sum() == 0
@@ -83,13 +83,13 @@ def test_model_weighting_proposes_the_grade_and_reset_clears_it(db, teacher):
     button(at, "Pondération modèle").click().run()
     model = arithmetic.model_weighting(bilan.lines)
     assert list(at.dataframe[0].value["Pondération (%)"]) == [model[line.id] for line in bilan.lines]
-    assert "#### Reste à répartir : 0 %" in markdown(at)
+    assert "##### Reste à répartir : 0 %" in markdown(at)
     expected = arithmetic.format_grade(arithmetic.exact_grade(bilan, model), "0.1")
     assert at.metric[0].value == f"{expected} / 20"
     assert f"**Calcul :** {arithmetic.developed_formula(bilan, model, '0.1')}" in markdown(at)
     assert not button(at, "Enregistrer les notes").disabled
     button(at, "Remise à zéro").click().run()
-    assert "#### Reste à répartir : 100 %" in markdown(at)
+    assert "##### Reste à répartir : 100 %" in markdown(at)
     assert not at.metric and at.dataframe[0].value["Pondération (%)"].sum() == 0
 
 
@@ -200,25 +200,25 @@ def test_typed_weights_are_found_again_by_a_new_session(db, teacher):
     assert not [c for c in at.caption if c.value.startswith(RECOVERED)]
     type_weights(at, {0: 40, 2: 30})
     assert not at.exception
-    assert "#### Reste à répartir : 30 %" in markdown(at)
+    assert "##### Reste à répartir : 30 %" in markdown(at)
     assert db.execute("SELECT count(*) FROM grades").fetchone()[0] == 0
 
     again = opened(teacher)  # a reload, a closed tab or another device: nothing of the session is left
     weights = list(again.dataframe[0].value["Pondération (%)"])
     assert weights[:3] == [40, 0, 30] and sum(weights) == 70
-    assert "#### Reste à répartir : 30 %" in markdown(again)
+    assert "##### Reste à répartir : 30 %" in markdown(again)
     recovered = [c.value for c in again.caption if c.value.startswith(RECOVERED)]
     assert len(recovered) == 1
     assert re.fullmatch(r"Pondération en cours retrouvée \(non enregistrée, modifiée le "
                         r"\d\d/\d\d/\d{4} à \d\d:\d\d\)\.", recovered[0]), recovered[0]
     # Found again, then changed: still kept, and « Remise à zéro » forgets it.
     type_weights(again, {1: 30})
-    assert "#### Reste à répartir : 0 %" in markdown(again)
+    assert "##### Reste à répartir : 0 %" in markdown(again)
     assert not [c for c in again.caption if c.value.startswith(RECOVERED)]
     assert list(opened(teacher).dataframe[0].value["Pondération (%)"])[:3] == [40, 30, 30]
     button(again, "Remise à zéro").click().run()
     fresh = opened(teacher)
-    assert "#### Reste à répartir : 100 %" in markdown(fresh)
+    assert "##### Reste à répartir : 100 %" in markdown(fresh)
     assert not [c for c in fresh.caption if c.value.startswith(RECOVERED)]
 
 
@@ -228,7 +228,7 @@ def test_a_refused_edit_keeps_the_last_accepted_draft(db, teacher):
     at = opened(teacher)
     at = type_weights(at, {0: 40, 1: 70})  # 110 %: refused
     assert any("Saisie refusée" in e.value for e in at.error)
-    assert "#### Reste à répartir : 60 %" in markdown(opened(teacher))
+    assert "##### Reste à répartir : 60 %" in markdown(opened(teacher))
 
 
 def test_the_model_weighting_is_kept_until_the_grades_are_saved(db, teacher):

@@ -144,7 +144,7 @@ st.caption(f"Classe {ui.markdown_text(bilan.class_name)} · {bilan.status_label}
 actions = st.container(horizontal=True, key="bilans_screen_actions")
 if actions.button("Imprimer", icon=":material/print:"):
     views.open_print_dialog()
-documents.bilan_buttons(report, actions)
+documents.bilan_buttons(report, actions, contrast=ui.user_preferences(user).contrast)
 if can(user, "unlock_bilan") and bilan.status == "validated":
     if actions.button("Déverrouiller le bilan", icon=":material/lock_open:"):
         try:

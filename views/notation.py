@@ -200,12 +200,12 @@ def weights_grid(bilan) -> dict[int, int]:
         disabled=[c for c in frame.columns if c != WEIGHT_COLUMN], height=38 + 35 * len(frame),
         column_config={
             "Unité": st.column_config.TextColumn(width=50),
-            "Compétence": st.column_config.TextColumn(width=340),
-            "Positionnement": st.column_config.TextColumn(width=110, help="NE : compétence non évaluée"),
-            "Objectifs": st.column_config.TextColumn(width=100),
+            "Compétence": st.column_config.TextColumn(width=220),
+            "Positionnement": st.column_config.TextColumn(width=105, help="NE : compétence non évaluée"),
+            "Objectifs": st.column_config.TextColumn(width=95),
             "Valeur": st.column_config.TextColumn(width=55, help="v(niveau) dans le calcul de la note"),
             WEIGHT_COLUMN: st.column_config.NumberColumn(
-                width=130, help="Pourcentage entier ; 0 pour une compétence NE", format="%g"),
+                width=120, help="Pourcentage entier ; 0 pour une compétence NE", format="%g"),
         },
     )
     try:
@@ -264,22 +264,26 @@ def grading_section(learner_id: int) -> None:
             st.button("Remise à zéro", icon=":material/restart_alt:", on_click=reset, args=(bilan,))
             if st.button("Dupliquer la pondération", icon=":material/content_copy:"):
                 st.session_state[DUPLICATE] = not st.session_state.get(DUPLICATE, False)
-        weights = weights_grid(bilan)
-        if bilan.id in state(RECOVERED):
-            st.caption(f"Pondération en cours retrouvée (non enregistrée, modifiée le {state(RECOVERED)[bilan.id]}).")
-        flash.show(GRID_NOTICE, icon=True)
+        # The weights on the left; what remains, the grade and any refusal on the right, in view while typing
+        # (ui.layout keeps that column at the top of the window).
+        grid_column, summary_column = st.columns([4, 1], gap="small")
+        with grid_column:
+            weights = weights_grid(bilan)
+            if bilan.id in state(RECOVERED):
+                st.caption(f"Pondération en cours retrouvée (non enregistrée, modifiée le {state(RECOVERED)[bilan.id]}).")
         left = arithmetic.remaining(weights)
-        st.markdown(f"#### Reste à répartir : {left} %")
-        grade_column, formula_column = st.columns([1, 3])
+        with summary_column.container(key="notation_summary"):
+            flash.show(GRID_NOTICE, icon=True)
+            st.markdown(f"##### Reste à répartir : {left} %")
+            if left == 0:
+                grade = arithmetic.exact_grade(bilan, weights)
+                st.metric("Note proposée", f"{arithmetic.format_grade(grade, step)} / 20")
+            else:
+                st.caption("La note est proposée dès que les 100 % sont répartis.")
         if left == 0:
-            grade = arithmetic.exact_grade(bilan, weights)
-            grade_column.metric("Note proposée", f"{arithmetic.format_grade(grade, step)} / 20")
-            formula_column.markdown(f"**Calcul :** {arithmetic.developed_formula(bilan, weights, step)}")
-        else:
-            grade_column.caption("La note est proposée dès que les 100 % sont répartis.")
-        formula_column.caption(arithmetic.FORMULA)
-        with formula_column:
-            rounding_control(step)
+            st.markdown(f"**Calcul :** {arithmetic.developed_formula(bilan, weights, step)}")
+        st.caption(arithmetic.FORMULA)
+        rounding_control(step)
         others = grading.same_profile_bilans(db, user, bilan)
         if st.session_state.get(DUPLICATE):
             duplicate_list(bilan, weights, step, others)
@@ -307,7 +311,7 @@ def class_section(class_id: int) -> None:
 
 st.title("Notation")
 try:
-    learner_id = pick_learner(db, user)
+    learner_id = pick_learner(db, user, compact=True)
     if learner_id is not None:
         if st.button("Noter le dernier bilan des apprenants", icon=":material/grade:",
                      type="secondary" if st.session_state.get(OPEN) else "primary"):

@@ -188,9 +188,10 @@ with st.container():
 with st.container():
     if saved:
         st.caption(f":material/cloud_done: {saved}")
+contrast = ui.user_preferences(user).contrast
 entry_grid.result_grid(db, user, evaluation_id, detail.criteria, editable=editable,
-                          confirm_locked=confirm_locked)
-st.html(entry_grid.legend_html())
+                          confirm_locked=confirm_locked, contrast=contrast)
+st.html(entry_grid.legend_html(contrast))
 
 trail = evaluations.audit_trail(db, user, evaluation_id)
 if not trail.empty:

@@ -4,7 +4,7 @@ Every filter and display choice is bound to the URL, so a reload or a shared lin
 
 import streamlit as st
 
-from livret import bilans, dashboard, ui
+from livret import bilans, dashboard, preferences, ui
 from livret.codes import COLUMN_CODES, COMPLEXITIES
 from livret.errors import LivretError
 from livret.render import grid
@@ -45,7 +45,7 @@ def positioning_saver(learner_id: int, editing) -> None:
     try:
         if dashboard.unlocked_editing(db, user, learner_id) != editing:
             st.rerun()  # a bilan was unlocked or locked again meanwhile: the whole page says so
-        flash.show(POSITIONED_FLASH)
+        flash.show(POSITIONED_FLASH, toast=True)  # this fragment sits at the foot of the page
         answered, answer = st.session_state.get(ANSWER_KEY), None
         if answered and answered[1] == learner_id:
             answer = {"id": answered[0], "code": answered[2],
@@ -65,7 +65,14 @@ def competency_grid(learner_id: int, options: grid.GridOptions, editing) -> None
         return
     target = (f"Bilan du {editing.date_label}, déverrouillé : ce choix le modifie." if editing
               else "Ce choix est enregistré dans le brouillon du bilan en cours.")
-    grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None)
+    grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None,
+                           legend_open=ui.user_preferences(user).legend_open, on_legend=keep_legend)
+
+
+def keep_legend() -> None:
+    opened = grid_element.legend_toggled(GRID_KEY)
+    if opened is not None:
+        preferences.choose(db, user, "legend_open", opened)
 
 
 @ui.fragment
@@ -77,7 +84,8 @@ def bilan_button(learner_id: int) -> None:
 
 st.title("Tableau de bord")
 try:
-    learner_id = selection.pick_learner(db, user)
+    with st.container(key="tdb_selection"):  # stays at the top while the grid scrolls (ui.layout)
+        learner_id = selection.pick_learner(db, user, compact=True)
     if learner_id is None:
         st.stop()
     summary = dashboard.cached_summary(db, user, learner_id)
@@ -85,31 +93,31 @@ except LivretError as error:
     ui.show_error(error)
     st.stop()
 
-filters = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
-units = filters.pills("Unités", [dashboard.ALL_UNITS, *summary.unit_codes],
+# One compact band (two rows at most on a 1366×768 laptop): the widgets' own labels are read by screen
+# readers, not shown; each choice's text says what it is.
+filters = st.container(horizontal=True, vertical_alignment="center", gap="small", key="tdb_filters")
+units = filters.pills("Unités", [dashboard.ALL_UNITS, *summary.unit_codes], label_visibility="collapsed",
                       selection_mode="multi", default=[dashboard.ALL_UNITS], key=UNITS_KEY, format_func=ui.markdown_text,
                       bind="query-params", on_change=keep_units_exclusive)
 st.session_state[SEEN_UNITS_KEY] = units
 counts = dict(summary.complexity_counts)
-complexities = filters.container(horizontal=True, gap="small")
-complexities.markdown("**Complexité**")
+complexities = filters.container(horizontal=True, gap="small", width="content", key="tdb_complexites")
 shown = tuple(
     code for code in COLUMN_CODES
     if complexities.toggle(f"{code} ({counts[code]})", value=True, key=f"tdb_{code}", bind="query-params",
                            help=f"{CODE_HELP[code]} : {counts[code]} évaluation(s)")
 )
-modes = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
-layout = modes.segmented_control("Affichage", ["Chronologique", "Condensé"], default="Chronologique",
-                                 required=True, key="tdb_affichage", bind="query-params")
-titles = modes.segmented_control("Titres", ["Avec titres", "Sans titres"], default="Avec titres",
-                                 required=True, key="tdb_titres", bind="query-params")
-view = modes.segmented_control("Vue", ["Complet", "Compact"], default="Complet",
-                               required=True, key="tdb_vue", bind="query-params")
-with modes.popover("Pré-remplir", icon=":material/playlist_add:", key="tdb_prefill_menu", on_change="rerun",
-                   help="Remplir les compétences encore « ? » du brouillon"):
+layout = filters.segmented_control("Affichage", ["Chronologique", "Condensé"], default="Chronologique",
+                                   required=True, key="tdb_affichage", bind="query-params", label_visibility="collapsed")
+titles = filters.segmented_control("Titres", ["Avec titres", "Sans titres"], default="Avec titres",
+                                   required=True, key="tdb_titres", bind="query-params", label_visibility="collapsed")
+view = filters.segmented_control("Vue", ["Complet", "Compact"], default="Complet",
+                                 required=True, key="tdb_vue", bind="query-params", label_visibility="collapsed")
+with filters.popover("Pré-remplir", icon=":material/playlist_add:", key="tdb_prefill_menu", on_change="rerun",
+                     help="Remplir les compétences encore « ? » du brouillon"):
     st.caption(bilan_dialogs.PREFILL_HELP)
     bilan_dialogs.prefill_buttons(db, user, learner_id, "tdb_prefill", close="tdb_prefill_menu")
-with modes:
+with filters:
     bilan_button(learner_id)
 flash.show(bilan_dialogs.PREFILL_FLASH)
 if summary.editing is not None:
@@ -121,6 +129,6 @@ if not summary.has_results:
 
 options = grid.GridOptions(condensed=layout == "Condensé", titles=titles == "Avec titres",
                            compact=view == "Compact", units=dashboard.chosen_units(units), complexities=shown)
-positioning_saver(learner_id, summary.editing)
 competency_grid(learner_id, options, summary.editing)
+positioning_saver(learner_id, summary.editing)
 dashboard.prefetch(db, user, selection.neighbour_ids(learner_id), options)

@@ -348,14 +348,16 @@ class BilanReport:
     school: SchoolIdentity
     diploma_title: str
 
-    def document_html(self) -> str:
+    def document_html(self, contrast: bool = False) -> str:
         """The bilan as the school hands it out (livret.render.bilan_document): one A4 page, HTML that
-        prints and opens without the app, and that livret.render.pdf turns into a PDF."""
+        prints and opens without the app, and that livret.render.pdf turns into a PDF; contrast: drawn
+        with the « Mode contrasté » palette."""
         bilan = self.bilan
         header = DocumentHeader(self.school.name, self.school.year, bilan.learner_name, bilan.class_name,
                                 self.diploma_title, bilan.date_label, bilan.author_name, bilan.constats, bilan.conseils)
         points = radar.radar_data(self.axes, self.history)
-        return bilan_document.render_document(header, self.history, radar.radar_svg(self.axes, points))
+        return bilan_document.render_document(header, self.history, radar.radar_svg(self.axes, points),
+                                              contrast=contrast)
 
     @property
     def file_stem(self) -> str:

@@ -10,18 +10,28 @@ from html import escape
 
 import pandas as pd
 
-from livret.codes import ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES, positioning_short
+from livret.codes import (
+    ACQUISITION_LEVELS,
+    CONTRAST_CLASS,
+    CONTRAST_SCOPES,
+    NOT_EVALUATED_LABEL,
+    OBJECTIVES,
+    positioning_short,
+)
 
 
 def _level_rules() -> str:
     rules = []
-    for level in ACQUISITION_LEVELS:
-        colour = level.colour
-        rules.append(f".lv-pos.lv-{level.level}.obj-terminal {{ background: {colour}; border-color: {colour}; "
-                     f"color: {level.text}; }}")
-        # Intermediate objectives: only the left half is filled (the seed's half rectangle).
-        rules.append(f".lv-pos.lv-{level.level}.obj-intermediate {{ background: linear-gradient(90deg, {colour} 50%,"
-                     f" #ffffff 50%); border-color: {colour}; }}")
+    palettes = [("", lambda lv: lv.colour, lambda lv: lv.text)]
+    palettes += [(f"{scope} ", lambda lv: lv.contrast, lambda lv: lv.contrast_text) for scope in CONTRAST_SCOPES]
+    for scope, colour_of, text_of in palettes:
+        for level in ACQUISITION_LEVELS:
+            colour = colour_of(level)
+            rules.append(f"{scope}.lv-pos.lv-{level.level}.obj-terminal {{ background: {colour}; border-color: {colour}; "
+                         f"color: {text_of(level)}; }}")
+            # Intermediate objectives: only the left half is filled (the seed's half rectangle).
+            rules.append(f"{scope}.lv-pos.lv-{level.level}.obj-intermediate {{ background: linear-gradient(90deg, "
+                         f"{colour} 50%, #ffffff 50%); border-color: {colour}; }}")
     return "\n".join(rules)
 
 
@@ -189,7 +199,7 @@ def print_table_html(history: pd.DataFrame) -> str:
             f'<th scope="col">Compétence</th>{head}</tr></thead><tbody>{body}</tbody></table>')
 
 
-def render_document(header: DocumentHeader, history: pd.DataFrame, radar_svg: str) -> str:
+def render_document(header: DocumentHeader, history: pd.DataFrame, radar_svg: str, *, contrast: bool = False) -> str:
     """The bilan as the school hands it out: one A4 page (two at most with long Constats) that opens,
     prints and becomes a PDF without the app. No audit trail: that stays on screen, for staff."""
     name = escape(header.learner_name)
@@ -205,7 +215,7 @@ def render_document(header: DocumentHeader, history: pd.DataFrame, radar_svg: st
 {DOCUMENT_CSS}
 </style>
 </head>
-<body class="bilan-doc">
+<body class="bilan-doc{" " + CONTRAST_CLASS if contrast else ""}">
 <p class="doc-footer">{escape(validated)}</p>
 <div class="doc-head"><span class="school">{school}</span><span class="year">Année scolaire {escape(header.school_year)}</span></div>
 <h1>Bilan intermédiaire de compétences</h1>

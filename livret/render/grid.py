@@ -22,6 +22,8 @@ from livret.codes import (
     COLUMN_CODES,
     COMPANY_CODE,
     CONTEXTS,
+    CONTRAST_PATTERNS,
+    CONTRAST_SCOPES,
     NOT_EVALUATED_LABEL,
     OBJECTIVES,
     RESULT_BY_CODE,
@@ -284,15 +286,24 @@ def jump_list_html(blocks: list[Block] | tuple[Block, ...]) -> str:
     """« Aller à la compétence »: a native select of the shown competencies; the page scrolls to the
     chosen block in the browser, without a rerun."""
     options = "".join(f'<option value="lv-{escape(block.code)}">{escape(block.label)}</option>' for block in blocks)
-    return ('<div class="lv-tools"><label class="lv-jump">Aller à la compétence'
+    return ('<label class="lv-jump">Aller à la compétence'
             '<select class="lv-jump-select"><option value="" selected>Choisir une compétence</option>'
-            f"{options}</select></label></div>")
+            f"{options}</select></label>")
 
 
-def page_parts(blocks: list[Block] | tuple[Block, ...]) -> list[tuple[str, str]]:
-    """What the dashboard shows under its filters, as (key, HTML) pieces: the legend and the jump list,
-    then one piece per competency block (the page replaces only the pieces that changed)."""
-    return [("lv-tools", legend_html() + jump_list_html(blocks)), *((block.code, block.html) for block in blocks)]
+def legend_box_html(legend_open: bool = True) -> str:
+    """The legend, folded or not (each user's choice)."""
+    return (f'<details class="lv-legend-box"{" open" if legend_open else ""}><summary>Légende</summary>'
+            f"{legend_html()}</details>")
+
+
+def page_parts(blocks: list[Block] | tuple[Block, ...], legend_open: bool = True) -> list[tuple[str, str]]:
+    """What the dashboard shows under its filters, as (key, HTML) pieces: the legend, the jump list (which
+    stays in view while the grid scrolls), then one piece per competency block (the page replaces only the
+    pieces that changed)."""
+    return [("lv-legend", legend_box_html(legend_open)),
+            ("lv-tools", f'<div class="lv-tools">{jump_list_html(blocks)}</div>'),
+            *((block.code, block.html) for block in blocks)]
 
 
 # ---------------------------------------------------------------- legend and styles
@@ -325,6 +336,12 @@ def colour_rules() -> str:
              for level in RESULT_LEVELS]
     for level in ACQUISITION_LEVELS:
         rules.append(f".lv-acq-{level.level}{{--lv-acq:{level.colour};--lv-acq-text:{level.text}}}")
+    # « Mode contrasté » (a user's setting): another palette, and a pattern per result level.
+    for scope in CONTRAST_SCOPES:
+        rules += [f"{scope} .lv-cell.{level.css}{{background:{level.contrast};color:{level.contrast_text};"
+                  f"background-image:{CONTRAST_PATTERNS[level.code]}}}" for level in RESULT_LEVELS]
+        rules += [f"{scope} .lv-acq-{level.level}{{--lv-acq:{level.contrast};--lv-acq-text:{level.contrast_text}}}"
+                  for level in ACQUISITION_LEVELS]
     return "".join(rules)
 
 

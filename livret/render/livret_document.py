@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from livret.codes import CONTRAST_CLASS
 from livret.render import grid
 
 LIVRET_CSS = """
@@ -33,7 +34,7 @@ h1 { font-size: 14pt; margin: 0 0 1mm; }
 
 
 def livret_html(*, school_name: str, school_year: str, learner_name: str, class_name: str, diploma: str,
-                blocks: Sequence[grid.Block], printed_on: str) -> str:
+                blocks: Sequence[grid.Block], printed_on: str, contrast: bool = False) -> str:
     """The grid part of the livret: one block per competency (criteria × evaluations, oldest first, the
     black line after the latest validated bilan), in landscape pages."""
     name = escape(learner_name)
@@ -48,7 +49,7 @@ def livret_html(*, school_name: str, school_year: str, learner_name: str, class_
 {LIVRET_CSS}
 </style>
 </head>
-<body>
+<body{' class="' + CONTRAST_CLASS + '"' if contrast else ""}>
 <p class="doc-footer">{escape(footer)}</p>
 <div class="doc-head"><strong>{escape(school_name) or "Établissement"}</strong><span>Année scolaire {escape(school_year)}</span></div>
 <h1>Livret de compétences</h1>

@@ -21,8 +21,8 @@ import streamlit as st
 from streamlit.errors import FragmentHandledException
 from streamlit.logger import get_logger
 
-from livret import accounts, auth, demo, schema
-from livret.codes import ROLES
+from livret import accounts, auth, demo, preferences, schema
+from livret.codes import CONTRAST_MARK, ROLES
 from livret.db import db_path, thread_db
 from livret.errors import LivretError
 from livret.permissions import User, load_user
@@ -382,11 +382,12 @@ def show_banner() -> None:
     db = database()
     if sign_in_mode(db) != "demo":
         return
+    banner = st.container(key="livret_banner")  # one thin line (ui.layout)
     if accounts.database_kind(db) == "demo":
-        st.warning("**Démonstration** : établissement fictif, données générées.", icon=":material/science:")
+        banner.warning("**Démonstration** : établissement fictif, données générées.", icon=":material/science:")
     else:
-        st.warning("**Démonstration** activée par LIVRET_DEMO=1 sur une base réelle : tout le monde peut se "
-                   "connecter sans mot de passe.", icon=":material/science:")
+        banner.warning("**Démonstration** activée par LIVRET_DEMO=1 sur une base réelle : tout le monde peut se "
+                       "connecter sans mot de passe.", icon=":material/science:")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|<>~$])")
@@ -473,3 +474,27 @@ def private_download_button(label: str, data, *, file_name: str, mime: str, targ
     # "ignore": a rerun racing the generation would drop the click's callable before it is called.
     return (target or st).download_button(label, data=generate, file_name=file_name, mime=typed,
                                           on_click="ignore", **options)
+
+
+# ---------------------------------------------------------------- the user's own display choices
+
+
+def user_preferences(user: User) -> preferences.Preferences:
+    return preferences.read(database(), user)
+
+
+def _keep_contrast(user: User) -> None:
+    preferences.choose(database(), user, "contrast", bool(st.session_state.get("mode_contraste")))
+
+
+def contrast_toggle(user: User) -> None:
+    """« Mode contrasté » in the sidebar: a colour-blind-safe palette with a pattern per level, on every
+    page and in the documents this user downloads; kept for the user in the database. When it is on, a
+    mark in the page switches the stylesheets' contrasted rules (livret.codes.CONTRAST_SCOPES)."""
+    chosen = user_preferences(user).contrast
+    st.session_state["mode_contraste"] = chosen
+    st.toggle("Mode contrasté", key="mode_contraste", on_change=_keep_contrast, args=(user,),
+              help="Couleurs distinguables quelle que soit la vision des couleurs, et un motif par niveau, "
+                   "dans les grilles, les pastilles et les documents.")
+    if chosen:
+        st.html(f'<span class="{CONTRAST_MARK}" hidden></span>')

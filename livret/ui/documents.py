@@ -36,9 +36,9 @@ def pdf_missing() -> bool:
     return True
 
 
-def bilan_buttons(report, target) -> None:
+def bilan_buttons(report, target, contrast: bool = False) -> None:
     """« Télécharger le bilan (PDF) » and the same document in HTML, each made on its click."""
-    html = report.document_html()
+    html = report.document_html(contrast)
     if pdf.available():
         ui.private_download_button("Télécharger le bilan (PDF)", lambda: pdf.html_to_pdf(html), mime=PDF,
                                    file_name=f"{report.file_stem}.pdf", icon=":material/picture_as_pdf:", target=target)

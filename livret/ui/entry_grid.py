@@ -27,7 +27,7 @@ import streamlit as st
 from st_aggrid import AgGrid, DataReturnMode, JsCode
 
 from livret import evaluations, ui
-from livret.codes import RESULT_LEVELS
+from livret.codes import CONTRAST_PATTERNS, RESULT_LEVELS
 from livret.errors import LivretError
 from livret.french import time_text
 
@@ -246,7 +246,7 @@ _JOURNAL_JS = """
 """
 
 
-def grid_css() -> dict:
+def grid_css(contrast: bool = False) -> dict:
     css = {
         ".ag-cell.lv-cell": {"text-align": "center", "font-weight": "600"},
         ".lv-editor": {"background": "#ffffff", "border": "1px solid #9e9e9e", "border-radius": "4px",
@@ -265,6 +265,9 @@ def grid_css() -> dict:
     }
     for level in RESULT_LEVELS:
         colours = {"background-color": f"{level.colour} !important", "color": f"{level.text} !important"}
+        if contrast:  # « Mode contrasté »: the grid lives in its own frame, out of reach of the page's mark
+            colours = {"background-color": f"{level.contrast} !important", "color": f"{level.contrast_text} !important",
+                       "background-image": f"{CONTRAST_PATTERNS[level.code]} !important"}
         css[f".ag-cell.{level.css}"] = colours
         css[f".lv-chip.{level.css}"] = colours
     return css
@@ -395,7 +398,7 @@ def _on_grid_change(response, *, evaluation_id: int, key: str, confirm_locked: b
 
 
 def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editable: bool,
-                confirm_locked: bool) -> None:
+                confirm_locked: bool, contrast: bool = False) -> None:
     """Show the entry grid of an evaluation; edits are saved as they are made."""
     frame = grid_frame(evaluations.result_table(db, user, evaluation_id))
     key = grid_key(evaluation_id, editable)
@@ -411,7 +414,7 @@ def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editabl
         # never again (see the module docstring); as data they would be reloaded over cells being typed.
         use_json_serialization=True,
         allow_unsafe_jscode=True,
-        custom_css=grid_css(),
+        custom_css=grid_css(contrast),
         theme="streamlit",
         callback=lambda response: _on_grid_change(response, evaluation_id=evaluation_id, key=key,
                                                   confirm_locked=confirm_locked),
@@ -423,11 +426,16 @@ def result_grid(db, user, evaluation_id: int, criteria: pd.DataFrame, *, editabl
         st.rerun()  # show its « Enregistré » line (or its refusal) above the grid
 
 
-def legend_html() -> str:
+def legend_html(contrast: bool = False) -> str:
     """The six result codes with their colour and label (text is escaped)."""
+    def look(lv) -> str:
+        if contrast:
+            return f"background:{lv.contrast};background-image:{CONTRAST_PATTERNS[lv.code]};color:{lv.contrast_text}"
+        return f"background:{lv.colour};color:{lv.text}"
+
     chips = "".join(
         f'<span style="display:inline-flex;align-items:center;gap:4px;margin-right:14px">'
-        f'<span style="background:{lv.colour};color:{lv.text};font-weight:700;border-radius:3px;'
+        f'<span style="{look(lv)};font-weight:700;border-radius:3px;'
         f'padding:0 6px">{html.escape(lv.code)}</span>{html.escape(lv.label)}</span>'
         for lv in RESULT_LEVELS
     )

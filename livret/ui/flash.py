@@ -33,12 +33,16 @@ def later(key: str, text: str, kind: str = "success", *, detail: object = None) 
     st.session_state[key] = Flash(text, kind, detail)
 
 
-def show(key: str, *, icon: bool = False) -> Flash | None:
+def show(key: str, *, icon: bool = False, toast: bool = False) -> Flash | None:
     """Show the message kept under key, if any, once (with its kind's icon when icon); returns it, so
-    that the page can show its detail."""
+    that the page can show its detail. toast: in the page's corner until closed, wherever the page is
+    scrolled (for an outcome of something done far from where the message would sit)."""
     flash = st.session_state.pop(key, None)
     if flash is None:
         return None
+    if toast:
+        st.toast(markdown_text(flash.text), icon=ICONS[flash.kind], duration="infinite")
+        return flash
     message = getattr(st, flash.kind)
     message(markdown_text(flash.text), icon=ICONS[flash.kind] if icon else None)
     return flash

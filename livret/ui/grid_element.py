@@ -82,7 +82,7 @@ function focusChoice(dialog, row, col) {
   if (button) button.focus();
 }
 
-export default function ({ data, parentElement }) {
+export default function ({ data, parentElement, setTriggerValue }) {
   let host = parentElement.querySelector(":scope > div.lv-host");
   if (!host) {
     host = document.createElement("div");
@@ -91,6 +91,11 @@ export default function ({ data, parentElement }) {
   }
   parts(host, data);
   host.dataset.learner = data.learner;
+  const legend = host.querySelector("details.lv-legend-box");
+  if (legend) {
+    // Open or folded is the user's choice, kept for the next pages and sessions.
+    legend.ontoggle = () => { if (legend.open !== data.legendOpen) setTriggerValue("legend", legend.open); };
+  }
   const dialog = parentElement.querySelector(":scope > dialog.lv-dialog") || buildDialog(parentElement, data.title);
   if (dialog.lvChoices !== data.choices) {
     dialog.querySelector(".lv-dlg-choices").innerHTML = data.choices;
@@ -196,15 +201,28 @@ export default function ({ data, parentElement }) {
 """
 
 
-def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None) -> None:
+def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | None, legend_open: bool = True,
+              on_legend=None) -> None:
     """Show the learner's grid (view: dashboard.LearnerView) with its positioning dialog, whose choices go
     to the unlocked bilan bilan_id (target says so) or to the draft (None), through the saver element."""
     # Registering the same definition again is a no-op for Streamlit; doing it on each run keeps it
     # registered in every runtime (a server, or each AppTest).
     element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css(), isolate_styles=False)
-    element(data={"parts": grid.page_parts(view.blocks), "dialogs": view.dialogs,
+    element(data={"parts": grid.page_parts(view.blocks, legend_open), "dialogs": view.dialogs,
                   "choices": positioning_dialog.choices_html(), "learner": str(learner_id), "target": target,
-                  "bilan": bilan_id, "title": positioning_dialog.TITLE}, key=key)
+                  "bilan": bilan_id, "title": positioning_dialog.TITLE, "legendOpen": legend_open},
+            key=key, on_legend_change=on_legend or _ignore)
+
+
+def _ignore() -> None:
+    """Streamlit keeps a component's trigger only when it has a callback."""
+
+
+def legend_toggled(key: str) -> bool | None:
+    """Whether the grid's legend was opened (True) or folded (False), in the « legend » trigger's callback."""
+    state = st.session_state.get(key)
+    value = state.get("legend") if isinstance(state, dict) else None
+    return value if isinstance(value, bool) else None
 
 
 SAVER = "livret_positioning_saver"

@@ -22,25 +22,28 @@ def _step(labels: list[str], offset: int) -> None:
     st.session_state[LEARNER_KEY] = labels[(index + offset) % len(labels)]
 
 
-def pick_class(db, user: User, *, container=None) -> int | None:
-    """A « Classe » select box of the classes the user may see; returns the class id."""
+def pick_class(db, user: User, *, container=None, compact: bool = False) -> int | None:
+    """A « Classe » select box of the classes the user may see; returns the class id. compact: its label is
+    for screen readers only (the box shows the class's name)."""
     classes = school.visible_classes(db, user)
     if classes.empty:
         st.info("Aucune classe ne vous est attribuée.")
         return None
     ids_by_name = dict(zip(classes["name"], classes["id"]))
     target = container or st
-    name = target.selectbox("Classe", list(ids_by_name), key=CLASS_KEY, bind="query-params")
+    name = target.selectbox("Classe", list(ids_by_name), key=CLASS_KEY, bind="query-params",
+                            label_visibility="collapsed" if compact else "visible")
     return int(ids_by_name[name]) if name is not None else None
 
 
-def pick_learner(db, user: User, *, stepper: bool = True) -> int | None:
-    """Class, then learner (sorted by last name), with « ← Précédent » / « Suivant → » that wrap.
+def pick_learner(db, user: User, *, stepper: bool = True, compact: bool = False) -> int | None:
+    """Class, then learner (sorted by last name), with « ← Précédent » / « Suivant → » that wrap; compact:
+    the boxes' labels are for screen readers only (they show the class and the learner).
 
     Returns the chosen learner's id, or None when the user has no class or the class is empty."""
     class_column, previous_column, learner_column, next_column = st.columns(
         [2, 1, 3, 1] if stepper else [2, 0.01, 4, 0.01], vertical_alignment="bottom")
-    class_id = pick_class(db, user, container=class_column)
+    class_id = pick_class(db, user, container=class_column, compact=compact)
     if class_id is None:
         return None
     learners = school.class_learners(db, user, class_id)
@@ -55,7 +58,8 @@ def pick_learner(db, user: User, *, stepper: bool = True) -> int | None:
     if stepper:
         previous_column.button("← Précédent", on_click=_step, args=(labels, -1), width="stretch")
         next_column.button("Suivant →", on_click=_step, args=(labels, 1), width="stretch")
-    label = learner_column.selectbox("Apprenant", labels, key=LEARNER_KEY, bind="query-params")
+    label = learner_column.selectbox("Apprenant", labels, key=LEARNER_KEY, bind="query-params",
+                                     label_visibility="collapsed" if compact else "visible")
     return int(ids_by_label[label]) if label is not None else None
 
 
