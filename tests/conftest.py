@@ -13,10 +13,19 @@ from livret import dashboard, demo, schema
 from livret.db import close_thread_connections, connect
 from livret.imports import referentiel
 from livret.permissions import load_user
-from livret.tools.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer, open_options, sign_in, wait_for_app
+from livret.tools.serving import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    StreamlitServer,
+    close_lists,
+    open_options,
+    sign_in,
+    wait_for_app,
+)
 
 # Re-exported for the test modules.
-__all__ = ["ROOT", "StreamlitServer", "open_options", "sign_in", "wait_for_app"]
+__all__ = ["ROOT", "StreamlitServer", "close_lists", "open_options", "sign_in", "wait_for_app"]
 
 
 

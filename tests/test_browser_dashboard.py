@@ -96,6 +96,7 @@ def test_learner_and_filters_survive_another_page_and_a_reload(server, page):
     int_label = toggle_labels(server.db_path, learner_id)[1]
     page.get_by_text(int_label, exact=True).click()
     wait_for_app(page)
+    expect(page).to_have_url(re.compile(r"tdb_Int=false"))  # one change at a time: each is in the URL first
     page.get_by_role("radio", name="Condensé").click()
     wait_for_app(page)
     expect(page.get_by_role("radio", name="Condensé")).to_be_checked()

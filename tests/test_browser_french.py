@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from livret.db import connect
 
-from .conftest import wait_for_app
+from .conftest import close_lists, wait_for_app
 from .test_browser_security import demo_sign_in, learner_of
 
 pytestmark = pytest.mark.browser
@@ -84,11 +84,11 @@ def _saisie_inputs(page, where: str) -> None:
     _no_english(page, f"{where}: liste des compétences")
     page.keyboard.type("zzzz")  # nothing matches
     _no_english(page, f"{where}: aucune compétence trouvée")
-    page.keyboard.press("Escape")
+    close_lists(page)
     page.get_by_label("Évaluation", exact=True).click()
     page.keyboard.type("zzzz")
     _no_english(page, f"{where}: aucune évaluation trouvée")
-    page.keyboard.press("Escape")
+    close_lists(page)
 
 
 def _staff(page, url: str, role: str) -> None:
@@ -124,7 +124,7 @@ def test_admin_and_learner_see_no_english(server, page):
     page.get_by_role("tab", name="Créer un compte").click()
     page.get_by_label("Classes", exact=True).first.click()
     _no_english(page, "comptes: liste des classes")
-    page.keyboard.press("Escape")
+    close_lists(page)
     _visit(page, server.url, "import", "Import")
     page.get_by_role("button", name="Se déconnecter").click()
     wait_for_app(page)

@@ -14,7 +14,7 @@ from livret import evaluations
 from livret.db import connect
 from livret.permissions import load_user
 
-from .conftest import sign_in, wait_for_app
+from .conftest import close_lists, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     wait_for_app(page)
     page.get_by_label("Compétences évaluées").click()
     page.get_by_role("option", name="C4 - ").click()
-    page.keyboard.press("Escape")
+    close_lists(page)
     wait_for_app(page)
     expect(page.get_by_label("Critères de C4")).to_be_visible()
     page.get_by_role("button", name="Créer l'évaluation").click()
@@ -112,7 +112,7 @@ def test_create_then_enter_results_with_the_keyboard(private_server, page):
     name = learners.iloc[0]["full_name"]
     page.goto(f"{private_server.url}/tableau-de-bord?classe={CLASS}&apprenant={quote(name)}")
     wait_for_app(page)
-    result = page.locator('.lv-cell[title^="Raccordement d\'un tableau"]')
+    result = page.locator('.lv-cell[title$="— Raccordement d\'un tableau"]')  # the evaluation's title ends it
     expect(result.first).to_have_attribute("data-level", "RT")
     expect(result.first).to_have_attribute("data-complexity", "B")
 
@@ -175,7 +175,7 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
     cell(page, 0, criterion).click()
     page.keyboard.type(new_code.lower())
     expect(grid(page).locator(".lv-editor")).to_have_count(0)
-    page.keyboard.press("Escape")
+    close_lists(page)
     assert evaluations.evaluation_results(db, user, evaluation).get((first_learner, criterion)) == before
 
     page.get_by_text(evaluations.LOCK_CONFIRM_LABEL).click()

@@ -106,11 +106,13 @@ def test_chronological_cell_carries_level_context_complexity_tooltip_and_code_in
     assert company.get("data-complexity") == "E" and company.get("data-level") == "RA"
     assert "lv-company" in company.get("class") and "lv-ra" in company.get("class")
     assert company.get("role") == "img"
-    assert company.get("title") == "Bilan entreprise PFMP 1 — 01/10/2025 — Réussite totale avec aide — Entreprise"
+    assert company.get("title") == ("C1, critère 1 : RA, Réussite totale avec aide, évaluation E du 01/10/2025, "
+                                    "entreprise — Bilan entreprise PFMP 1")  # what a screen reader reads out
     assert company.text == "RA"
     school = next(c for c in cells if c.get("data-complexity") == "B" and c.get("data-level") == "RT")
     assert "lv-school" in school.get("class") and school.get("data-context") == "school"
-    assert school.get("title") == "Câblage n°3 — 01/10/2025 — Réussite totale en autonomie — Établissement"
+    assert school.get("title") == ("C1, critère 1 : RT, Réussite totale en autonomie, évaluation B du 01/10/2025, "
+                                   "établissement — Câblage n°3")
     company_column = [td for td in c1.findall(".//tbody/tr/td") if "lv-e" in td.get("class", "")]
     assert len(company_column) == 3  # the E column is tinted pink on every row
 

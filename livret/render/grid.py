@@ -82,9 +82,13 @@ def latest_bilan_at(bilans: pd.DataFrame) -> pd.Timestamp | None:
     return _timestamps(dates).max() if len(dates) else None
 
 
-def prepare_results(results: pd.DataFrame, bilans: pd.DataFrame, options: GridOptions) -> pd.DataFrame:
+def prepare_results(results: pd.DataFrame, bilans: pd.DataFrame, options: GridOptions,
+                    criterion_labels: dict | None = None) -> pd.DataFrame:
     """The results kept by the complexity filter, in chronological order (last modification), each
-    with its column code, whether a validated bilan already took it into account, and its tooltip."""
+    with its column code, whether a validated bilan already took it into account, and its tooltip —
+    also its accessible name, read out by a screen reader: « C1, critère 2 : RA, Réussite totale avec
+    aide, évaluation Int du 14/10/2025, établissement — title » (criterion_labels: « C1, critère 2 » by
+    criterion id)."""
     frame = results.copy()
     frame["code"] = [column_code(c, x) for c, x in zip(frame["complexity"], frame["context"])]
     frame = frame[frame["code"].isin(options.complexities)]
@@ -92,9 +96,12 @@ def prepare_results(results: pd.DataFrame, bilans: pd.DataFrame, options: GridOp
     frame = frame.sort_values(["moment", "evaluation_id"], kind="stable")
     latest = latest_bilan_at(bilans)
     frame["old"] = frame["moment"] <= latest if latest is not None else False
+    labels = criterion_labels or {}
     frame["tip"] = [
-        f"{title} — {_french_date(day)} — {RESULT_BY_CODE[result].label} — {CONTEXTS[context]}"
-        for title, day, result, context in zip(frame["title"], frame["eval_date"], frame["result"], frame["context"])
+        f"{labels.get(criterion, '')}{' : ' if criterion in labels else ''}{result}, {RESULT_BY_CODE[result].label}, "
+        f"évaluation {code} du {_french_date(day)}, {CONTEXTS[context].lower()} — {title}"
+        for criterion, title, day, result, context, code in zip(
+            frame["criterion_id"], frame["title"], frame["eval_date"], frame["result"], frame["context"], frame["code"])
     ]
     return frame
 
@@ -243,7 +250,10 @@ def render_blocks(referentiel: pd.DataFrame, results: pd.DataFrame, bilans: pd.D
     bilan's positionings, or the unlocked bilan's when editing) decide what each blue line's button
     shows. The unlocked bilan still places the black line (it was validated) but is drawn by the
     button only, not twice on its blue line."""
-    kept = prepare_results(results, bilans, options)
+    with_criteria = referentiel.dropna(subset=["criterion_id"])
+    labels = {int(c): f"{code}, critère {int(p)}" for c, code, p in zip(
+        with_criteria["criterion_id"], with_criteria["competency"], with_criteria["criterion_position"])}
+    kept = prepare_results(results, bilans, options, labels)
     has_bilan = latest_bilan_at(bilans) is not None
     filtered = len(options.complexities) < len(COLUMN_CODES)
     results_by_competency = _rows_by(kept, "competency_id")

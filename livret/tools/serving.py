@@ -121,3 +121,17 @@ def open_options(page, combobox) -> None:
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try the click again
             continue
     listbox.wait_for(state="visible")
+
+
+def close_lists(page) -> None:
+    """Close an open select box's list, as a teacher does with Échap (the first Échap may only clear what
+    was typed in it): Échap until no list is open, so the next click reaches what it aims at."""
+    listbox = page.get_by_role("listbox")
+    for _ in range(3):
+        if not listbox.count():
+            return
+        page.keyboard.press("Escape")
+        try:
+            listbox.first.wait_for(state="hidden", timeout=1_000)
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: one more Échap
+            continue

@@ -89,6 +89,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     host.className = "lv-host";
     parentElement.appendChild(host);
   }
+  if (host.dataset.learner !== data.learner) host.classList.remove("lv-laid-out");
   parts(host, data);
   host.dataset.learner = data.learner;
   const legend = host.querySelector("details.lv-legend-box");
@@ -170,7 +171,12 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const select = event.target.closest("select.lv-jump-select");
     if (!select || !select.value) return;
     const block = document.getElementById(select.value);
-    if (block) block.scrollIntoView({ block: "start" });
+    if (block) {
+      // Blocks out of view are laid out only when they come near (content-visibility), which would move
+      // the target while the page scrolls to it: every block is laid out first, once, for this learner.
+      host.classList.add("lv-laid-out");
+      block.scrollIntoView({ block: "start" });
+    }
     select.value = "";  // a menu, not a filter: the same competency can be chosen again
   };
   dialog.onclick = (event) => {
