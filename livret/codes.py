@@ -44,15 +44,11 @@ CONTRAST_PATTERNS = {
 }
 
 
-@dataclass(frozen=True)
-class ResultLevel:
-    code: str
-    label: str
+class _Drawn:
+    """A level drawn in a colour (and in « Mode contrasté », another): the text that reads on each."""
+
     colour: str
-    css: str
-    rank: int  # order used when summarising a competency; -1 = not an achievement
-    value: tuple[int, int] | None = None  # weight in a proposed level, as an exact fraction; None = not counted
-    contrast: str = ""  # its colour in « Mode contrasté » (Okabe–Ito: told apart with any colour vision)
+    contrast: str
 
     @property
     def text(self) -> str:
@@ -61,6 +57,17 @@ class ResultLevel:
     @property
     def contrast_text(self) -> str:
         return text_on(self.contrast)
+
+
+@dataclass(frozen=True)
+class ResultLevel(_Drawn):
+    code: str
+    label: str
+    colour: str
+    css: str
+    rank: int  # order used when summarising a competency; -1 = not an achievement
+    value: tuple[int, int] | None = None  # weight in a proposed level, as an exact fraction; None = not counted
+    contrast: str = ""  # its colour in « Mode contrasté » (Okabe–Ito: told apart with any colour vision)
 
 
 RESULT_LEVELS: tuple[ResultLevel, ...] = (
@@ -81,21 +88,13 @@ CONTEXTS = {"school": "Établissement", "company": "Entreprise"}
 
 
 @dataclass(frozen=True)
-class AcquisitionLevel:
+class AcquisitionLevel(_Drawn):
     level: int
     label: str
     short: str
     colour: str
     value: Fraction  # v(level) in a grade /20 (SPEC N3), the one definition of it
     contrast: str = ""  # its colour in « Mode contrasté »
-
-    @property
-    def text(self) -> str:
-        return text_on(self.colour)
-
-    @property
-    def contrast_text(self) -> str:
-        return text_on(self.contrast)
 
 
 ACQUISITION_LEVELS: tuple[AcquisitionLevel, ...] = (

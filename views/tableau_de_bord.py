@@ -4,7 +4,7 @@ Every filter and display choice is bound to the URL, so a reload or a shared lin
 
 import streamlit as st
 
-from livret import bilans, dashboard, preferences, ui
+from livret import dashboard, ui
 from livret.codes import COLUMN_CODES, COMPLEXITIES
 from livret.errors import LivretError
 from livret.render import grid
@@ -20,59 +20,6 @@ user = ui.current_user()
 def keep_units_exclusive() -> None:
     st.session_state[UNITS_KEY] = dashboard.exclusive_units(
         st.session_state[UNITS_KEY], st.session_state.get(SEEN_UNITS_KEY, []))
-
-
-GRID_KEY, SAVER_KEY, POSITIONED_FLASH, ANSWER_KEY = "tdb_grille", "tdb_enregistrement", "tdb_positionnement", "tdb_reponse"
-
-
-def save_choice(learner_id: int) -> None:
-    # Runs before the saver's fragment, whose answer redraws the competency's button as stored.
-    chosen = grid_element.chosen_positioning(SAVER_KEY)
-    if chosen is None:
-        return
-    code, bilan_id = str(chosen.get("competency")), chosen.get("bilan")
-    try:
-        bilans.position_competency(db, user, learner_id, code, chosen.get("level"), chosen.get("objective"),
-                                   bilan_id if isinstance(bilan_id, int) else None)
-    except LivretError as error:
-        flash.later(POSITIONED_FLASH, f"Positionnement non enregistré : {error}", "error")
-    answered = st.session_state.get(ANSWER_KEY)
-    st.session_state[ANSWER_KEY] = ((answered[0] + 1) if answered else 1, learner_id, code)
-
-
-@ui.fragment
-def positioning_saver(learner_id: int, editing) -> None:
-    try:
-        if dashboard.unlocked_editing(db, user, learner_id) != editing:
-            st.rerun()  # a bilan was unlocked or locked again meanwhile: the whole page says so
-        flash.show(POSITIONED_FLASH, toast=True)  # this fragment sits at the foot of the page
-        answered, answer = st.session_state.get(ANSWER_KEY), None
-        if answered and answered[1] == learner_id:
-            answer = {"id": answered[0], "code": answered[2],
-                      "button": dashboard.ask_button_html(db, user, learner_id, answered[2])}
-    except LivretError as error:
-        ui.show_error(error)
-        return
-    grid_element.positioning_saver(SAVER_KEY, answer, on_choose=lambda: save_choice(learner_id))
-
-
-@ui.fragment
-def competency_grid(learner_id: int, options: grid.GridOptions, editing) -> None:
-    try:
-        view = dashboard.cached_view(db, user, learner_id, options)
-    except LivretError as error:
-        ui.show_error(error)
-        return
-    target = (f"Bilan du {editing.date_label}, déverrouillé : ce choix le modifie." if editing
-              else "Ce choix est enregistré dans le brouillon du bilan en cours.")
-    grid_element.show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None,
-                           legend_open=ui.user_preferences(user).legend_open, on_legend=keep_legend)
-
-
-def keep_legend() -> None:
-    opened = grid_element.legend_toggled(GRID_KEY)
-    if opened is not None:
-        preferences.choose(db, user, "legend_open", opened)
 
 
 @ui.fragment
@@ -129,6 +76,6 @@ if not summary.has_results:
 
 options = grid.GridOptions(condensed=layout == "Condensé", titles=titles == "Avec titres",
                            compact=view == "Compact", units=dashboard.chosen_units(units), complexities=shown)
-competency_grid(learner_id, options, summary.editing)
-positioning_saver(learner_id, summary.editing)
+grid_element.competency_grid(db, user, learner_id, options, summary.editing)
+grid_element.positioning_saver(db, user, learner_id, summary.editing)
 dashboard.prefetch(db, user, selection.neighbour_ids(learner_id), options)

@@ -24,7 +24,10 @@ import json
 
 import streamlit as st
 
+from livret import bilans, dashboard, preferences, ui
+from livret.errors import LivretError
 from livret.render import grid, positioning_dialog
+from livret.ui import flash
 
 COMPONENT = "livret_grid"
 # data.parts: [[key, html], ...] (legend and jump list, then one block per competency); data.dialogs:
@@ -253,11 +256,69 @@ export default function ({ data, setTriggerValue }) {
 """
 
 
-def positioning_saver(key: str, answer: dict | None, on_choose) -> None:
+def _saver_element(key: str, answer: dict | None, on_choose) -> None:
     """The element that sends the dialog's choices (on_choose runs before its fragment, the choice in
     chosen_positioning(key)) and draws the answer {id, code, button}: the chosen competency's button."""
     element = st.components.v2.component(SAVER, js=_SAVER_JS, isolate_styles=False)
     element(data={"answer": answer}, key=key, on_choose_change=on_choose)
+
+
+# ---------------------------------------------------------------- the dashboard's two fragments
+
+GRID_KEY, SAVER_KEY = "tdb_grille", "tdb_enregistrement"
+_REFUSED, _ANSWERED = "tdb_positionnement", "tdb_reponse"
+
+
+def _save_choice(db, user, learner_id: int) -> None:
+    # Runs before the saver's fragment, whose answer redraws the competency's button as stored.
+    chosen = chosen_positioning(SAVER_KEY)
+    if chosen is None:
+        return
+    code, bilan_id = str(chosen.get("competency")), chosen.get("bilan")
+    try:
+        bilans.position_competency(db, user, learner_id, code, chosen.get("level"), chosen.get("objective"),
+                                   bilan_id if isinstance(bilan_id, int) else None)
+    except LivretError as error:
+        flash.later(_REFUSED, f"Positionnement non enregistré : {error}", "error")
+    answered = st.session_state.get(_ANSWERED)
+    st.session_state[_ANSWERED] = ((answered[0] + 1) if answered else 1, learner_id, code)
+
+
+@ui.fragment
+def positioning_saver(db, user, learner_id: int, editing) -> None:
+    """Saves the dialog's choices; at the foot of the page (it draws nothing but a refusal, as a toast)."""
+    try:
+        if dashboard.unlocked_editing(db, user, learner_id) != editing:
+            st.rerun()  # a bilan was unlocked or locked again meanwhile: the whole page says so
+        flash.show(_REFUSED, toast=True)
+        answered, answer = st.session_state.get(_ANSWERED), None
+        if answered and answered[1] == learner_id:
+            answer = {"id": answered[0], "code": answered[2],
+                      "button": dashboard.ask_button_html(db, user, learner_id, answered[2])}
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    _saver_element(SAVER_KEY, answer, on_choose=lambda: _save_choice(db, user, learner_id))
+
+
+@ui.fragment
+def competency_grid(db, user, learner_id: int, options: grid.GridOptions, editing) -> None:
+    """The learner's grid with its positioning dialog; the legend's folding is kept for the user."""
+    try:
+        view = dashboard.cached_view(db, user, learner_id, options)
+    except LivretError as error:
+        ui.show_error(error)
+        return
+    target = (f"Bilan du {editing.date_label}, déverrouillé : ce choix le modifie." if editing
+              else "Ce choix est enregistré dans le brouillon du bilan en cours.")
+
+    def keep_legend() -> None:
+        opened = legend_toggled(GRID_KEY)
+        if opened is not None:
+            preferences.choose(db, user, "legend_open", opened)
+
+    show_grid(view, learner_id, key=GRID_KEY, target=target, bilan_id=editing.bilan_id if editing else None,
+              legend_open=ui.user_preferences(user).legend_open, on_legend=keep_legend)
 
 
 def chosen_positioning(key: str) -> dict | None:
