@@ -33,6 +33,9 @@ CONTRAST_MARK = "lv-contrast-on"  # an element anywhere in the app's page: the w
 # The scopes of the contrasted rules: a container with CONTRAST_CLASS (documents), or the page holding the mark.
 # Written as two rules, since a PDF engine without :has() would drop a selector list that holds one.
 CONTRAST_SCOPES = (f".{CONTRAST_CLASS}", f"body:has(.{CONTRAST_MARK})")
+# Documents (PDF) use the class alone: the PDF engine tests a :has() selector against the whole page for
+# every element, which made a livret take ten times longer to lay out.
+PRINT_CONTRAST_SCOPES = (f".{CONTRAST_CLASS}",)
 # « Mode contrasté »: a pattern per result level on top of its colour, so neither hue nor lightness alone tells it.
 CONTRAST_PATTERNS = {
     "NA": "repeating-linear-gradient(45deg, rgba(0,0,0,.30) 0 1.5px, transparent 1.5px 5px)",

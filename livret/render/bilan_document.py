@@ -16,14 +16,15 @@ from livret.codes import (
     CONTRAST_SCOPES,
     NOT_EVALUATED_LABEL,
     OBJECTIVES,
+    PRINT_CONTRAST_SCOPES,
     positioning_short,
 )
 
 
-def _level_rules() -> str:
+def _level_rules(scopes: tuple[str, ...]) -> str:
     rules = []
     palettes = [("", lambda lv: lv.colour, lambda lv: lv.text)]
-    palettes += [(f"{scope} ", lambda lv: lv.contrast, lambda lv: lv.contrast_text) for scope in CONTRAST_SCOPES]
+    palettes += [(f"{scope} ", lambda lv: lv.contrast, lambda lv: lv.contrast_text) for scope in scopes]
     for scope, colour_of, text_of in palettes:
         for level in ACQUISITION_LEVELS:
             colour = colour_of(level)
@@ -35,7 +36,8 @@ def _level_rules() -> str:
     return "\n".join(rules)
 
 
-BILAN_CSS = f"""
+def _bilan_css(scopes: tuple[str, ...]) -> str:
+    return f"""
 .bilan-doc {{ font-family: "Source Sans Pro", "Segoe UI", Arial, sans-serif; color: #1f2328; }}
 .bilan-table {{ border-collapse: collapse; margin: 0.4rem 0 1rem 0; font-size: 0.92rem; }}
 .bilan-table th, .bilan-table td {{ border: 1px solid #d0d4da; padding: 0.25rem 0.55rem; text-align: center; }}
@@ -52,7 +54,7 @@ BILAN_CSS = f"""
 .lv-pos.lv-ne {{ color: #555; background: #fff; border-style: dashed; font-weight: 600; }}
 .radar-legend {{ font-size: 0.85rem; color: #333; display: flex; gap: 1.4rem; margin: 0.2rem 0 0.4rem 0; }}
 .radar-legend .line-sample {{ display: inline-block; width: 2.2rem; vertical-align: middle; margin-right: 0.4rem; }}
-{_level_rules()}
+{_level_rules(scopes)}
 .unit-view {{ display: flex; gap: 1.2rem; flex-wrap: wrap; align-items: flex-start; }}
 .bilan-legend {{ font-size: 0.85rem; color: #444; display: flex; flex-wrap: wrap; gap: 0.4rem 1rem;
   align-items: center; margin-bottom: 0.8rem; }}
@@ -60,6 +62,10 @@ BILAN_CSS = f"""
 .bilan-texts dd {{ margin: 0.2rem 0 0.4rem 0; white-space: pre-wrap; }}
 .audit-table td {{ text-align: left; vertical-align: top; }}
 """
+
+
+BILAN_CSS = _bilan_css(CONTRAST_SCOPES)  # on the app's pages
+PRINT_BILAN_CSS = _bilan_css(PRINT_CONTRAST_SCOPES)  # in the documents
 
 
 RADAR_KEY = ("Anneaux 1 à 4 : -- , - , + , ++ (du centre vers l'extérieur). Point plein : objectifs terminaux ; "
@@ -211,7 +217,7 @@ def render_document(header: DocumentHeader, history: pd.DataFrame, radar_svg: st
 <meta charset="utf-8">
 <title>Bilan de {name} — {escape(header.date_label)}</title>
 <style>
-{BILAN_CSS}
+{PRINT_BILAN_CSS}
 {DOCUMENT_CSS}
 </style>
 </head>

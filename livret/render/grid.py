@@ -340,14 +340,15 @@ def legend_html() -> str:
 
 
 @cache
-def colour_rules() -> str:
-    """The level colour classes, generated from livret.codes so each colour is written once."""
+def colour_rules(scopes: tuple[str, ...] = CONTRAST_SCOPES) -> str:
+    """The level colour classes, generated from livret.codes so each colour is written once; scopes: where
+    the contrasted palette applies (livret.codes.CONTRAST_SCOPES, or PRINT_CONTRAST_SCOPES in a document)."""
     rules = [f".lv-cell.{level.css}{{background:{level.colour};color:{level.text}}}"
              for level in RESULT_LEVELS]
     for level in ACQUISITION_LEVELS:
         rules.append(f".lv-acq-{level.level}{{--lv-acq:{level.colour};--lv-acq-text:{level.text}}}")
     # « Mode contrasté » (a user's setting): another palette, and a pattern per result level.
-    for scope in CONTRAST_SCOPES:
+    for scope in scopes:
         rules += [f"{scope} .lv-cell.{level.css}{{background:{level.contrast};color:{level.contrast_text};"
                   f"background-image:{CONTRAST_PATTERNS[level.code]}}}" for level in RESULT_LEVELS]
         rules += [f"{scope} .lv-acq-{level.level}{{--lv-acq:{level.contrast};--lv-acq-text:{level.contrast_text}}}"

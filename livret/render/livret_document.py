@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from livret.codes import CONTRAST_CLASS
+from livret.codes import CONTRAST_CLASS, PRINT_CONTRAST_SCOPES
 from livret.render import grid
 
+# Its own small stylesheet, not the dashboard's: a PDF engine lays out the app's (flex boxes, :has()
+# selectors) many times slower, and a class's livrets are hundreds of pages.
 LIVRET_CSS = """
 @page { size: A4 landscape; margin: 10mm 10mm 12mm;
   @bottom-center { content: string(footer) " — page " counter(page) "/" counter(pages); font-size: 8pt; color: #444; } }
@@ -21,14 +23,28 @@ body { margin: 0; font-family: "DejaVu Sans", Arial, sans-serif; color: #1f2328;
 .doc-head { display: flex; justify-content: space-between; border-bottom: 2px solid #1f2328; padding-bottom: 1.5mm;
   margin-bottom: 2mm; font-size: 9pt; }
 h1 { font-size: 14pt; margin: 0 0 1mm; }
-.meta { font-size: 9pt; margin: 0 0 2mm; }
-.lv-comp { break-inside: avoid; margin-bottom: 3mm; content-visibility: visible; }
-.lv-comp .lv-scroll { overflow: visible; }
-.lv-comp .lv-title { white-space: normal; height: auto; }
-.lv-ask { display: none; }
-.lv-legend { margin-bottom: 2mm; }
-.lv-condensed .lv-cell { min-width: 7mm; height: auto; padding: .3mm .8mm; font-size: 6.5pt; }
-.lv-condensed .lv-cell small { margin-left: .6mm; font-size: 5pt; font-weight: 400; }
+.meta { font-size: 8.5pt; margin: 0 0 2mm; }
+.lv-legend ul { margin: 0 0 1mm; padding: 0; list-style: none; }
+.lv-legend li { display: inline; margin-right: 3mm; font-size: 7pt; }
+.lv-swatch { display: none; }
+.lv-comp { break-inside: avoid; margin-bottom: 3mm; }
+.lv-title { font-size: 9pt; margin: 1mm 0; }
+.lv-blue { background: #1f57b8; padding: .6mm 1mm; margin-bottom: .8mm; }
+.lv-past { display: inline; }
+.lv-ask, .lv-jump { display: none; }
+table.lv-grid { border-collapse: collapse; width: 100%; }
+.lv-grid th, .lv-grid td { border-top: .3mm solid #c9ced6; padding: .4mm 1mm; font-size: 7pt; text-align: left;
+  vertical-align: top; font-weight: 400; }
+.lv-grid th.lv-crit { width: 65mm; }
+.lv-cell { padding: 0 .6mm; font-weight: 700; border-radius: .6mm; font-size: 6.5pt; }
+.lv-cell small { margin-left: .5mm; font-size: 5pt; font-weight: 400; }
+.lv-company { border-radius: 2mm; }
+.lv-line { border-left: .6mm solid #111; margin: 0 1mm; }
+.lv-pos { display: inline-block; min-width: 7mm; border: .4mm solid var(--lv-acq, #888); padding: 0 .8mm;
+  font-size: 6.5pt; font-weight: 700; background: #ffffff; color: #111; text-align: center; }
+.lv-pos.lv-full { background: var(--lv-acq); color: var(--lv-acq-text); }
+.lv-pos.lv-half { background: linear-gradient(90deg, var(--lv-acq) 50%, #ffffff 50%); }
+.lv-pos.lv-ne { border-style: dashed; color: #555; }
 * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 """
 
@@ -45,7 +61,7 @@ def livret_html(*, school_name: str, school_year: str, learner_name: str, class_
 <meta charset="utf-8">
 <title>Livret de compétences — {name}</title>
 <style>
-{grid.stylesheet_css()}
+{grid.colour_rules(PRINT_CONTRAST_SCOPES)}
 {LIVRET_CSS}
 </style>
 </head>
