@@ -6,15 +6,12 @@ database file."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pandas as pd
-import sqlite_utils
 
 from livret import auth, clock
 from livret.auth import database_kind, demo_mode_enabled
 from livret.codes import ROLES
-from livret.db import transaction
+from livret.db import Database, IntegrityError, transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import User, load_user, require
 
@@ -28,16 +25,15 @@ __all__ = [
 # ---------------------------------------------------------------- demo
 
 
-def demo_accounts(db: sqlite_utils.Database) -> pd.DataFrame:
+def demo_accounts(db: Database) -> pd.DataFrame:
     """Active accounts offered by the demo sign-in, staff first, learners by class and name."""
     if not demo_mode_enabled(db):
         raise PermissionDenied("Le mode démonstration n'est pas activé sur cette base.")
-    frame = pd.read_sql_query(
+    frame = db.frame(
         "SELECT u.id, u.name, u.role, c.name AS class_name FROM users u "
         "LEFT JOIN learners l ON l.id = u.learner_id LEFT JOIN classes c ON c.id = l.class_id "
         "WHERE u.active = 1 ORDER BY CASE u.role WHEN 'ddfpt' THEN 0 WHEN 'teacher' THEN 1 "
         "WHEN 'admin' THEN 2 ELSE 3 END, c.name, u.name",
-        db.conn,
     )
     frame["role_label"] = frame["role"].map(ROLES)
     frame["label"] = frame.apply(
@@ -46,7 +42,7 @@ def demo_accounts(db: sqlite_utils.Database) -> pd.DataFrame:
     return frame
 
 
-def demo_sign_in(db: sqlite_utils.Database, user_id: int) -> User:
+def demo_sign_in(db: Database, user_id: int) -> User:
     if not demo_mode_enabled(db):
         raise PermissionDenied("Le mode démonstration n'est pas activé sur cette base.")
     user = load_user(db, user_id)
@@ -58,10 +54,10 @@ def demo_sign_in(db: sqlite_utils.Database, user_id: int) -> User:
 # ---------------------------------------------------------------- reading
 
 
-def list_accounts(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame:
+def list_accounts(db: Database, actor: User | None) -> pd.DataFrame:
     """Every account with its role, classes (teachers), learner (learners) and sign-in state."""
     require(actor, "manage_accounts")
-    frame = pd.read_sql_query(
+    frame = db.frame(
         "SELECT u.id, u.name, u.email, u.role, u.active, u.password_hash IS NOT NULL AS has_password, "
         "u.locked_until, u.must_change_password, u.last_login_at, u.learner_id, "
         "l.last_name || ' ' || l.first_name AS learner_name, lc.name AS learner_class, "
@@ -70,7 +66,6 @@ def list_accounts(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame
         "FROM users u LEFT JOIN learners l ON l.id = u.learner_id LEFT JOIN classes lc ON lc.id = l.class_id "
         "ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'ddfpt' THEN 1 WHEN 'teacher' THEN 2 ELSE 3 END, "
         "u.name COLLATE NOCASE, u.id",
-        db.conn,
     )
     now = clock.stamp()
     frame["role_label"] = frame["role"].map(ROLES)
@@ -84,21 +79,20 @@ def list_accounts(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame
     return frame.drop(columns=["locked_until", "learner_name", "learner_class"])
 
 
-def account_classes(db: sqlite_utils.Database, actor: User | None, user_id: int) -> list[int]:
+def account_classes(db: Database, actor: User | None, user_id: int) -> list[int]:
     """Ids of the classes assigned to a teacher's account."""
     require(actor, "manage_accounts")
     return [r[0] for r in db.execute("SELECT class_id FROM teacher_classes WHERE user_id = ? ORDER BY class_id",
                                      [int(user_id)])]
 
 
-def learners_for_linking(db: sqlite_utils.Database, actor: User | None) -> pd.DataFrame:
+def learners_for_linking(db: Database, actor: User | None) -> pd.DataFrame:
     """Learners with the account linked to them, if any (to create or relink learner accounts)."""
     require(actor, "manage_accounts")
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT l.id, l.last_name || ' ' || l.first_name AS full_name, c.name AS class_name, l.email, "
         "u.id AS account_id, u.email AS account_email FROM learners l JOIN classes c ON c.id = l.class_id "
         "LEFT JOIN users u ON u.learner_id = l.id ORDER BY c.name, l.last_name COLLATE NOCASE, l.first_name, l.id",
-        db.conn,
     )
 
 
@@ -121,11 +115,11 @@ def check_name(name: str | None, label: str = "Le nom") -> str:
     return name
 
 
-def _clean_email(db: sqlite_utils.Database, email: str, except_id: int | None = None) -> str:
+def _clean_email(db: Database, email: str, except_id: int | None = None) -> str:
     email = (email or "").strip()
     if not auth.EMAIL_PATTERN.match(email) or len(email) > 254:
         raise ValidationError(f"L'adresse e-mail « {email} » n'est pas valide.")
-    row = db.execute("SELECT id, name FROM users WHERE email = ? AND id IS NOT ?", [email, except_id]).fetchone()
+    row = db.execute("SELECT id, name FROM users WHERE lower(email) = lower(?) AND id IS DISTINCT FROM ?", [email, except_id]).fetchone()
     if row:
         raise ValidationError(f"Un compte existe déjà avec l'adresse e-mail « {email} » ({row[1]}).")
     return email
@@ -137,7 +131,7 @@ def _check_role(role: str) -> str:
     return role
 
 
-def _check_classes(db: sqlite_utils.Database, class_ids) -> list[int]:
+def _check_classes(db: Database, class_ids) -> list[int]:
     ids = sorted({int(i) for i in class_ids or ()})
     for class_id in ids:
         if db.execute("SELECT 1 FROM classes WHERE id = ?", [class_id]).fetchone() is None:
@@ -145,19 +139,19 @@ def _check_classes(db: sqlite_utils.Database, class_ids) -> list[int]:
     return ids
 
 
-def _check_learner(db: sqlite_utils.Database, learner_id: int | None, except_user: int | None = None) -> int:
+def _check_learner(db: Database, learner_id: int | None, except_user: int | None = None) -> int:
     if learner_id is None:
         raise ValidationError("Un compte apprenant doit être relié à un apprenant.")
     if db.execute("SELECT 1 FROM learners WHERE id = ?", [int(learner_id)]).fetchone() is None:
         raise NotFound("Cet apprenant n'existe pas.")
-    owner = db.execute("SELECT id, email FROM users WHERE learner_id = ? AND id IS NOT ?",
+    owner = db.execute("SELECT id, email FROM users WHERE learner_id = ? AND id IS DISTINCT FROM ?",
                        [int(learner_id), except_user]).fetchone()
     if owner:
         raise ValidationError(f"Cet apprenant a déjà un compte ({owner[1]}).")
     return int(learner_id)
 
 
-def _account(db: sqlite_utils.Database, user_id: int) -> dict:
+def _account(db: Database, user_id: int) -> dict:
     row = db.execute("SELECT id, name, email, role, active, learner_id FROM users WHERE id = ?",
                      [int(user_id)]).fetchone()
     if row is None:
@@ -165,7 +159,7 @@ def _account(db: sqlite_utils.Database, user_id: int) -> dict:
     return dict(zip(("id", "name", "email", "role", "active", "learner_id"), row))
 
 
-def _active_admins(db: sqlite_utils.Database) -> int:
+def _active_admins(db: Database) -> int:
     return db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
 
 
@@ -186,11 +180,11 @@ def _insert_account(db, actor, name, email, role, class_ids, learner_id, passwor
     password_hash = auth.hash_password(password) if password is not None else None
     with transaction(db):
         try:
-            user_id = db.execute(
+            user_id = db.insert(
                 "INSERT INTO users(name, email, role, learner_id, password_hash, must_change_password) "
                 "VALUES (?, ?, ?, ?, ?, ?)", [name, email, role, learner_id, password_hash, int(must_change)],
-            ).lastrowid
-        except sqlite3.IntegrityError as error:  # created meanwhile by another session
+            )
+        except IntegrityError as error:  # created meanwhile by another session
             raise ValidationError("Un compte existe déjà avec cette adresse e-mail ou pour cet apprenant.") from error
         for class_id in class_ids:
             db.execute("INSERT INTO teacher_classes(user_id, class_id) VALUES (?, ?)", [user_id, class_id])
@@ -199,7 +193,7 @@ def _insert_account(db, actor, name, email, role, class_ids, learner_id, passwor
     return user_id
 
 
-def create_account(db: sqlite_utils.Database, actor: User | None, *, name: str, email: str, role: str,
+def create_account(db: Database, actor: User | None, *, name: str, email: str, role: str,
                    class_ids=(), learner_id: int | None = None, with_password: bool = True) -> tuple[int, str | None]:
     """Create an account; returns its id and the temporary password to hand over (changed at first sign-in).
 
@@ -210,20 +204,20 @@ def create_account(db: sqlite_utils.Database, actor: User | None, *, name: str, 
     return user_id, password
 
 
-def _check_can_disable(db: sqlite_utils.Database, actor: User, account: dict) -> None:
+def _check_can_disable(db: Database, actor: User, account: dict) -> None:
     if account["id"] == actor.id:
         raise ValidationError("Vous ne pouvez pas désactiver votre propre compte.")
     if account["role"] == "admin" and account["active"] and _active_admins(db) <= 1:
         raise ValidationError("C'est le dernier compte administrateur actif : il ne peut pas être désactivé.")
 
 
-def check_can_disable(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
+def check_can_disable(db: Database, actor: User | None, user_id: int) -> None:
     """The refusal set_active(…, False) would give, before the administrator is asked to confirm."""
     actor = require(actor, "manage_accounts")
     _check_can_disable(db, actor, _account(db, user_id))
 
 
-def set_active(db: sqlite_utils.Database, actor: User | None, user_id: int, active: bool) -> None:
+def set_active(db: Database, actor: User | None, user_id: int, active: bool) -> None:
     """Disable (signs the account out everywhere) or re-enable an account."""
     actor = require(actor, "manage_accounts")
     with transaction(db):
@@ -237,7 +231,7 @@ def set_active(db: sqlite_utils.Database, actor: User | None, user_id: int, acti
                            {"active": bool(account["active"])}, {"active": bool(active)})
 
 
-def reset_password(db: sqlite_utils.Database, actor: User | None, user_id: int) -> str:
+def reset_password(db: Database, actor: User | None, user_id: int) -> str:
     """A new temporary password for the account (changed at its next sign-in); unlocks it and signs it
     out everywhere. Returns the password to hand over; only its hash is stored."""
     actor = require(actor, "manage_accounts")
@@ -252,7 +246,7 @@ def reset_password(db: sqlite_utils.Database, actor: User | None, user_id: int) 
     return password
 
 
-def unlock(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
+def unlock(db: Database, actor: User | None, user_id: int) -> None:
     """Lift a lockout after repeated failed sign-ins."""
     actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
@@ -261,7 +255,7 @@ def unlock(db: sqlite_utils.Database, actor: User | None, user_id: int) -> None:
         auth.audit_account(db, actor, "account_unlock", account["id"], None, None)
 
 
-def set_teacher_classes(db: sqlite_utils.Database, actor: User | None, user_id: int, class_ids) -> None:
+def set_teacher_classes(db: Database, actor: User | None, user_id: int, class_ids) -> None:
     """The classes a teacher works with (replaces the previous list)."""
     actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
@@ -277,7 +271,7 @@ def set_teacher_classes(db: sqlite_utils.Database, actor: User | None, user_id: 
         auth.audit_account(db, actor, "teacher_classes", account["id"], {"classes": before}, {"classes": ids})
 
 
-def link_learner(db: sqlite_utils.Database, actor: User | None, user_id: int, learner_id: int) -> None:
+def link_learner(db: Database, actor: User | None, user_id: int, learner_id: int) -> None:
     """Link a learner account to the learner whose bilans it may read."""
     actor = require(actor, "manage_accounts")
     account = _account(db, user_id)
@@ -294,7 +288,7 @@ def link_learner(db: sqlite_utils.Database, actor: User | None, user_id: int, le
 # ---------------------------------------------------------------- operator commands (CLI)
 
 
-def operator_add_account(db: sqlite_utils.Database, *, name: str, email: str, role: str, password: str,
+def operator_add_account(db: Database, *, name: str, email: str, role: str, password: str,
                          class_names=()) -> int:
     """python -m livret user add: typically the first DDFPT or administrator account of a new school."""
     if role == "learner":
@@ -309,10 +303,10 @@ def operator_add_account(db: sqlite_utils.Database, *, name: str, email: str, ro
     return _insert_account(db, None, name, email, role, class_ids, None, password, False)
 
 
-def operator_set_password(db: sqlite_utils.Database, *, email: str, password: str) -> None:
+def operator_set_password(db: Database, *, email: str, password: str) -> None:
     """python -m livret user password: set a password and lift a lockout (e.g. a locked-out administrator)."""
     auth.check_new_password(password)
-    row = db.execute("SELECT id FROM users WHERE email = ?", [(email or "").strip()]).fetchone()
+    row = db.execute("SELECT id FROM users WHERE lower(email) = lower(?)", [(email or "").strip()]).fetchone()
     if row is None:
         raise NotFound(f"Aucun compte n'a l'adresse « {email} ».")
     password_hash = auth.hash_password(password)
@@ -323,9 +317,9 @@ def operator_set_password(db: sqlite_utils.Database, *, email: str, password: st
         auth.audit_account(db, None, "password_reset", row[0], None, None)
 
 
-def operator_list_accounts(db: sqlite_utils.Database) -> pd.DataFrame:
+def operator_list_accounts(db: Database) -> pd.DataFrame:
     """python -m livret user list: staff and admin accounts (learner accounts are too many to print)."""
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT email, name, role, active, password_hash IS NOT NULL AS has_password FROM users "
-        "WHERE role != 'learner' ORDER BY role, name", db.conn,
+        "WHERE role != 'learner' ORDER BY role, name",
     )

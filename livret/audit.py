@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
-
 from livret import clock
+from livret.db import Database
 from livret.permissions import User
 
 COMMAND_LINE = "Ligne de commande"
@@ -17,7 +16,7 @@ def _json(values: Any) -> str | None:
     return None if values is None else json.dumps(values, ensure_ascii=False)
 
 
-def write(db: sqlite_utils.Database, actor: User | None, action: str, entity: str, entity_id: int | None = None,
+def write(db: Database, actor: User | None, action: str, entity: str, entity_id: int | None = None,
           learner_id: int | None = None, before: Any = None, after: Any = None) -> None:
     """One line of audit_log, stamped by the one clock, inside the caller's transaction. The actor's
     id is kept only when it is an account of this database (the command line acts as no account)."""

@@ -12,12 +12,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from livret import audit, clock
-from livret.db import transaction
+from livret.db import Database, transaction
 from livret.errors import PermissionDenied, ValidationError
 from livret.permissions import User, load_user, require_user
 
@@ -44,12 +43,12 @@ class AccountLocked(PermissionDenied):
 # ---------------------------------------------------------------- sign-in modes
 
 
-def database_kind(db: sqlite_utils.Database) -> str:
+def database_kind(db: Database) -> str:
     row = db.execute("SELECT value FROM settings WHERE key = 'database_kind'").fetchone()
     return row[0] if row else "school"
 
 
-def demo_mode_enabled(db: sqlite_utils.Database) -> bool:
+def demo_mode_enabled(db: Database) -> bool:
     """Demo sign-in (no password) is on for a demo database unless LIVRET_DEMO=0, and on any other
     database only when LIVRET_DEMO=1."""
     setting = os.environ.get("LIVRET_DEMO", "").strip()
@@ -58,7 +57,7 @@ def demo_mode_enabled(db: sqlite_utils.Database) -> bool:
     return database_kind(db) == "demo"
 
 
-def audit_account(db: sqlite_utils.Database, actor: User | None, action: str, user_id: int,
+def audit_account(db: Database, actor: User | None, action: str, user_id: int,
                   before: dict | None, after: dict | None) -> None:
     """One line of audit_log for a change to an account (never a password or a hash)."""
     audit.write(db, actor, action, "user", user_id, before=before, after=after)
@@ -132,7 +131,7 @@ _ARM_LOCK = ("UPDATE users SET locked_until = :until WHERE {where} AND password_
              "AND failed_logins >= :max AND (locked_until IS NULL OR locked_until <= :now)")
 
 
-def _claim_attempt(db: sqlite_utils.Database, where: str, key: object, now: datetime) -> tuple | None:
+def _claim_attempt(db: Database, where: str, key: object, now: datetime) -> tuple | None:
     """(id, password hash, active) of the account whose password may be checked now, its attempt
     already counted; None when there is no such account with a password, or it is locked."""
     params = {"key": key, "now": clock.stamp(now), "max": MAX_FAILED_LOGINS, "until": clock.stamp(now + LOCKOUT)}
@@ -144,7 +143,7 @@ def _claim_attempt(db: sqlite_utils.Database, where: str, key: object, now: date
     return row[:3]
 
 
-def _register_failure(db: sqlite_utils.Database, user_id: int, now: datetime) -> None:
+def _register_failure(db: Database, user_id: int, now: datetime) -> None:
     """The attempt was counted when claimed; the failure that fills the count locks the account."""
     with transaction(db):
         db.execute(_ARM_LOCK.format(where="id = :key"),
@@ -152,7 +151,7 @@ def _register_failure(db: sqlite_utils.Database, user_id: int, now: datetime) ->
                     "until": clock.stamp(now + LOCKOUT)})
 
 
-def _register_success(db: sqlite_utils.Database, user_id: int, now: datetime, changes: str = "",
+def _register_success(db: Database, user_id: int, now: datetime, changes: str = "",
                       params: tuple = ()) -> bool:
     """Reset the count (and apply `changes`, SQL assignments) unless the account was locked while this
     attempt was checked: then the lock stands, and the attempt is refused like any other."""
@@ -165,12 +164,12 @@ def _register_success(db: sqlite_utils.Database, user_id: int, now: datetime, ch
     return row is not None
 
 
-def authenticate(db: sqlite_utils.Database, email: str, password: str, now: datetime | None = None) -> User:
+def authenticate(db: Database, email: str, password: str, now: datetime | None = None) -> User:
     """The account of that e-mail and password, or one refusal, BAD_CREDENTIALS, whatever the reason
     (unknown e-mail, wrong password, account locked or disabled), after the same argon2 work."""
     now = now or clock.now()
     password = password or ""
-    account = _claim_attempt(db, "email = :key", (email or "").strip(), now)
+    account = _claim_attempt(db, "lower(email) = lower(:key)", (email or "").strip(), now)
     if account is None:
         _dummy_check(password)
         raise PermissionDenied(BAD_CREDENTIALS)
@@ -188,26 +187,26 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str, now: date
     return load_user(db, user_id)
 
 
-def _locked_until(db: sqlite_utils.Database, user_id: int, now: datetime) -> datetime | None:
+def _locked_until(db: Database, user_id: int, now: datetime) -> datetime | None:
     row = db.execute("SELECT locked_until FROM users WHERE id = ?", [user_id]).fetchone()
     until = clock.parse(row[0]) if row and row[0] else None
     return until if until and until > now else None
 
 
-def _locked_message(db: sqlite_utils.Database, user_id: int, now: datetime) -> str:
+def _locked_message(db: Database, user_id: int, now: datetime) -> str:
     return _lock_message(_locked_until(db, user_id, now) or now + LOCKOUT, now)
 
 
-def must_change_password(db: sqlite_utils.Database, user: User) -> bool:
+def must_change_password(db: Database, user: User) -> bool:
     row = db.execute("SELECT must_change_password FROM users WHERE id = ?", [user.id]).fetchone()
     return bool(row and row[0])
 
 
-def has_password(db: sqlite_utils.Database, user: User) -> bool:
+def has_password(db: Database, user: User) -> bool:
     return has_password_id(db, user.id)
 
 
-def change_password(db: sqlite_utils.Database, user: User | None, current: str, new: str, confirmation: str,
+def change_password(db: Database, user: User | None, current: str, new: str, confirmation: str,
                     keep_token: str | None = None, now: datetime | None = None) -> None:
     """The signed-in user changes their own password; their other sessions are closed."""
     user = require_user(user)
@@ -244,7 +243,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(db: sqlite_utils.Database, user: User, kind: str, now: datetime | None = None) -> str:
+def open_session(db: Database, user: User, kind: str, now: datetime | None = None) -> str:
     """Record a new sign-in and return its token (to be kept by the browser, never stored in clear)."""
     now = now or clock.now()
     token = secrets.token_urlsafe(32)
@@ -259,7 +258,7 @@ def open_session(db: sqlite_utils.Database, user: User, kind: str, now: datetime
     return token
 
 
-def session_user(db: sqlite_utils.Database, token: str | None, now: datetime | None = None) -> User | None:
+def session_user(db: Database, token: str | None, now: datetime | None = None) -> User | None:
     """The active account a session token belongs to, if the session is still open and not expired."""
     if not isinstance(token, str) or not token or len(token) > 100:
         return None
@@ -282,18 +281,18 @@ def session_user(db: sqlite_utils.Database, token: str | None, now: datetime | N
     return user
 
 
-def has_password_id(db: sqlite_utils.Database, user_id: int) -> bool:
+def has_password_id(db: Database, user_id: int) -> bool:
     row = db.execute("SELECT password_hash IS NOT NULL FROM users WHERE id = ?", [user_id]).fetchone()
     return bool(row and row[0])
 
 
-def close_session(db: sqlite_utils.Database, token: str | None) -> None:
+def close_session(db: Database, token: str | None) -> None:
     if token:
         with transaction(db):
             db.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
 
 
-def close_user_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+def close_user_sessions(db: Database, user_id: int) -> None:
     """Sign an account out everywhere (its password was reset, or it was disabled)."""
     with transaction(db):
         db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
@@ -302,7 +301,7 @@ def close_user_sessions(db: sqlite_utils.Database, user_id: int) -> None:
 # ---------------------------------------------------------------- OpenID Connect
 
 
-def oidc_account(db: sqlite_utils.Database, email: str | None, email_verified: object = None) -> User:
+def oidc_account(db: Database, email: str | None, email_verified: object = None) -> User:
     """The Livret account matching the e-mail the school's identity provider vouched for."""
     email = (email or "").strip()
     if not email:
@@ -310,7 +309,7 @@ def oidc_account(db: sqlite_utils.Database, email: str | None, email_verified: o
                                "Livret ne peut pas vous reconnaître.")
     if email_verified is False or str(email_verified).lower() == "false":
         raise PermissionDenied(f"L'adresse {email} n'est pas vérifiée par votre fournisseur d'identité.")
-    row = db.execute("SELECT id, active FROM users WHERE email = ?", [email]).fetchone()
+    row = db.execute("SELECT id, active FROM users WHERE lower(email) = lower(?)", [email]).fetchone()
     if row is None:
         raise PermissionDenied(f"Aucun compte Livret ne correspond à l'adresse {email}. "
                                "Demandez à l'administrateur de Livret de l'établissement de vous en créer un.")

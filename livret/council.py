@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-import sqlite_utils
 
 from livret import clock, school
 from livret.bilans.stored import NOT_WITHDRAWN
 from livret.caching import MISSING, LeastRecentlyUsed
 from livret.codes import ACQUISITION_LEVELS
+from livret.db import Database, reading
 from livret.french import decimal_text
 from livret.grade_arithmetic import stored_grade
 from livret.permissions import User, require, require_class
@@ -131,7 +131,7 @@ def _s(n: int) -> str:
     return "s" if n > 1 else ""
 
 
-def default_since(db: sqlite_utils.Database, class_id: int) -> date:
+def default_since(db: Database, class_id: int) -> date:
     """The day after the class's previous round of bilans: the latest day on which bilans of the class
     were validated, before the current round (a round: the days within 45 days of its latest bilan)."""
     days = sorted({clock.local_day(r[0]) for r in db.execute(
@@ -145,30 +145,24 @@ def default_since(db: sqlite_utils.Database, class_id: int) -> date:
     return anchor + timedelta(days=1)
 
 
-def default_since_for(db: sqlite_utils.Database, user: User | None, class_id: int) -> date:
+def default_since_for(db: Database, user: User | None, class_id: int) -> date:
     """default_since for a class the user may see."""
     require(user, "open_class_council")
     require_class(db, user, class_id)
     return default_since(db, class_id)
 
 
-def class_council(db: sqlite_utils.Database, user: User | None, class_id: int, since: date | None = None) -> Council:
+def class_council(db: Database, user: User | None, class_id: int, since: date | None = None) -> Council:
     """The council view of a class (teachers: their own classes; the DDFPT: every class)."""
     require(user, "open_class_council")
     require_class(db, user, class_id)
-    own_transaction = not db.conn.in_transaction
-    if own_transaction:
-        db.execute("BEGIN")  # one read: every frame comes from the same state of the database
-    try:
+    with reading(db):  # one read: every frame comes from the same state of the database
         key = _cache_key(db, class_id, since)
         found = _councils.get(key)
         if found is MISSING:
             found = _read_council(db, class_id, since)
             _councils.put(key, found)
         return found
-    finally:
-        if own_transaction:
-            db.execute("COMMIT")
 
 
 # Kept per process by what they are read from: a class's council by its learners (names and versions, which
@@ -188,7 +182,7 @@ def _learner_keys(db, class_id: int) -> dict[int, tuple]:
 
 
 def _cache_key(db, class_id: int, since: date | None) -> tuple:
-    path = db.execute("PRAGMA database_list").fetchone()[2]
+    path = db.location
     learners = tuple(sorted(_learner_keys(db, class_id).items()))
     return path, class_id, hash(learners), school.proposition_method(db), since, clock.today()
 
@@ -198,14 +192,14 @@ def clear_cache() -> None:
     _rows.clear()
 
 
-def _read_council(db: sqlite_utils.Database, class_id: int, since: date | None) -> Council:
+def _read_council(db: Database, class_id: int, since: date | None) -> Council:
     class_name, diploma = db.execute("SELECT name, diploma FROM classes WHERE id = ?", [class_id]).fetchone()
     competencies = tuple(Competency(*row) for row in db.execute(
         "SELECT c.id, c.code, c.title, u.code FROM competencies c JOIN units u ON u.id = c.unit_id "
         "WHERE c.diploma = ? ORDER BY u.id, c.position, c.id", [diploma]))
     learners = [r[0] for r in db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY last_name COLLATE "
                                          "NOCASE, first_name COLLATE NOCASE, id", [class_id])]
-    path, method = db.execute("PRAGMA database_list").fetchone()[2], school.proposition_method(db)
+    path, method = db.location, school.proposition_method(db)
     keys = {learner: (path, learner, *key, method) for learner, key in _learner_keys(db, class_id).items()}
     rows = {learner: _rows.get(keys[learner]) for learner in learners}
     missing = [learner for learner, row in rows.items() if row is MISSING]

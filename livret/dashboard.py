@@ -13,14 +13,13 @@ import threading
 from dataclasses import dataclass
 
 import pandas as pd
-import sqlite_utils
 
 from livret import school
 from livret.bilans import stored
 from livret.caching import MISSING as _MISSING
 from livret.caching import LeastRecentlyUsed
 from livret.codes import COLUMN_CODES, column_code
-from livret.db import thread_db
+from livret.db import Database, reading, thread_db
 from livret.errors import LivretError, NotFound
 from livret.permissions import User, require_learner_staff
 from livret.proposition import Evidence, propose, usual_objective
@@ -41,7 +40,7 @@ class LearnerData:
     editing: grid.Editing | None = None  # the unlocked bilan those buttons edit, None for the draft
 
 
-def _diploma(db: sqlite_utils.Database, learner_id: int) -> str:
+def _diploma(db: Database, learner_id: int) -> str:
     row = db.execute(
         "SELECT c.diploma FROM learners l JOIN classes c ON c.id = l.class_id WHERE l.id = ?", [learner_id]
     ).fetchone()
@@ -50,90 +49,79 @@ def _diploma(db: sqlite_utils.Database, learner_id: int) -> str:
     return row[0]
 
 
-def _referentiel(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
-    return pd.read_sql_query(
+def _referentiel(db: Database, learner_id: int) -> pd.DataFrame:
+    return db.frame(
         "SELECT u.code AS unit, c.id AS competency_id, c.code AS competency, c.title AS competency_title, "
         "cr.id AS criterion_id, cr.position AS criterion_position, cr.text AS criterion_text "
         "FROM competencies c JOIN units u ON u.id = c.unit_id "
         "LEFT JOIN criteria cr ON cr.competency_id = c.id "
-        "WHERE c.diploma = ? ORDER BY c.position, c.id, cr.position",
-        db.conn, params=[_diploma(db, learner_id)],
+        "WHERE c.diploma = ? ORDER BY c.position, c.id, cr.position", params=[_diploma(db, learner_id)],
     ).astype({"criterion_id": "Int64", "criterion_position": "Int64"})
 
 
-def _results(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
-    return pd.read_sql_query(
+def _results(db: Database, learner_id: int) -> pd.DataFrame:
+    return db.frame(
         "SELECT e.id AS evaluation_id, e.title, e.eval_date, e.modified_at, e.context, e.complexity, "
         "r.criterion_id, cr.competency_id, r.code AS result "
         "FROM results r JOIN evaluations e ON e.id = r.evaluation_id JOIN criteria cr ON cr.id = r.criterion_id "
-        "WHERE r.learner_id = ? ORDER BY e.modified_at, e.id, cr.position",
-        db.conn, params=[learner_id],
+        "WHERE r.learner_id = ? ORDER BY e.modified_at, e.id, cr.position", params=[learner_id],
     )
 
 
-def _bilans(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
+def _bilans(db: Database, learner_id: int) -> pd.DataFrame:
     # An unlocked bilan was validated once: its positionings and date still count.
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT b.id AS bilan_id, b.validated_at, b.status, p.competency_id, p.level, p.objective "
         "FROM bilans b LEFT JOIN positionings p ON p.bilan_id = b.id "
-        "WHERE b.learner_id = ? AND b.status <> 'draft' AND b.withdrawn_at IS NULL ORDER BY b.validated_at, b.id",
-        db.conn, params=[learner_id],
+        "WHERE b.learner_id = ? AND b.status <> 'draft' AND b.withdrawn_at IS NULL ORDER BY b.validated_at, b.id", params=[learner_id],
     ).astype({"competency_id": "Int64", "level": "Int64"})
 
 
-def _unlocked(db: sqlite_utils.Database, learner_id: int) -> grid.Editing | None:
+def _unlocked(db: Database, learner_id: int) -> grid.Editing | None:
     bilan_id = stored.unlocked_bilan_id(db, learner_id)
     if bilan_id is None:
         return None
     return grid.Editing(bilan_id, db.execute("SELECT validated_at FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0])
 
 
-def _editing_positionings(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:
-    return pd.read_sql_query(
+def _editing_positionings(db: Database, bilan_id: int) -> pd.DataFrame:
+    return db.frame(
         "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
-        "FROM positionings p JOIN competencies c ON c.id = p.competency_id WHERE p.bilan_id = ? ORDER BY c.position",
-        db.conn, params=[bilan_id],
+        "FROM positionings p JOIN competencies c ON c.id = p.competency_id WHERE p.bilan_id = ? ORDER BY c.position", params=[bilan_id],
     ).astype({"level": "Int64"})
 
 
-def _drafts(db: sqlite_utils.Database, learner_id: int) -> pd.DataFrame:
-    return pd.read_sql_query(
+def _drafts(db: Database, learner_id: int) -> pd.DataFrame:
+    return db.frame(
         "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
         "FROM bilans b JOIN positionings p ON p.bilan_id = b.id JOIN competencies c ON c.id = p.competency_id "
-        "WHERE b.learner_id = ? AND b.status = 'draft' ORDER BY c.position",
-        db.conn, params=[learner_id],
+        "WHERE b.learner_id = ? AND b.status = 'draft' ORDER BY c.position", params=[learner_id],
     ).astype({"level": "Int64"})
 
 
-def _read_all(db: sqlite_utils.Database, learner_id: int) -> LearnerData:
+def _read_all(db: Database, learner_id: int) -> LearnerData:
     # One read transaction, so the four frames come from the same state of the database.
-    own_transaction = not db.conn.in_transaction
-    if own_transaction:
-        db.execute("BEGIN")
-    try:
+    with reading(db):
         # An unlocked bilan is being corrected: the « ? » of the blue lines edit it rather than the draft.
         editing = _unlocked(db, learner_id)
         drafts = _drafts(db, learner_id) if editing is None else _editing_positionings(db, editing.bilan_id)
         return LearnerData(_referentiel(db, learner_id), _results(db, learner_id), _bilans(db, learner_id),
                            drafts, editing)
-    finally:
-        if own_transaction:
-            db.execute("COMMIT")
 
 
-def learner_data(db: sqlite_utils.Database, user: User | None, learner_id: int) -> LearnerData:
+def learner_data(db: Database, user: User | None, learner_id: int) -> LearnerData:
     """The référentiel of the learner's diploma, their results, validated bilans and draft positionings."""
     require_learner_staff(db, user, learner_id)
     return _read_all(db, learner_id)
 
 
-def unlocked_editing(db: sqlite_utils.Database, user: User | None, learner_id: int) -> grid.Editing | None:
+def unlocked_editing(db: Database, user: User | None, learner_id: int) -> grid.Editing | None:
     """The learner's unlocked bilan that the blue lines' buttons edit, None when they edit the draft."""
     require_learner_staff(db, user, learner_id)
     return _unlocked(db, learner_id)
 
 
-def ask_button_html(db: sqlite_utils.Database, user: User | None, learner_id: int, code: str) -> str:
+def ask_button_html(db: Database, user: User | None, learner_id: int, code: str) -> str:
     """The button ending a competency's blue line as the grid draws it now: the draft's positioning, or
     the unlocked bilan's while one is being corrected."""
     require_learner_staff(db, user, learner_id)
@@ -143,7 +131,7 @@ def ask_button_html(db: sqlite_utils.Database, user: User | None, learner_id: in
     return grid.ask_button(code, rows[0] if rows else None, editing)
 
 
-def draft_positionings(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+def draft_positionings(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """The positionings already chosen in the learner's draft bilan (level NULL = NE)."""
     require_learner_staff(db, user, learner_id)
     return _drafts(db, learner_id)
@@ -209,7 +197,7 @@ def dialogs_of(data: LearnerData, method: str) -> dict[str, dict[str, str]]:
     return dialogs
 
 
-def learner_version(db: sqlite_utils.Database, learner_id: int) -> int:
+def learner_version(db: Database, learner_id: int) -> int:
     row = db.execute("SELECT version FROM learners WHERE id = ?", [learner_id]).fetchone()
     if row is None:
         raise NotFound("Cet apprenant n'existe pas.")
@@ -239,8 +227,8 @@ _pending: dict[tuple, concurrent.futures.Future] = {}
 _pending_lock = threading.Lock()
 
 
-def _database_file(db: sqlite_utils.Database) -> str:
-    return db.execute("PRAGMA database_list").fetchone()[2]
+def _database_file(db: Database) -> str:
+    return db.location
 
 
 @dataclass(frozen=True)
@@ -297,7 +285,7 @@ def _wait_for_prefetch(path: str, learner_id: int, version: int) -> None:
             future.result()
 
 
-def cached_summary(db: sqlite_utils.Database, user: User | None, learner_id: int) -> LearnerSummary:
+def cached_summary(db: Database, user: User | None, learner_id: int) -> LearnerSummary:
     """The learner's unit codes and evaluation counts, looked up by (database, learner, version) after
     the access check."""
     require_learner_staff(db, user, learner_id)
@@ -306,7 +294,7 @@ def cached_summary(db: sqlite_utils.Database, user: User | None, learner_id: int
     return _summary_and_view(path, learner_id, version, None)[0]
 
 
-def cached_view(db: sqlite_utils.Database, user: User | None, learner_id: int,
+def cached_view(db: Database, user: User | None, learner_id: int,
                 options: grid.GridOptions) -> LearnerView:
     """The rendered competency blocks and dialogs, looked up by (database, learner, version, options,
     the school's proposition method) after the access check."""
@@ -316,13 +304,13 @@ def cached_view(db: sqlite_utils.Database, user: User | None, learner_id: int,
     return _summary_and_view(path, learner_id, version, options, school.proposition_method(db))[1]
 
 
-def cached_blocks(db: sqlite_utils.Database, user: User | None, learner_id: int,
+def cached_blocks(db: Database, user: User | None, learner_id: int,
                   options: grid.GridOptions) -> tuple[grid.Block, ...]:
     """The rendered competency blocks (see cached_view)."""
     return cached_view(db, user, learner_id, options).blocks
 
 
-def prefetch(db: sqlite_utils.Database, user: User | None, learner_ids: list[int], options: grid.GridOptions) -> None:
+def prefetch(db: Database, user: User | None, learner_ids: list[int], options: grid.GridOptions) -> None:
     """Render these learners' grids in the background, so that opening one next finds it ready. Only
     learners the user may read are rendered; a learner already rendered costs one query."""
     path, method = _database_file(db), school.proposition_method(db)
@@ -347,7 +335,7 @@ def _forget_pending(key: tuple) -> None:
         _pending.pop(key, None)
 
 
-def is_rendered(db: sqlite_utils.Database, learner_id: int, options: grid.GridOptions) -> bool:
+def is_rendered(db: Database, learner_id: int, options: grid.GridOptions) -> bool:
     """Whether the learner's current grid with these options is in the cache (no access is given)."""
     key = (_database_file(db), learner_id, learner_version(db, learner_id), options)
     return _blocks.get(key) is not _MISSING

@@ -1,16 +1,30 @@
-"""SQLite connections: foreign keys on, WAL, busy timeout, one transaction per logical write."""
+"""The storage module: the one place that knows whether the school's database is SQLite or PostgreSQL.
+
+LIVRET_DB names the database: a file path (or nothing: data/livret.db) keeps the embedded SQLite; a
+``postgresql://`` URL selects PostgreSQL, shared by several Livret servers. Services write their SQL once,
+in SQLite's spelling with ``?`` placeholders, and call the `Database` methods below; where the two engines
+differ, both forms sit side by side here (POSTGRES_FORMS, the write lock, the snapshot read, the change
+marker) or in livret/schema.py (the DDL).
+
+SQLite: foreign keys on, WAL, busy timeout, one transaction per logical write (BEGIN IMMEDIATE).
+PostgreSQL: one transaction per logical write too, which first takes a transaction-level advisory lock, so
+writers queue exactly as on SQLite (a write is a few milliseconds; readers never wait, MVCC).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import sqlite_utils
+import pandas as pd
 
 from livret.errors import LivretError
 
@@ -21,22 +35,207 @@ BUSY_TIMEOUT_MS = 10_000
 WRITE_WAIT_SECONDS = 30.0
 BUSY_MESSAGE = ("La base est occupée par une autre écriture (un import, par exemple) : réessayez dans un "
                 "instant. Ce que vous avez saisi est conservé à l'écran ; rien n'a été enregistré.")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# The key of PostgreSQL's advisory lock that every write transaction takes: one writer at a time per
+# database, as SQLite's BEGIN IMMEDIATE gives (any number of readers meanwhile).
+WRITE_LOCK_KEY = 0x4C495652  # "LIVR"
+
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
 _local = threading.local()
 
 
-def db_path() -> Path:
-    """Database path from LIVRET_DB, defaulting to data/livret.db."""
-    return Path(os.environ.get("LIVRET_DB") or DEFAULT_DB_PATH)
+class IntegrityError(Exception):
+    """A constraint refused a write, on either engine. The message starts as SQLite's does (« UNIQUE
+    constraint failed », « CHECK constraint failed », « FOREIGN KEY constraint failed », « NOT NULL
+    constraint failed »), so a caller can tell the kind without knowing the engine."""
+
+    @property
+    def unique(self) -> bool:
+        return str(self).startswith("UNIQUE")
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open a new connection with the pragmas every connection of the app needs."""
-    is_memory = str(path) == ":memory:"
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def db_location() -> str:
+    """LIVRET_DB: a PostgreSQL URL or a SQLite file path, by default data/livret.db."""
+    return os.environ.get("LIVRET_DB") or str(DEFAULT_DB_PATH)
+
+
+def shown_location(location: str | Path) -> str:
+    """The location as it may be printed or logged: a URL without its password."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", str(location))
+
+
+# ---------------------------------------------------------------- SQL in each engine's spelling
+
+# SQLite's form → PostgreSQL's form, for the few spellings the services share and the engines do not.
+POSTGRES_FORMS = (
+    # NOCASE folds ASCII letters only; lower() does the same in a "C" database, and the whole alphabet
+    # in a French one (a shared instance sorts « Élodie » beside « Eloïse », not after « Zoé »).
+    (re.compile(r"([\w.]+) COLLATE NOCASE"), r"lower(\1)"),
+    (re.compile(r"\bgroup_concat\("), "string_agg("),
+)
+_PG_TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%|(?<!:):([A-Za-z_]\w*)")
+
+
+@functools.lru_cache(maxsize=2048)
+def postgres_sql(sql: str) -> str:
+    """The statement in PostgreSQL's spelling: %s and %(name)s placeholders for ? and :name (a literal %
+    doubled), and POSTGRES_FORMS."""
+    def token(match: re.Match) -> str:
+        text = match.group(0)
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return "%s" if text == "?" else text.replace("%", "%%")
+
+    sql = _PG_TOKENS.sub(token, sql)
+    for pattern, replacement in POSTGRES_FORMS:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def _sqlite_integrity(error: sqlite3.IntegrityError) -> IntegrityError:
+    return IntegrityError(str(error))
+
+
+def _postgres_integrity(error) -> IntegrityError:
+    from psycopg import errors
+
+    kinds = ((errors.UniqueViolation, "UNIQUE"), (errors.CheckViolation, "CHECK"),
+             (errors.ForeignKeyViolation, "FOREIGN KEY"), (errors.NotNullViolation, "NOT NULL"))
+    kind = next((name for cls, name in kinds if isinstance(error, cls)), "INTEGRITY")
+    detail = error.diag.constraint_name or error.diag.message_primary or ""
+    return IntegrityError(f"{kind} constraint failed: {detail}")
+
+
+class Database:
+    """A connection to the school's database, with the same methods on both engines."""
+
+    def __init__(self, conn, dialect: str, location: str):
+        self.conn, self.dialect, self.location = conn, dialect, location
+        self._savepoints = 0
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == POSTGRESQL
+
+    # -- statements
+
+    def execute(self, sql: str, params: Sequence | dict | None = None):
+        """Run one statement; the cursor answers fetchone(), fetchall(), iteration and rowcount."""
+        if self.is_postgres:
+            from psycopg import errors
+
+            try:
+                return self.conn.execute(postgres_sql(sql), params or ())
+            except errors.IntegrityError as error:
+                raise _postgres_integrity(error) from error
+        try:
+            return self.conn.execute(sql, params or ())
+        except sqlite3.IntegrityError as error:
+            raise _sqlite_integrity(error) from error
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
+        if self.is_postgres:
+            from psycopg import errors
+
+            rows = list(rows)
+            if not rows:
+                return
+            try:
+                with self.conn.cursor() as cursor:
+                    cursor.executemany(postgres_sql(sql), rows)
+            except errors.IntegrityError as error:
+                raise _postgres_integrity(error) from error
+            return
+        try:
+            self.conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as error:
+            raise _sqlite_integrity(error) from error
+
+    def insert(self, sql: str, params: Sequence | dict | None = None) -> int:
+        """Run an INSERT into a table with an id column and return the new row's id."""
+        if self.is_postgres:
+            return self.execute(sql + " RETURNING id", params).fetchone()[0]
+        return self.execute(sql, params).lastrowid
+
+    def query(self, sql: str, params: Sequence | dict | None = None) -> Iterator[dict]:
+        """Rows as dicts keyed by column name."""
+        cursor = self.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row))
+
+    def frame(self, sql: str, params: Sequence | dict | None = None) -> pd.DataFrame:
+        """The rows as a DataFrame (as pandas.read_sql_query builds it, on either engine)."""
+        cursor = self.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=names, coerce_float=True)
+
+    # -- transactions
+
+    @property
+    def in_transaction(self) -> bool:
+        if self.is_postgres:
+            from psycopg.pq import TransactionStatus
+
+            return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return self.conn.in_transaction
+
+    def change_marker(self) -> int:
+        """A number that changes when another connection may have written since it was last read (it
+        never changes for this connection's own writes). SQLite: its data_version. PostgreSQL: the next
+        transaction id of the snapshot, which every writing transaction of the server advances — so it
+        may change without a write to this database, never the other way."""
+        if self.is_postgres:
+            return int(self.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").fetchone()[0])
+        return self.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- the database as a whole
+
+    def tables(self) -> list[str]:
+        """The app's tables, by name (neither engine's own nor the migrations' bookkeeping)."""
+        if self.is_postgres:
+            sql = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                   "AND table_type = 'BASE TABLE' AND table_name <> 'livret_migrations' ORDER BY table_name")
+        else:
+            sql = ("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                   "AND name <> '_sqlite_migrations' ORDER BY name")
+        return [r[0] for r in self.execute(sql)]
+
+    def columns(self, table: str) -> list[str]:
+        if self.is_postgres:
+            return [r[0] for r in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? ORDER BY ordinal_position", [table])]
+        return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
+
+    def restart_ids(self, table: str) -> None:
+        """After rows were written with their ids: the next new row of the table takes the next id.
+        (SQLite takes max(id) + 1 by itself; a PostgreSQL identity column counts on its own.)"""
+        if self.is_postgres:
+            self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
+                         f"FROM {table}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# ---------------------------------------------------------------- connections
+
+
+def connect(location: str | Path) -> Database:
+    """Open a new connection with the settings every connection of the app needs."""
+    if is_postgres(location):
+        return _connect_postgres(str(location))
+    is_memory = str(location) == ":memory:"
     if not is_memory:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(location).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(
-        str(path),
+        str(location),
         timeout=BUSY_TIMEOUT_MS / 1000,
         isolation_level=None,  # transactions are opened explicitly by transaction()
         check_same_thread=False,
@@ -46,45 +245,122 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     if not is_memory:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-    return sqlite_utils.Database(conn)
+    return Database(conn, SQLITE, str(location))
 
 
-def thread_db(path: str | Path | None = None) -> sqlite_utils.Database:
-    """The calling thread's connection to path (SQLite objects must not cross threads)."""
-    key = str(path or db_path())
+def _connect_postgres(url: str) -> Database:
+    import psycopg
+    from psycopg.types.numeric import FloatLoader
+
+    try:
+        # autocommit: transactions are opened explicitly, as on SQLite; a statement outside one sees the
+        # latest committed state.
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise LivretError(f"Connexion impossible à la base PostgreSQL {shown_location(url)} : "
+                          f"{str(error).strip().splitlines()[0]}") from error
+    # sums and averages come back as floats, as on SQLite, not Decimals
+    conn.adapters.register_loader("numeric", FloatLoader)
+    return Database(conn, POSTGRESQL, url)
+
+
+def thread_db(location: str | Path | None = None) -> Database:
+    """The calling thread's connection to location (a connection must not cross threads). Streamlit runs
+    each script in a thread of its own: the connection is closed when that thread ends."""
+    key = str(location or db_location())
     cache = getattr(_local, "connections", None)
     if cache is None:
-        cache = _local.connections = {}
+        cache = _local.connections = _Connections()
     db = cache.get(key)
     if db is None:
         db = cache[key] = connect(key)
     return db
 
 
+class _Connections(dict):
+    """A thread's connections, closed with the thread (its thread-local storage is released then)."""
+
+    def __init__(self):
+        super().__init__()
+        weakref.finalize(self, _close_all, self.values)
+
+    def close_all(self) -> None:
+        _close_all(self.values)
+        self.clear()
+
+
+def _close_all(values) -> None:
+    for db in list(values()):
+        with contextlib.suppress(Exception):
+            db.close()
+
+
 def close_thread_connections() -> None:
-    for db in getattr(_local, "connections", {}).values():
-        db.close()
-    _local.connections = {}
+    cache = getattr(_local, "connections", None)
+    if cache is not None:
+        cache.close_all()
+
+
+# ---------------------------------------------------------------- transactions
 
 
 @contextlib.contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One logical write. The outermost level takes the write lock at once (BEGIN IMMEDIATE)
-    so that two sessions writing together wait for each other instead of failing to upgrade."""
-    conn = db.conn
-    if conn.in_transaction:
-        with db.atomic():
+def transaction(db: Database) -> Iterator[Database]:
+    """One logical write. The outermost level takes the write lock at once (SQLite: BEGIN IMMEDIATE;
+    PostgreSQL: the advisory lock), so that two sessions writing together wait for each other instead of
+    failing; an inner level is a savepoint."""
+    if db.in_transaction:
+        with _savepoint(db):
             yield db
         return
-    _begin_immediate(conn)
+    if db.is_postgres:
+        _begin_postgres_write(db)
+    else:
+        _begin_immediate(db.conn)
     try:
         yield db
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        if db.in_transaction:
+            db.conn.execute("ROLLBACK")
         raise
     else:
-        conn.execute("COMMIT")
+        db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _savepoint(db: Database) -> Iterator[None]:
+    db._savepoints += 1
+    name = f"livret_{db._savepoints}"
+    db.conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        db.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        db.conn.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    else:
+        db.conn.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        db._savepoints -= 1
+
+
+@contextlib.contextmanager
+def reading(db: Database) -> Iterator[Database]:
+    """Several reads from one state of the database (none of them sees a write committed meanwhile), or the
+    caller's transaction when there is one. Takes no write lock."""
+    if db.in_transaction:
+        yield db
+        return
+    if db.is_postgres:
+        db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    else:
+        db.conn.execute("BEGIN")
+        db.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the snapshot starts with a read
+    try:
+        yield db
+    finally:
+        if db.in_transaction:
+            db.conn.execute("ROLLBACK")
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -111,26 +387,83 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
             pause = min(pause * 2, 1.0)
 
 
-def data_version(db: sqlite_utils.Database) -> int:
+def _begin_postgres_write(db: Database) -> None:
+    """BEGIN, then the database's write lock, waiting at most WRITE_WAIT_SECONDS for another writer."""
+    from psycopg import errors
+
+    db.conn.execute("BEGIN")
+    try:
+        db.conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
+        db.conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+        db.conn.execute("SET LOCAL lock_timeout = 0")
+    except errors.LockNotAvailable as error:
+        db.conn.execute("ROLLBACK")
+        raise LivretError(BUSY_MESSAGE) from error
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+
+
+# ---------------------------------------------------------------- the school's version counter
+
+
+def data_version(db: Database) -> int:
     """A counter bumped by every write of the app; cache keys include it."""
     row = db.execute("SELECT value FROM settings WHERE key = 'data_version'").fetchone()
     return int(row[0]) if row else 0
 
 
-def bump_data_version(db: sqlite_utils.Database) -> None:
+def bump_data_version(db: Database) -> None:
     db.execute(
         "INSERT INTO settings(key, value) VALUES ('data_version', '1') "
-        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)"
     )
 
 
-def open_existing(path: str | Path) -> sqlite_utils.Database:
+# ---------------------------------------------------------------- databases as a whole
+
+
+def database_exists(location: str | Path) -> bool:
+    """SQLite: the file exists. PostgreSQL: the database has been created by Livret (its migrations ran)."""
+    if not is_postgres(location):
+        return Path(location).exists()
+    db = connect(location)
+    try:
+        return db.execute("SELECT to_regclass('livret_migrations') IS NOT NULL").fetchone()[0]
+    finally:
+        db.close()
+
+
+def remove_database(location: str | Path) -> None:
+    """SQLite: delete the file. PostgreSQL: drop every table of the database's schema (the database
+    itself, its owner and its rights stay as the administrator made them)."""
+    if not is_postgres(location):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{location}{suffix}").unlink(missing_ok=True)
+        return
+    db = connect(location)
+    try:
+        with transaction(db):
+            names = [r[0] for r in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+            for name in names:
+                db.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+            for (name,) in db.execute("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
+                                      "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
+                                      "AND p.proname LIKE 'livret_%'").fetchall():
+                db.execute(f"DROP FUNCTION IF EXISTS {name} CASCADE")
+    finally:
+        db.close()
+
+
+def open_existing(location: str | Path) -> Database:
     """A connection to a database that must already exist (the command line never creates one by accident)."""
     from livret import schema
     from livret.errors import ValidationError
 
-    if not Path(path).exists():
-        raise ValidationError(f"La base {path} n'existe pas : créez-la d'abord (python -m livret init).")
-    db = connect(path)
+    if not database_exists(location):
+        raise ValidationError(f"La base {shown_location(location)} n'existe pas : créez-la d'abord "
+                              "(python -m livret init).")
+    db = connect(location)
     schema.migrate(db)
     return db

@@ -7,10 +7,8 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import sqlite_utils
-
 from livret import clock, schema
-from livret.db import connect, transaction
+from livret.db import Database, connect, remove_database, transaction
 from livret.imports import referentiel
 
 DEFAULT_SEED = 2025
@@ -105,7 +103,7 @@ def _stamp(moment: datetime) -> str:
 
 
 class _Builder:
-    def __init__(self, db: sqlite_utils.Database, seed: int, scale: int):
+    def __init__(self, db: Database, seed: int, scale: int):
         self.db = db
         self.rng = random.Random(seed)
         self.scale = scale
@@ -143,18 +141,18 @@ class _Builder:
             class_ids = []
             for name, _, _, _ in CLASSES:
                 class_name = name if group == 0 else f"{name}-{group + 1}"
-                cur = db.execute("INSERT INTO classes(name, diploma, school_year) VALUES (?, 'BACPRO-MELEC', ?)",
+                cur_id = db.insert("INSERT INTO classes(name, diploma, school_year) VALUES (?, 'BACPRO-MELEC', ?)",
                                  [class_name, SCHOOL_YEAR])
-                class_ids.append(cur.lastrowid)
+                class_ids.append(cur_id)
             teacher_ids = []
             for first, last, classes in TEACHERS:
                 display_last = last if group == 0 else f"{last}-{group + 1}"
-                cur = db.execute("INSERT INTO users(name, email, role) VALUES (?, ?, 'teacher')",
+                cur_id = db.insert("INSERT INTO users(name, email, role) VALUES (?, ?, 'teacher')",
                                  [f"{display_last.upper()} {first}", self.email(first, display_last, EMAIL_DOMAIN)])
-                teacher_ids.append(cur.lastrowid)
+                teacher_ids.append(cur_id)
                 for index in classes:
                     db.execute("INSERT INTO teacher_classes(user_id, class_id) VALUES (?, ?)",
-                               [cur.lastrowid, class_ids[index]])
+                               [cur_id, class_ids[index]])
             for index, (name, size, evaluations, mix) in enumerate(CLASSES):
                 author = next(t for t, (_, _, cls) in zip(teacher_ids, TEACHERS) if cls[0] == index)
                 self.build_class(class_ids[index], size, evaluations, mix, author, name)
@@ -167,7 +165,7 @@ class _Builder:
         evaluations = self.school_evaluations(class_id, evaluation_count, mix, author, late)
         evaluations += self.company_bilans(class_id, learners, author, late)
         results = self.results(learners, evaluations)
-        self.db.conn.executemany(
+        self.db.executemany(
             "INSERT INTO results(evaluation_id, learner_id, criterion_id, code) VALUES (?, ?, ?, ?)", results)
         self.build_bilans(learners, evaluations, results, author, class_id)
 
@@ -188,11 +186,11 @@ class _Builder:
             ability = profile[2] + rng.uniform(-0.08, 0.08)
             absence = 0.3 if profile[0] == "absent" else 0.03
             birth = date(2009, 1, 1) + timedelta(days=rng.randrange(0, 3 * 365))
-            cur = db.execute(
+            cur_id = db.insert(
                 "INSERT INTO learners(class_id, last_name, first_name, email, birth_date) VALUES (?, ?, ?, ?, ?)",
                 [class_id, last.upper(), first, self.email(first, last, "eleve." + EMAIL_DOMAIN), birth.isoformat()],
             )
-            learner_id = cur.lastrowid
+            learner_id = cur_id
             db.execute("INSERT INTO users(name, email, role, learner_id) VALUES (?, ?, 'learner', ?)",
                        [f"{last.upper()} {first}", self.email(first, last, "compte.eleve." + EMAIL_DOMAIN), learner_id])
             learners.append((learner_id, profile[0], ability, absence))
@@ -271,14 +269,14 @@ class _Builder:
 
     def insert_evaluation(self, class_id, learner_id, title, day, context, complexity, modified, author, criteria):
         created = datetime.combine(day, datetime.min.time()) + timedelta(hours=8)
-        cur = self.db.execute(
+        cur_id = self.db.insert(
             "INSERT INTO evaluations(class_id, learner_id, title, eval_date, context, complexity, created_at, "
             "modified_at, author_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [class_id, learner_id, title, day.isoformat(), context, complexity, _stamp(created), _stamp(modified), author],
         )
-        self.db.conn.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
-                                 [(cur.lastrowid, c) for c in criteria])
-        return cur.lastrowid
+        self.db.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
+                                 [(cur_id, c) for c in criteria])
+        return cur_id
 
     def result_code(self, ability: float, progress: float, complexity: str | None) -> str:
         rng = self.rng
@@ -307,7 +305,7 @@ class _Builder:
                 for moment, crit, code in by_learner.get(learner_id, []):
                     if moment <= council:
                         scores.setdefault(self.criterion_competency[crit], []).append(rank[code])
-                cur = self.db.execute(
+                cur_id = self.db.insert(
                     "INSERT INTO bilans(learner_id, status, validated_at, constats, conseils, author_id, "
                     "created_at, modified_at) VALUES (?, 'validated', ?, ?, ?, ?, ?, ?)",
                     [learner_id, _stamp(council), CONSTATS[profile][number], CONSEILS[profile][number], author,
@@ -320,30 +318,26 @@ class _Builder:
                 for code, competency_id in self.competency_ids.items():
                     values = scores.get(code)
                     if len(values or ()) < evidence_needed:  # too little evidence to position
-                        rows.append((cur.lastrowid, competency_id, None, None))
+                        rows.append((cur_id, competency_id, None, None))
                         continue
                     mean = sum(values) / len(values)
                     level = 1 if mean < 0.9 else 2 if mean < 1.6 else 3 if mean < 2.3 else 4
-                    rows.append((cur.lastrowid, competency_id, level, objective))
-                self.db.conn.executemany(
+                    rows.append((cur_id, competency_id, level, objective))
+                self.db.executemany(
                     "INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, ?, ?)", rows)
 
 
-def populate_demo(db: sqlite_utils.Database, seed: int = DEFAULT_SEED, scale: int = 1) -> None:
+def populate_demo(db: Database, seed: int = DEFAULT_SEED, scale: int = 1) -> None:
     """Fill a migrated database holding the MELEC référentiel with the demo school."""
     with transaction(db):
         _Builder(db, seed, scale).build()
         for key, value in (("database_kind", "demo"), ("demo_seed", str(seed)), ("demo_scale", str(scale))):
-            db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", [key, value])
-
-
-def remove_database(path: str | Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+            db.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [key, value])
 
 
 def build_demo_database(path: str | Path, seed: int = DEFAULT_SEED, scale: int = 1) -> None:
-    """Replace the database at path by a fresh demo school."""
+    """Replace the database at path (a SQLite file or a PostgreSQL URL) by a fresh demo school."""
     remove_database(path)
     db = connect(path)
     try:
@@ -360,6 +354,6 @@ def build_empty_database(path: str | Path) -> None:
     try:
         schema.migrate(db)
         referentiel.load_default_referentiel(db)
-        db.execute("INSERT OR IGNORE INTO settings(key, value) VALUES ('database_kind', 'school')")
+        db.execute("INSERT INTO settings(key, value) VALUES ('database_kind', 'school') ON CONFLICT DO NOTHING")
     finally:
         db.close()

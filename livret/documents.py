@@ -12,9 +12,8 @@ import io
 import zipfile
 from collections.abc import Callable
 
-import sqlite_utils
-
 from livret import bilans, clock, dashboard, preferences, school
+from livret.db import Database
 from livret.errors import NotFound
 from livret.french import day_text
 from livret.permissions import User, require, require_class, require_learner_staff
@@ -27,7 +26,7 @@ def _contrast(db, user) -> bool:
     return preferences.read(db, user).contrast  # the user's « Mode contrasté » follows them onto paper
 
 
-def bilan_pdf(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> bytes:
+def bilan_pdf(db: Database, user: User | None, bilan_id: int) -> bytes:
     """One bilan the user may read, as a PDF (one A4 page, two at most with long Constats)."""
     report = bilans.bilan_report(db, user, bilan_id)
     return pdf.html_to_pdf(report.document_html(_contrast(db, user)))
@@ -40,13 +39,13 @@ def _class_reports(db, user, class_id: int) -> list:
     return reports
 
 
-def class_bilans_pdf(db: sqlite_utils.Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
+def class_bilans_pdf(db: Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
     """Each learner's latest validated bilan, one after the other in alphabetical order, in one PDF."""
     contrast = _contrast(db, user)
     return pdf.merged_pdf([report.document_html(contrast) for report in _class_reports(db, user, class_id)], progress)
 
 
-def class_bilans_zip(db: sqlite_utils.Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
+def class_bilans_zip(db: Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
     """The same bilans as a ZIP of one PDF per learner, named « NOM_Prénom_bilan_AAAA-MM-JJ.pdf »."""
     reports, contrast = _class_reports(db, user, class_id), _contrast(db, user)
     output = io.BytesIO()
@@ -77,13 +76,13 @@ def _livret_htmls(db, user, learner_id: int) -> list[str]:
     return parts
 
 
-def learner_livret_pdf(db: sqlite_utils.Database, user: User | None, learner_id: int) -> bytes:
+def learner_livret_pdf(db: Database, user: User | None, learner_id: int) -> bytes:
     """One learner's livret (staff of the learner's class)."""
     require_learner_staff(db, user, learner_id)
     return pdf.merged_pdf(_livret_htmls(db, user, learner_id))
 
 
-def class_livret_pdf(db: sqlite_utils.Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
+def class_livret_pdf(db: Database, user: User | None, class_id: int, progress: Progress = None) -> bytes:
     """The livret of every learner of the class, in alphabetical order, as one PDF (the DDFPT)."""
     require(user, "download_class_livrets")
     require_class(db, user, class_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
@@ -21,11 +20,10 @@ from types import SimpleNamespace
 from typing import Protocol
 
 import pandas as pd
-import sqlite_utils
 
 from livret import audit, clock
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_BY_CODE, RESULT_CODES, column_code
-from livret.db import bump_data_version, transaction
+from livret.db import Database, IntegrityError, bump_data_version, transaction
 from livret.errors import LivretError, NotFound, ValidationError
 from livret.french import date_text, moment_text
 from livret.permissions import User, require, require_class
@@ -86,7 +84,7 @@ class Evaluation(EvaluationRow):
     criteria: pd.DataFrame = field(compare=False, repr=False)
 
 
-def _evaluation_row(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> EvaluationRow:
+def _evaluation_row(db: Database, user: User | None, evaluation_id: int) -> EvaluationRow:
     """The evaluation, after checking the user may work on its class."""
     require(user, "work_with_learners")
     row = db.execute(
@@ -101,15 +99,14 @@ def _evaluation_row(db: sqlite_utils.Database, user: User | None, evaluation_id:
     return evaluation
 
 
-def class_criteria(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+def class_criteria(db: Database, user: User | None, class_id: int) -> pd.DataFrame:
     """Every criterion of the class's référentiel, competency by competency, with its label (C1.2)."""
     require_class(db, user, class_id)
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT cr.id, c.id AS competency_id, c.code AS competency, c.title AS competency_title, "
         "cr.position, cr.text, c.code || '.' || cr.position AS label "
         "FROM classes cl JOIN competencies c ON c.diploma = cl.diploma JOIN criteria cr ON cr.competency_id = c.id "
-        "WHERE cl.id = ? ORDER BY c.position, cr.position",
-        db.conn, params=[class_id],
+        "WHERE cl.id = ? ORDER BY c.position, cr.position", params=[class_id],
     )
 
 
@@ -120,23 +117,22 @@ _LOCK_SQL = (
 )
 
 
-def class_evaluations(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+def class_evaluations(db: Database, user: User | None, class_id: int) -> pd.DataFrame:
     """The class's evaluations, most recently modified first, with their code (D/Int/B/E) and counts."""
     require_class(db, user, class_id)
-    frame = pd.read_sql_query(
+    frame = db.frame(
         "SELECT e.id, e.title, e.eval_date, e.context, e.complexity, e.learner_id, e.modified_at, "
         "l.last_name || ' ' || l.first_name AS learner_name, "
         "(SELECT count(*) FROM evaluation_criteria ec WHERE ec.evaluation_id = e.id) AS criteria, "
         "(SELECT count(*) FROM results r WHERE r.evaluation_id = e.id) AS results "
         "FROM evaluations e LEFT JOIN learners l ON l.id = e.learner_id "
-        "WHERE e.class_id = ? ORDER BY e.modified_at DESC, e.id DESC",
-        db.conn, params=[class_id],
+        "WHERE e.class_id = ? ORDER BY e.modified_at DESC, e.id DESC", params=[class_id],
     )
     frame["code"] = [column_code(c, x) for c, x in zip(frame["complexity"], frame["context"])]
     return frame
 
 
-def taken_into_account(db: sqlite_utils.Database, evaluation_id: int) -> str | None:
+def taken_into_account(db: Database, evaluation_id: int) -> str | None:
     """The validation date of the latest bilan that already took this evaluation into account, if any."""
     row = db.execute(
         f"SELECT {_LOCK_SQL} AS validated, e.modified_at FROM evaluations e WHERE e.id = ?", [evaluation_id]
@@ -146,16 +142,15 @@ def taken_into_account(db: sqlite_utils.Database, evaluation_id: int) -> str | N
     return row[0]
 
 
-def evaluation_detail(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> Evaluation:
+def evaluation_detail(db: Database, user: User | None, evaluation_id: int) -> Evaluation:
     """Header of an evaluation, its criteria (with how many results each holds) and its lock state."""
     evaluation = _evaluation_row(db, user, evaluation_id)
-    criteria = pd.read_sql_query(
+    criteria = db.frame(
         "SELECT cr.id, c.code AS competency, c.title AS competency_title, cr.position, cr.text, "
         "c.code || '.' || cr.position AS label, "
         "(SELECT count(*) FROM results r WHERE r.evaluation_id = ec.evaluation_id AND r.criterion_id = cr.id) "
         "AS results FROM evaluation_criteria ec JOIN criteria cr ON cr.id = ec.criterion_id "
-        "JOIN competencies c ON c.id = cr.competency_id WHERE ec.evaluation_id = ? ORDER BY c.position, cr.position",
-        db.conn, params=[evaluation_id],
+        "JOIN competencies c ON c.id = cr.competency_id WHERE ec.evaluation_id = ? ORDER BY c.position, cr.position", params=[evaluation_id],
     )
     learner_name = None
     if evaluation.learner_id is not None:
@@ -167,35 +162,35 @@ def evaluation_detail(db: sqlite_utils.Database, user: User | None, evaluation_i
                       criteria=criteria)
 
 
-def _learners_frame(db: sqlite_utils.Database, evaluation: EvaluationRow) -> pd.DataFrame:
+def _learners_frame(db: Database, evaluation: EvaluationRow) -> pd.DataFrame:
     sql = ("SELECT id, last_name || ' ' || first_name AS full_name FROM learners WHERE class_id = ? "
            "{extra} ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id")
     params: list = [evaluation.class_id]
     extra = ""
     if evaluation.learner_id is not None:  # a company bilan concerns one learner only
         extra, params = "AND id = ?", [evaluation.class_id, evaluation.learner_id]
-    return pd.read_sql_query(sql.format(extra=extra), db.conn, params=params)
+    return db.frame(sql.format(extra=extra), params=params)
 
 
-def evaluation_learners(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
+def evaluation_learners(db: Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
     """The learners an evaluation is entered for, sorted by last name (id, full_name)."""
     return _learners_frame(db, _evaluation_row(db, user, evaluation_id))
 
 
-def evaluation_results(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> dict[Cell, str]:
+def evaluation_results(db: Database, user: User | None, evaluation_id: int) -> dict[Cell, str]:
     """Stored results of an evaluation: {(learner_id, criterion_id): code}."""
     _evaluation_row(db, user, evaluation_id)
     return _stored_results(db, evaluation_id)
 
 
-def _stored_results(db: sqlite_utils.Database, evaluation_id: int) -> dict[Cell, str]:
+def _stored_results(db: Database, evaluation_id: int) -> dict[Cell, str]:
     rows = db.execute(
         "SELECT learner_id, criterion_id, code FROM results WHERE evaluation_id = ?", [evaluation_id]
     ).fetchall()
     return {(learner, criterion): code for learner, criterion, code in rows}
 
 
-def result_table(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
+def result_table(db: Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
     """One row per learner (learner_id, Apprenant), one column per criterion id; None where no result."""
     evaluation = _evaluation_row(db, user, evaluation_id)
     learners = _learners_frame(db, evaluation)
@@ -249,7 +244,7 @@ def _clean_choice(choice: str | None) -> tuple[str, str | None]:
         f"Niveau de complexité inconnu : « {choice} » (choisissez D, Int, B, ou E pour un bilan entreprise).")
 
 
-def _clean_criteria(db: sqlite_utils.Database, diploma: str, criterion_ids: Iterable[int]) -> list[int]:
+def _clean_criteria(db: Database, diploma: str, criterion_ids: Iterable[int]) -> list[int]:
     ids = list(dict.fromkeys(int(i) for i in criterion_ids))
     if not ids:
         raise ValidationError("Choisissez au moins un critère d'évaluation.")
@@ -263,7 +258,7 @@ def _clean_criteria(db: sqlite_utils.Database, diploma: str, criterion_ids: Iter
     return ids
 
 
-def _clean_company_learner(db: sqlite_utils.Database, class_id: int, learner_id: int | None) -> int:
+def _clean_company_learner(db: Database, class_id: int, learner_id: int | None) -> int:
     if learner_id is None:
         raise ValidationError("Un bilan entreprise concerne un apprenant : choisissez lequel.")
     row = db.execute("SELECT class_id FROM learners WHERE id = ?", [int(learner_id)]).fetchone()
@@ -295,7 +290,7 @@ def clean_code(code: str | None) -> str | None:
     return text
 
 
-def _unique_violation(error: sqlite3.IntegrityError) -> Exception:
+def _unique_violation(error: IntegrityError) -> Exception:
     if "UNIQUE" in str(error):
         return ValidationError("Une évaluation de ce titre existe déjà à cette date pour cette classe.")
     return error
@@ -304,7 +299,7 @@ def _unique_violation(error: sqlite3.IntegrityError) -> Exception:
 # ---------------------------------------------------------------- audit
 
 
-def _audit(db: sqlite_utils.Database, user: User, action: str, evaluation: EvaluationRow, before, after) -> None:
+def _audit(db: Database, user: User, action: str, evaluation: EvaluationRow, before, after) -> None:
     audit.write(db, user, action, AUDIT_ENTITY, evaluation.id, evaluation.learner_id, before, after)
 
 
@@ -335,7 +330,7 @@ def _header(evaluation: Mapping, labels: Mapping[int, str]) -> dict:
     return audit_header(header, evaluation.get("criterion_ids", []), labels)
 
 
-def _criterion_labels(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:
+def _criterion_labels(db: Database, ids: Iterable[int]) -> dict[int, str]:
     ids = list(ids)
     if not ids:
         return {}
@@ -345,7 +340,7 @@ def _criterion_labels(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int
         f"WHERE cr.id IN ({marks})", ids).fetchall())
 
 
-def _require_lock_confirmation(db: sqlite_utils.Database, evaluation_id: int, confirm_locked: bool) -> str | None:
+def _require_lock_confirmation(db: Database, evaluation_id: int, confirm_locked: bool) -> str | None:
     locked_by = taken_into_account(db, evaluation_id)
     if locked_by and not confirm_locked:
         raise ConfirmationRequired(
@@ -361,7 +356,7 @@ def _french_stamp(stamp: str) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def create_evaluation(db: sqlite_utils.Database, user: User | None, class_id: int, *, title: str,
+def create_evaluation(db: Database, user: User | None, class_id: int, *, title: str,
                       eval_date: date | str, complexity: str, criterion_ids: Iterable[int],
                       learner_id: int | None = None) -> int:
     """Create an evaluation of the class; complexity is D, Int, B, or E (company bilan of learner_id)."""
@@ -377,21 +372,20 @@ def create_evaluation(db: sqlite_utils.Database, user: User | None, class_id: in
     now = _now()
     try:
         with transaction(db):
-            cursor = db.execute(
+            evaluation_id = db.insert(
                 "INSERT INTO evaluations(class_id, learner_id, title, eval_date, context, complexity, created_at, "
                 "modified_at, author_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [class_id, learner_id, title, day, context, level, now, now, user.id],
             )
-            evaluation_id = cursor.lastrowid
-            db.conn.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
+            db.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
                                 [(evaluation_id, c) for c in criteria])
             bump_data_version(db)
-    except sqlite3.IntegrityError as error:
+    except IntegrityError as error:
         raise _unique_violation(error) from None
     return evaluation_id
 
 
-def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_id: int, *, title: str,
+def update_evaluation(db: Database, user: User | None, evaluation_id: int, *, title: str,
                       eval_date: date | str, complexity: str, criterion_ids: Iterable[int],
                       confirm_locked: bool = False, confirm_drop_results: bool = False) -> bool:
     """Change an evaluation's title, date, complexity or criteria. Returns False when nothing changed.
@@ -431,7 +425,7 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
             if removed:
                 db.execute(f"DELETE FROM evaluation_criteria WHERE evaluation_id = ? AND criterion_id IN ({marks})",
                            [evaluation_id, *removed])
-            db.conn.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
+            db.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
                                 [(evaluation_id, c) for c in added])
             if locked_by:
                 changed = replace(evaluation, title=title, eval_date=day, complexity=level, modified_at=now)
@@ -439,12 +433,12 @@ def update_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
                 after["dropped_results"] = dropped
                 _audit(db, user, "evaluation.update", evaluation, before, after)
             bump_data_version(db)
-    except sqlite3.IntegrityError as error:
+    except IntegrityError as error:
         raise _unique_violation(error) from None
     return True
 
 
-def delete_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_id: int, *,
+def delete_evaluation(db: Database, user: User | None, evaluation_id: int, *,
                       confirmed: bool = False, confirm_locked: bool = False) -> None:
     """Delete an evaluation and its results; always needs confirmed, and is written to audit_log
     (with everything it held, so it could be rebuilt)."""
@@ -467,7 +461,7 @@ def delete_evaluation(db: sqlite_utils.Database, user: User | None, evaluation_i
         bump_data_version(db)
 
 
-def save_results(db: sqlite_utils.Database, user: User | None, evaluation_id: int,
+def save_results(db: Database, user: User | None, evaluation_id: int,
                  changes: Mapping[Cell, str | None], *, confirm_locked: bool = False) -> int:
     """Write result codes {(learner_id, criterion_id): code or None to clear} in one transaction.
 
@@ -495,10 +489,10 @@ def save_results(db: sqlite_utils.Database, user: User | None, evaluation_id: in
         locked_by = _require_lock_confirmation(db, evaluation_id, confirm_locked)
         upserts = [(evaluation_id, learner, criterion, code) for (learner, criterion), code in diff.items() if code]
         deletions = [(evaluation_id, learner, criterion) for (learner, criterion), code in diff.items() if not code]
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO results(evaluation_id, learner_id, criterion_id, code) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(evaluation_id, learner_id, criterion_id) DO UPDATE SET code = excluded.code", upserts)
-        db.conn.executemany(
+        db.executemany(
             "DELETE FROM results WHERE evaluation_id = ? AND learner_id = ? AND criterion_id = ?", deletions)
         now = _now()
         db.execute("UPDATE evaluations SET modified_at = ? WHERE id = ?", [now, evaluation_id])
@@ -516,7 +510,7 @@ def save_results(db: sqlite_utils.Database, user: User | None, evaluation_id: in
     return len(diff)
 
 
-def fill_criterion(db: sqlite_utils.Database, user: User | None, evaluation_id: int, criterion_id: int,
+def fill_criterion(db: Database, user: User | None, evaluation_id: int, criterion_id: int,
                    code: str, *, only_empty: bool = True, confirm_locked: bool = False) -> int:
     """Give every learner the same code on one criterion (only the empty cells when only_empty)."""
     evaluation = _evaluation_row(db, user, evaluation_id)
@@ -530,7 +524,7 @@ def fill_criterion(db: sqlite_utils.Database, user: User | None, evaluation_id: 
     return save_results(db, user, evaluation_id, changes, confirm_locked=confirm_locked)
 
 
-def absent_replacements(db: sqlite_utils.Database, user: User | None, evaluation_id: int, learner_id: int) -> int:
+def absent_replacements(db: Database, user: User | None, evaluation_id: int, learner_id: int) -> int:
     """How many of the learner's results in the evaluation « Marquer absent » would replace (those not AB)."""
     _evaluation_row(db, user, evaluation_id)
     return db.execute(
@@ -545,7 +539,7 @@ def absent_confirmation_text(count: int) -> str:
             f"« Marquer absent » le{plural} remplacerait par AB.")
 
 
-def mark_absent(db: sqlite_utils.Database, user: User | None, evaluation_id: int, learner_id: int, *,
+def mark_absent(db: Database, user: User | None, evaluation_id: int, learner_id: int, *,
                 confirm_locked: bool = False, confirm_replace: bool = False) -> int:
     """Mark a learner absent (AB) on every criterion of the evaluation, in one action.
 
@@ -561,12 +555,11 @@ def mark_absent(db: sqlite_utils.Database, user: User | None, evaluation_id: int
     return save_results(db, user, evaluation_id, changes, confirm_locked=confirm_locked)
 
 
-def evaluation_audit(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
+def evaluation_audit(db: Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
     """The audit lines of an evaluation (who, when, what), oldest first."""
     _evaluation_row(db, user, evaluation_id)
-    return pd.read_sql_query(
-        "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",
-        db.conn, params=[AUDIT_ENTITY, evaluation_id],
+    return db.frame(
+        "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id", params=[AUDIT_ENTITY, evaluation_id],
     )
 
 
@@ -575,7 +568,7 @@ AUDIT_ACTIONS = {"evaluation.results": "Résultats modifiés", "evaluation.updat
 _HEADER_LABELS = {"title": "Titre", "eval_date": "Date", "code": "Complexité"}
 
 
-def audit_trail(db: sqlite_utils.Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
+def audit_trail(db: Database, user: User | None, evaluation_id: int) -> pd.DataFrame:
     """The evaluation's changes made after a validated bilan took it into account, newest first, for
     reading: Date, Par, Action, Détail (« C1.2 · MARTIN Léa : PR → RA », « Titre : … → … »)."""
     lines = evaluation_audit(db, user, evaluation_id)

@@ -4,9 +4,8 @@ with the school's method. Staff of the learner's class only."""
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from livret import school
+from livret.db import Database, reading
 from livret.errors import NotFound
 from livret.permissions import User, require_learner_staff
 from livret.proposition import Evidence, Proposition, check_method, propose
@@ -19,7 +18,7 @@ _EVIDENCE = (
 )
 
 
-def _competency_ids(db: sqlite_utils.Database, learner_id: int) -> list[int]:
+def _competency_ids(db: Database, learner_id: int) -> list[int]:
     row = db.execute("SELECT c.diploma FROM learners l JOIN classes c ON c.id = l.class_id WHERE l.id = ?",
                      [learner_id]).fetchone()
     if row is None:
@@ -27,7 +26,7 @@ def _competency_ids(db: sqlite_utils.Database, learner_id: int) -> list[int]:
     return [r[0] for r in db.execute("SELECT id FROM competencies WHERE diploma = ? ORDER BY position, id", [row[0]])]
 
 
-def read_propositions(db: sqlite_utils.Database, learner_id: int, method: str,
+def read_propositions(db: Database, learner_id: int, method: str,
                       competency_id: int | None = None) -> dict[int, Proposition]:
     """The propositions of the learner's competencies (or of one), without any permission check: the
     callers check the user first."""
@@ -43,18 +42,12 @@ def read_propositions(db: sqlite_utils.Database, learner_id: int, method: str,
     return {competency: propose(results, method, competency) for competency, results in found.items()}
 
 
-def learner_propositions(db: sqlite_utils.Database, user: User | None, learner_id: int,
+def learner_propositions(db: Database, user: User | None, learner_id: int,
                          method: str | None = None) -> dict[int, Proposition]:
     """The proposition of every competency of the learner's diploma, by competency id in référentiel
     order, with the school's method unless another is given (staff of the learner's class only)."""
     require_learner_staff(db, user, learner_id)
     if method is not None:
         method = check_method(method)
-    own_transaction = not db.conn.in_transaction
-    if own_transaction:
-        db.execute("BEGIN")  # one read: the competencies, results and setting come from the same state
-    try:
+    with reading(db):  # one read: the competencies, results and setting come from the same state
         return read_propositions(db, learner_id, method or school.proposition_method(db))
-    finally:
-        if own_transaction:
-            db.execute("COMMIT")

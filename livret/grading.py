@@ -12,10 +12,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
-import sqlite_utils
 
 from livret import audit, clock
-from livret.db import bump_data_version, transaction
+from livret.db import Database, bump_data_version, transaction
 from livret.errors import NotFound, ValidationError
 from livret.french import date_text, decimal_text, moment_text
 from livret.grade_arithmetic import (
@@ -49,7 +48,7 @@ _LATEST_VALIDATED = (
 )
 
 
-def _load_bilans(db: sqlite_utils.Database, where: str, params: Sequence) -> list[GradingBilan]:
+def _load_bilans(db: Database, where: str, params: Sequence) -> list[GradingBilan]:
     """Bilans (rows of `bilans b JOIN learners l JOIN classes c` matching where) with their lines."""
     heads = db.execute(
         "SELECT b.id, b.learner_id, l.last_name, l.first_name, c.id, c.name, b.validated_at, c.diploma "
@@ -78,7 +77,7 @@ def _load_bilans(db: sqlite_utils.Database, where: str, params: Sequence) -> lis
     return bilans
 
 
-def _competencies(db: sqlite_utils.Database, diplomas: Sequence[str]) -> list[tuple]:
+def _competencies(db: Database, diplomas: Sequence[str]) -> list[tuple]:
     """The competencies of these diplomas in référentiel order, with their unit and its size."""
     marks = ",".join("?" * len(diplomas))
     return db.execute(
@@ -90,7 +89,7 @@ def _competencies(db: sqlite_utils.Database, diplomas: Sequence[str]) -> list[tu
     ).fetchall()
 
 
-def _positionings(db: sqlite_utils.Database,
+def _positionings(db: Database,
                   bilan_ids: Sequence[int]) -> dict[tuple[int, int], tuple[int | None, str | None]]:
     """{(bilan id, competency id): (level, objective)} of these bilans."""
     positionings: dict[tuple[int, int], tuple[int | None, str | None]] = {}
@@ -104,20 +103,20 @@ def _positionings(db: sqlite_utils.Database,
     return positionings
 
 
-def latest_validated_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> GradingBilan | None:
+def latest_validated_bilan(db: Database, user: User | None, learner_id: int) -> GradingBilan | None:
     """The learner's latest validated bilan (N1), or None when the learner has none yet."""
     require_learner_staff(db, user, learner_id)
     found = _load_bilans(db, f"l.id = ? AND b.id = ({_LATEST_VALIDATED})", [learner_id])
     return found[0] if found else None
 
 
-def class_latest_bilans(db: sqlite_utils.Database, user: User | None, class_id: int) -> list[GradingBilan]:
+def class_latest_bilans(db: Database, user: User | None, class_id: int) -> list[GradingBilan]:
     """The latest validated bilan of every learner of the class who has one, by learner name."""
     require_class(db, user, class_id)
     return _load_bilans(db, f"l.class_id = ? AND b.id = ({_LATEST_VALIDATED})", [class_id])
 
 
-def _checked_bilan(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> GradingBilan:
+def _checked_bilan(db: Database, user: User | None, bilan: GradingBilan | int) -> GradingBilan:
     """The validated bilan of that id as stored, once the user may grade its learner. Only the id of a
     GradingBilan passed in is used: its other fields are the caller's and prove nothing."""
     bilan_id = bilan.id if isinstance(bilan, GradingBilan) else bilan
@@ -127,7 +126,7 @@ def _checked_bilan(db: sqlite_utils.Database, user: User | None, bilan: GradingB
     return loaded
 
 
-def same_profile_bilans(db: sqlite_utils.Database, user: User | None,
+def same_profile_bilans(db: Database, user: User | None,
                         bilan: GradingBilan | int) -> list[GradingBilan]:
     """N4: the other learners of the class whose latest bilan evaluates exactly the same competencies."""
     bilan = _checked_bilan(db, user, bilan)
@@ -138,7 +137,7 @@ def same_profile_bilans(db: sqlite_utils.Database, user: User | None,
 # ---------------------------------------------------------------- weights
 
 
-def model_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> dict[int, int]:
+def model_weights(db: Database, user: User | None, bilan: GradingBilan | int) -> dict[int, int]:
     """N5: the model weighting of the bilan as stored, once the user may grade its learner."""
     return model_weighting(_checked_bilan(db, user, bilan).lines)
 
@@ -146,19 +145,19 @@ def model_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBi
 # ---------------------------------------------------------------- settings
 
 
-def rounding_step(db: sqlite_utils.Database, user: User | None) -> Decimal:
+def rounding_step(db: Database, user: User | None) -> Decimal:
     """The step grades are rounded to (a setting of the DDFPT, 0.1 unless changed)."""
     require(user, "work_with_learners")
     return _rounding_step(db)
 
 
-def _rounding_step(db: sqlite_utils.Database) -> Decimal:
+def _rounding_step(db: Database) -> Decimal:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [ROUNDING_SETTING]).fetchone()
     value = row[0] if row and row[0] in ROUNDING_STEPS else DEFAULT_ROUNDING_STEP
     return Decimal(value)
 
 
-def set_rounding_step(db: sqlite_utils.Database, user: User | None, step: Decimal | str) -> Decimal:
+def set_rounding_step(db: Database, user: User | None, step: Decimal | str) -> Decimal:
     """Only the DDFPT changes the rounding step, to one of ROUNDING_STEPS."""
     user = require(user, "set_rounding_step")
     try:
@@ -196,14 +195,14 @@ def _audit(db, user: User, action: str, entity: str, entity_id, learner_id, befo
     audit.write(db, user, action, entity, entity_id, learner_id, before, after)
 
 
-def _bilan_by_id(db: sqlite_utils.Database, bilan_id: int) -> GradingBilan:
+def _bilan_by_id(db: Database, bilan_id: int) -> GradingBilan:
     found = _load_bilans(db, "b.id = ?", [bilan_id])
     if not found:
         raise NotFound("Ce bilan n'existe pas ou n'est pas validé.")
     return found[0]
 
 
-def save_grades(db: sqlite_utils.Database, user: User | None, weights: Mapping[int, object],
+def save_grades(db: Database, user: User | None, weights: Mapping[int, object],
                 bilan_ids: Sequence[int]) -> list[SavedGrade]:
     """N7 « Enregistrer les notes »: one grade per bilan under the same weighting, in one transaction.
     Each bilan must be its learner's latest validated bilan; a bilan graded again keeps its earlier
@@ -224,20 +223,20 @@ def save_grades(db: sqlite_utils.Database, user: User | None, weights: Mapping[i
             cleaned = check_weights(bilan, weights)
             grade = grade_decimal(exact_grade(bilan, cleaned), step)
             stored = weights_by_code(bilan, cleaned)
-            cur = db.execute(
+            grade_id = db.insert(
                 "INSERT INTO grades(bilan_id, grade, weights, rounding_step, author_id, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [bilan.id, float(grade), json.dumps(stored), float(step), user.id, _now()],
             )
-            _audit(db, user, "create", "grade", cur.lastrowid, bilan.learner_id, None,
+            _audit(db, user, "create", "grade", grade_id, bilan.learner_id, None,
                    {"bilan_id": bilan.id, "grade": str(grade), "weights": stored})
-            saved.append(SavedGrade(cur.lastrowid, bilan.id, bilan.learner_id, bilan.full_name, grade))
+            saved.append(SavedGrade(grade_id, bilan.id, bilan.learner_id, bilan.full_name, grade))
             _delete_draft(db, user, bilan.id)
         bump_data_version(db)
     return saved
 
 
-def stored_weights(db: sqlite_utils.Database, user: User | None,
+def stored_weights(db: Database, user: User | None,
                    bilan: GradingBilan | int) -> dict[int, int] | None:
     """The weighting of the bilan's current grade, to reopen it as it was saved; None if never graded."""
     bilan = _checked_bilan(db, user, bilan)
@@ -264,7 +263,7 @@ class DraftWeighting:
         return moment_text(self.updated_at)
 
 
-def save_draft_weights(db: sqlite_utils.Database, user: User | None, bilan_id: int,
+def save_draft_weights(db: Database, user: User | None, bilan_id: int,
                        weights: Mapping[int, object]) -> DraftWeighting:
     """Keep the user's weighting in progress for the bilan (one draft per bilan and author, replaced
     at each change). The weighting must pass check_weights on the bilan as stored: a refused one
@@ -283,7 +282,7 @@ def save_draft_weights(db: sqlite_utils.Database, user: User | None, bilan_id: i
     return draft
 
 
-def draft_weights(db: sqlite_utils.Database, user: User | None,
+def draft_weights(db: Database, user: User | None,
                   bilan: GradingBilan | int) -> DraftWeighting | None:
     """The user's weighting in progress for the bilan, None when there is none or when it no longer
     fits the bilan (its positionings changed since, e.g. a weight now on a competency NE)."""
@@ -301,14 +300,14 @@ def draft_weights(db: sqlite_utils.Database, user: User | None,
         return None
 
 
-def discard_draft_weights(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> None:
+def discard_draft_weights(db: Database, user: User | None, bilan: GradingBilan | int) -> None:
     """« Remise à zéro »: forget the user's weighting in progress for the bilan."""
     bilan = _checked_bilan(db, user, bilan)
     with transaction(db):
         _delete_draft(db, user, bilan.id)
 
 
-def _delete_draft(db: sqlite_utils.Database, user: User, bilan_id: int) -> None:
+def _delete_draft(db: Database, user: User, bilan_id: int) -> None:
     db.execute("DELETE FROM grading_drafts WHERE bilan_id = ? AND user_id = ?", [bilan_id, user.id])
 
 
@@ -328,7 +327,7 @@ class CurrentGrade:
         return moment_text(self.created_at)
 
 
-def current_grade(db: sqlite_utils.Database, user: User | None, bilan: GradingBilan | int) -> CurrentGrade | None:
+def current_grade(db: Database, user: User | None, bilan: GradingBilan | int) -> CurrentGrade | None:
     """The bilan's current grade (its latest), with how many times the bilan was graded."""
     bilan = _checked_bilan(db, user, bilan)
     rows = db.execute(
@@ -341,22 +340,21 @@ def current_grade(db: sqlite_utils.Database, user: User | None, bilan: GradingBi
     return CurrentGrade(stored_grade(grade, step), created_at, author, len(rows))
 
 
-def grade_history(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+def grade_history(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """Every grade of the learner, newest first (the first row is current)."""
     require_learner_staff(db, user, learner_id)
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT g.id, g.bilan_id, b.validated_at, g.grade, g.weights, g.rounding_step, g.created_at, "
         "coalesce(u.name, '') AS author FROM grades g JOIN bilans b ON b.id = g.bilan_id "
         "LEFT JOIN users u ON u.id = g.author_id WHERE b.learner_id = ? AND b.withdrawn_at IS NULL "
-        "ORDER BY g.id DESC",
-        db.conn, params=[learner_id],
+        "ORDER BY g.id DESC", params=[learner_id],
     )
 
 
-def class_grades(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+def class_grades(db: Database, user: User | None, class_id: int) -> pd.DataFrame:
     """The current grade of every learner of the class who has one (their most recent grade), by name."""
     require_class(db, user, class_id)
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT l.id AS learner_id, c.name AS class_name, l.last_name, l.first_name, b.validated_at, "
         "g.grade, g.rounding_step, g.weights, g.created_at, coalesce(u.name, '') AS author "
         "FROM learners l JOIN classes c ON c.id = l.class_id "
@@ -364,8 +362,7 @@ def class_grades(db: sqlite_utils.Database, user: User | None, class_id: int) ->
         "                         WHERE b2.learner_id = l.id AND b2.withdrawn_at IS NULL "
         "                         ORDER BY g2.id DESC LIMIT 1) "
         "JOIN bilans b ON b.id = g.bilan_id LEFT JOIN users u ON u.id = g.author_id "
-        "WHERE l.class_id = ? ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
-        db.conn, params=[class_id],
+        "WHERE l.class_id = ? ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id", params=[class_id],
     )
 
 
@@ -373,7 +370,7 @@ def _stored_weights_text(weights_json: str) -> str:
     return code_weights_text(json.loads(weights_json))
 
 
-def class_grades_table(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+def class_grades_table(db: Database, user: User | None, class_id: int) -> pd.DataFrame:
     """The class's current grades as the page shows them (French labels and number format)."""
     frame = class_grades(db, user, class_id)
     return pd.DataFrame({
@@ -387,7 +384,7 @@ def class_grades_table(db: sqlite_utils.Database, user: User | None, class_id: i
     })
 
 
-def export_csv(db: sqlite_utils.Database, user: User | None, class_id: int) -> bytes:
+def export_csv(db: Database, user: User | None, class_id: int) -> bytes:
     """N7 « Exporter CSV »: the class's current grades in the French spreadsheet convention, with one
     column per competency's weight (%), the grade's author and date, as a school's grade book imports them."""
     frame = class_grades(db, user, class_id)

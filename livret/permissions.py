@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
+from livret.db import Database
 from livret.errors import NotFound, PermissionDenied
 
 STAFF_ROLES = ("teacher", "ddfpt")
@@ -86,7 +85,7 @@ class User:
     class_ids: frozenset[int] = field(default_factory=frozenset)
 
 
-def load_user(db: sqlite_utils.Database, user_id: int) -> User | None:
+def load_user(db: Database, user_id: int) -> User | None:
     """The user with that id if the account exists and is active."""
     row = db.execute(
         "SELECT id, name, email, role, learner_id FROM users WHERE id = ? AND active = 1", [user_id]
@@ -112,7 +111,7 @@ def can_see_class(user: User, class_id: int) -> bool:
     return can(user, "see_every_class") or class_id in user.class_ids
 
 
-def require_class(db: sqlite_utils.Database, user: User | None, class_id: int) -> int:
+def require_class(db: Database, user: User | None, class_id: int) -> int:
     """A staff member's access to a class (teachers: their own classes only)."""
     user = require(user, "work_with_learners")
     exists = db.execute("SELECT 1 FROM classes WHERE id = ?", [class_id]).fetchone()
@@ -123,14 +122,14 @@ def require_class(db: sqlite_utils.Database, user: User | None, class_id: int) -
     return class_id
 
 
-def learner_class(db: sqlite_utils.Database, learner_id: int) -> int:
+def learner_class(db: Database, learner_id: int) -> int:
     row = db.execute("SELECT class_id FROM learners WHERE id = ?", [learner_id]).fetchone()
     if row is None:
         raise NotFound("Cet apprenant n'existe pas.")
     return row[0]
 
 
-def require_learner_staff(db: sqlite_utils.Database, user: User | None, learner_id: int) -> int:
+def require_learner_staff(db: Database, user: User | None, learner_id: int) -> int:
     """Staff access to one learner's data (dashboard, drafts, grades): via the learner's class."""
     user = require(user, "work_with_learners")
     class_id = learner_class(db, learner_id)
@@ -139,7 +138,7 @@ def require_learner_staff(db: sqlite_utils.Database, user: User | None, learner_
     return class_id
 
 
-def require_bilan_reader(db: sqlite_utils.Database, user: User | None, learner_id: int) -> User:
+def require_bilan_reader(db: Database, user: User | None, learner_id: int) -> User:
     """Reading validated bilans: staff of the learner's class, or the learner themself."""
     user = require(user, "read_validated_bilan")
     if not can(user, "work_with_learners"):  # a learner: their own bilans only

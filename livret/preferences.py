@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
-from livret.db import transaction
+from livret.db import Database, transaction
 from livret.errors import ValidationError
 from livret.permissions import User, require_user
 
@@ -21,13 +19,13 @@ class Preferences:
     contrast: bool = False
 
 
-def read(db: sqlite_utils.Database, user: User | None) -> Preferences:
+def read(db: Database, user: User | None) -> Preferences:
     user = require_user(user)
     stored = dict(db.execute("SELECT key, value FROM user_preferences WHERE user_id = ?", [user.id]).fetchall())
     return Preferences(**{key: stored.get(key, "1" if default else "0") == "1" for key, default in DEFAULTS.items()})
 
 
-def choose(db: sqlite_utils.Database, user: User | None, key: str, value: bool) -> Preferences:
+def choose(db: Database, user: User | None, key: str, value: bool) -> Preferences:
     """Keep one of the user's own choices."""
     user = require_user(user)
     if key not in DEFAULTS:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import sqlite_utils
 
 from livret import audit
 from livret.codes import DEFAULT_PROPOSITION_METHOD, PROPOSITION_METHODS
-from livret.db import bump_data_version, transaction
+from livret.db import Database, bump_data_version, transaction
 from livret.errors import ValidationError
 from livret.permissions import User, can, require, require_bilan_reader, require_class, require_user
 from livret.proposition import check_method
@@ -17,7 +16,7 @@ from livret.proposition import check_method
 PROPOSITION_SETTING = "proposition_method"
 
 
-def visible_classes(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
+def visible_classes(db: Database, user: User | None) -> pd.DataFrame:
     """Classes the user works with (a teacher's own, all for the DDFPT; a learner's own class)."""
     user = require_user(user)
     columns = "c.id, c.name, c.diploma, c.school_year, (SELECT count(*) FROM learners l WHERE l.class_id = c.id) AS learners"
@@ -30,20 +29,19 @@ def visible_classes(db: sqlite_utils.Database, user: User | None) -> pd.DataFram
     else:
         sql = f"SELECT {columns} FROM classes c JOIN learners l2 ON l2.class_id = c.id WHERE l2.id = ?"
         params = [user.learner_id]
-    return pd.read_sql_query(sql, db.conn, params=params)
+    return db.frame(sql, params=params)
 
 
-def class_learners(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+def class_learners(db: Database, user: User | None, class_id: int) -> pd.DataFrame:
     """Learners of a class, sorted by last name then first name."""
     require_class(db, user, class_id)
-    return pd.read_sql_query(
+    return db.frame(
         "SELECT id, last_name, first_name, last_name || ' ' || first_name AS full_name, email "
-        "FROM learners WHERE class_id = ? ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id",
-        db.conn, params=[class_id],
+        "FROM learners WHERE class_id = ? ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id", params=[class_id],
     )
 
 
-def learner_identity(db: sqlite_utils.Database, user: User | None, learner_id: int) -> dict:
+def learner_identity(db: Database, user: User | None, learner_id: int) -> dict:
     """Name and class of a learner the user may read (staff of the class, or the learner themself)."""
     require_bilan_reader(db, user, learner_id)
     row = db.execute(
@@ -54,31 +52,30 @@ def learner_identity(db: sqlite_utils.Database, user: User | None, learner_id: i
     return dict(zip(keys, row))
 
 
-def school_summary(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
+def school_summary(db: Database, user: User | None) -> pd.DataFrame:
     """Per visible class: learners, evaluations and validated bilans (the home page)."""
     user = require(user, "read_school")
     classes = visible_classes(db, user)
     if classes.empty:
         return classes
     ids = ",".join(str(int(i)) for i in classes["id"])
-    counts = pd.read_sql_query(
+    counts = db.frame(
         f"SELECT c.id, (SELECT count(*) FROM evaluations e WHERE e.class_id = c.id) AS evaluations, "
         f"(SELECT count(*) FROM bilans b JOIN learners l ON l.id = b.learner_id "
         f" WHERE l.class_id = c.id AND b.status = 'validated' AND b.withdrawn_at IS NULL) AS bilans "
         f"FROM classes c WHERE c.id IN ({ids})",
-        db.conn,
     )
     return classes.merge(counts, on="id")
 
 
-def proposition_method(db: sqlite_utils.Database) -> str:
+def proposition_method(db: Database) -> str:
     """How the school computes proposed levels: a key of PROPOSITION_METHODS, « Moyenne décroissante »
     unless the DDFPT chose another (any user may know which method a proposition used)."""
     row = db.execute("SELECT value FROM settings WHERE key = ?", [PROPOSITION_SETTING]).fetchone()
     return row[0] if row and row[0] in PROPOSITION_METHODS else DEFAULT_PROPOSITION_METHOD
 
 
-def set_proposition_method(db: sqlite_utils.Database, user: User | None, method: str) -> str:
+def set_proposition_method(db: Database, user: User | None, method: str) -> str:
     """Only the DDFPT chooses the school's method, given by its key or its French name."""
     user = require(user, "set_proposition_method")
     key = check_method(method)
@@ -107,7 +104,7 @@ class SchoolIdentity:
     year: str
 
 
-def school_identity(db: sqlite_utils.Database) -> SchoolIdentity:
+def school_identity(db: Database) -> SchoolIdentity:
     """The DDFPT's setting; until it is set, no name and the school year of the newest class."""
     stored = dict(db.execute("SELECT key, value FROM settings WHERE key IN (?, ?)",
                              [SCHOOL_NAME_SETTING, SCHOOL_YEAR_SETTING]).fetchall())
@@ -128,7 +125,7 @@ def check_school_year(text: str) -> str:
     return value
 
 
-def set_school_identity(db: sqlite_utils.Database, user: User | None, name: str, year: str) -> SchoolIdentity:
+def set_school_identity(db: Database, user: User | None, name: str, year: str) -> SchoolIdentity:
     """Only the DDFPT names the school and its year on the documents; both are checked, then audited."""
     user = require(user, "set_school_identity")
     name = " ".join(str(name).split())
@@ -141,7 +138,7 @@ def set_school_identity(db: sqlite_utils.Database, user: User | None, name: str,
         before = school_identity(db)
         after = SchoolIdentity(name, year)
         if after != before:
-            db.conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
+            db.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                                 [(SCHOOL_NAME_SETTING, name), (SCHOOL_YEAR_SETTING, year)])
             audit.write(db, user, "update", "setting", None, None,

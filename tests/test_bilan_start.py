@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from livret import bilans, evidence, proposition, schema
-from livret.db import connect, transaction
+from livret.db import IntegrityError, connect, transaction
 from livret.errors import PermissionDenied, ValidationError
 
 from .conftest import snapshot
@@ -130,7 +130,7 @@ def test_the_proposition_migration_applies_on_an_existing_database(tmp_path):
     from livret.imports import referentiel
 
     db = connect(tmp_path / "before-propositions.db")
-    schema.migrations.apply(db, stop_before="m008_positioning_proposition")
+    schema.migrate(db, stop_before="m008_positioning_proposition")
     referentiel.load_default_referentiel(db)
     with transaction(db):
         db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
@@ -143,6 +143,6 @@ def test_the_proposition_migration_applies_on_an_existing_database(tmp_path):
     assert db.execute("SELECT level, objective, proposed_level FROM positionings").fetchall() == [(3, "terminal", None)]
     import sqlite3
 
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(IntegrityError, match="CHECK"):
         db.execute("UPDATE positionings SET proposed_level = 5")
     db.close()

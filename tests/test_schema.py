@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from livret.db import connect, transaction
+from livret.db import IntegrityError, connect, transaction
 
 
 def test_connection_pragmas(demo_db):
@@ -30,7 +30,7 @@ def _evaluation(db, **overrides):
     {"title": "  "},
 ])
 def test_evaluation_checks_refuse_bad_rows(empty_db, overrides):
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         _evaluation(empty_db, **overrides)
 
 
@@ -41,25 +41,25 @@ def test_result_code_check_and_orphan_result(empty_db):
     criterion, other = [r[0] for r in db.execute("SELECT id FROM criteria ORDER BY id LIMIT 2")]
     db.execute("INSERT INTO evaluation_criteria VALUES (?, ?)", [eval_id, criterion])
     db.execute("INSERT INTO results VALUES (?, ?, ?, 'RT')", [eval_id, learner, criterion])
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(IntegrityError, match="CHECK"):
         db.execute("INSERT INTO results VALUES (?, ?, ?, 'XX')", [eval_id, learner, criterion])
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):  # criterion not assessed by that evaluation
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):  # criterion not assessed by that evaluation
         db.execute("INSERT INTO results VALUES (?, ?, ?, 'RT')", [eval_id, learner, other])
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
         db.execute("INSERT INTO results VALUES (?, 9999, ?, 'RT')", [eval_id, criterion])
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE|PRIMARY"):
+    with pytest.raises(IntegrityError, match="UNIQUE|PRIMARY"):
         db.execute("INSERT INTO results VALUES (?, ?, ?, 'NA')", [eval_id, learner, criterion])
 
 
 def test_duplicates_refused(empty_db):
     db = empty_db
     _evaluation(db)
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO classes(name, diploma) VALUES ('2MELEC', 'BACPRO-MELEC')")
     db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="UNIQUE"):
         _evaluation_same = db.execute(
             "INSERT INTO evaluations(class_id, title, eval_date, context, complexity, created_at, modified_at) "
             "SELECT class_id, title, eval_date, context, complexity, created_at, modified_at FROM evaluations")
@@ -73,15 +73,15 @@ def test_one_draft_per_learner_and_positioning_checks(empty_db):
     stamp = "2026-01-01 10:00:00"
     bilan = db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
                        [learner, stamp, stamp]).lastrowid
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
                    [learner, stamp, stamp])
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # a validated bilan has a validation date
+    with pytest.raises(IntegrityError, match="CHECK"):  # a validated bilan has a validation date
         db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'validated', ?, ?)",
                    [learner, stamp, stamp])
     competency = db.execute("SELECT id FROM competencies LIMIT 1").fetchone()[0]
     for level, objective in ((5, "terminal"), (3, None), (None, "terminal"), (2, "final")):
-        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        with pytest.raises(IntegrityError, match="CHECK"):
             db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, ?, ?)", [bilan, competency, level, objective])
     db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, NULL, NULL)", [bilan, competency])
 
@@ -114,7 +114,7 @@ def test_referentiel_and_class_changes_bump_the_versions_of_the_learners_they_to
 
 
 def test_transaction_rolls_back_everything(empty_db):
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         with transaction(empty_db):
             empty_db.execute("INSERT INTO classes(name, diploma) VALUES ('X', 'BACPRO-MELEC')")
             empty_db.execute("INSERT INTO classes(name, diploma) VALUES ('X', 'BACPRO-MELEC')")
@@ -152,7 +152,7 @@ def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
     from livret.imports import referentiel
 
     db = connect(tmp_path / "before-drafts.db")
-    schema.migrations.apply(db, stop_before="m005_grading_drafts")
+    schema.migrate(db, stop_before="m005_grading_drafts")
     referentiel.load_default_referentiel(db)
     stamp = "2026-03-27 18:00:00"
     with transaction(db):
@@ -164,21 +164,21 @@ def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
                            "VALUES (?, 'validated', ?, ?, ?)", [learner, stamp, stamp, stamp]).lastrowid
         db.execute("INSERT INTO grades(bilan_id, grade, weights, rounding_step, author_id, created_at) "
                    "VALUES (?, 13.3, '{\"C1\": 100}', 0.1, ?, ?)", [bilan, teacher, stamp])
-    assert not db["grading_drafts"].exists()
+    assert "grading_drafts" not in db.tables()
 
     schema.migrate(db)
-    assert "m005_grading_drafts" in [m.name for m in schema.migrations.applied(db)]
+    assert "m005_grading_drafts" in schema.applied_migrations(db)
     assert db.execute("SELECT bilan_id, grade, author_id FROM grades").fetchall() == [(bilan, 13.3, teacher)]
     db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, '{\"1\": 40}', ?)",
                [bilan, teacher, stamp])
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, '{}', ?)",
                    [bilan, teacher, stamp])
     for weights in ("not json", "[40]"):
-        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        with pytest.raises(IntegrityError, match="CHECK"):
             db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (?, ?, ?, ?)",
                        [bilan, teacher, weights, stamp])
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
         db.execute("INSERT INTO grading_drafts(bilan_id, user_id, weights, updated_at) VALUES (9999, ?, '{}', ?)",
                    [teacher, stamp])
     schema.migrate(db)  # applied once: a second start changes nothing
@@ -193,7 +193,7 @@ def test_one_clock_migration_brings_local_times_to_utc_and_leaves_account_times(
     from livret.imports import referentiel
 
     db = connect(tmp_path / "before-clock.db")
-    schema.migrations.apply(db, stop_before="m006_one_clock")
+    schema.migrate(db, stop_before="m006_one_clock")
     referentiel.load_default_referentiel(db)
     db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
     db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'A', 'B')")

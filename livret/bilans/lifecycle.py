@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from livret import audit, clock, evidence, school
 from livret.bilans import stored
 from livret.bilans.positioning import Positioning
 from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
-from livret.db import transaction
+from livret.db import Database, transaction
 from livret.errors import NotFound, PermissionDenied, ValidationError
 from livret.permissions import User, require, require_learner_staff
 from livret.proposition import usual_objective
@@ -140,14 +138,14 @@ def _ensure_draft(db, user: User, learner_id: int) -> int:
     if row is not None:
         return row[0]
     now = _now()
-    cursor = db.execute(
+    bilan_id = db.insert(
         "INSERT INTO bilans(learner_id, status, author_id, created_at, modified_at) VALUES (?, 'draft', ?, ?, ?)",
         [learner_id, user.id, now, now],
     )
-    return cursor.lastrowid
+    return bilan_id
 
 
-def read_draft(db: sqlite_utils.Database, user: User | None, learner_id: int) -> Draft:
+def read_draft(db: Database, user: User | None, learner_id: int) -> Draft:
     """The learner's draft bilan (staff only): positionings chosen so far, Constats and Conseils."""
     require_learner_staff(db, user, learner_id)
     row = stored.draft_row(db, learner_id)
@@ -164,7 +162,7 @@ def _proposed_levels(db, learner_id: int, competency_id: int | None = None) -> d
 
 
 def save_draft_positioning(
-    db: sqlite_utils.Database, user: User | None, learner_id: int, competency_id: int, positioning: Positioning
+    db: Database, user: User | None, learner_id: int, competency_id: int, positioning: Positioning
 ) -> int:
     """Write one positioning of the learner's draft at once (creating the draft if needed).
     Returns the draft's id."""
@@ -182,7 +180,7 @@ def save_draft_positioning(
 
 
 def save_draft_texts(
-    db: sqlite_utils.Database, user: User | None, learner_id: int, *, constats: str | None = None,
+    db: Database, user: User | None, learner_id: int, *, constats: str | None = None,
     conseils: str | None = None, draft_id: int | None = None,
 ) -> int | None:
     """Keep Constats / Conseils typed in the bilan dialog in the draft, so closing it loses nothing.
@@ -263,7 +261,7 @@ def _fill_draft(db, user: User, learner_id: int, choose) -> FillReport:
     return FillReport(tuple(filled), tuple(left))
 
 
-def fill_from_latest_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> FillReport:
+def fill_from_latest_bilan(db: Database, user: User | None, learner_id: int) -> FillReport:
     """« Reprendre les positionnements du dernier bilan »: every competency of the draft still « ? » takes
     its positioning in the learner's latest validated bilan; one left NE there stays « ? ». Nothing
     already positioned changes, and nothing is confirmed."""
@@ -281,7 +279,7 @@ def fill_from_latest_bilan(db: sqlite_utils.Database, user: User | None, learner
     return _fill_draft(db, user, learner_id, choose)
 
 
-def apply_propositions(db: sqlite_utils.Database, user: User | None, learner_id: int) -> FillReport:
+def apply_propositions(db: Database, user: User | None, learner_id: int) -> FillReport:
     """« Appliquer les propositions »: every competency of the draft still « ? » takes its proposed level,
     against the objective given by usual_objective(); one without a proposition stays « ? ». Nothing
     already positioned changes, and nothing is confirmed."""
@@ -304,7 +302,7 @@ def _has_acquisition_level(db, bilan_id: int) -> bool:
                       [bilan_id]).fetchone() is not None
 
 
-def confirmation_review(db: sqlite_utils.Database, user: User | None, learner_id: int) -> ConfirmationReview:
+def confirmation_review(db: Database, user: User | None, learner_id: int) -> ConfirmationReview:
     """The draft the user is about to confirm, and what in it is still not positioned."""
     require_learner_staff(db, user, learner_id)
     row = stored.draft_row(db, learner_id)
@@ -327,7 +325,7 @@ def _check_confirmable_draft(db, learner_id: int, draft_id: int) -> None:
 
 
 def confirm_bilan(
-    db: sqlite_utils.Database, user: User | None, learner_id: int, word: str | None, *, draft_id: int | None,
+    db: Database, user: User | None, learner_id: int, word: str | None, *, draft_id: int | None,
     constats: str | None = None, conseils: str | None = None,
 ) -> int:
     """Create the learner's validated bilan from the draft draft_id (SPEC B2), in one transaction: dated
@@ -342,8 +340,9 @@ def confirm_bilan(
         raise ValidationError(NOTHING_POSITIONED_MESSAGE)
     with transaction(db):
         _check_confirmable_draft(db, learner_id, draft_id)
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, NULL, NULL)",
+        db.executemany(
+            "INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, ?, NULL, NULL) "
+            "ON CONFLICT DO NOTHING",
             [(draft_id, int(c)) for c in stored.competencies(db, learner_id)["competency_id"]],
         )
         _write_texts(db, draft_id, constats, conseils)
@@ -361,7 +360,7 @@ def confirm_bilan(
 # ---------------------------------------------------------------- unlock, edit, re-lock (B3)
 
 
-def unlock_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> None:
+def unlock_bilan(db: Database, user: User | None, bilan_id: int) -> None:
     """Make a validated bilan editable again: the DDFPT only (SPEC B3)."""
     user = require(user, "unlock_bilan")
     _, learner_id, status, _ = stored.bilan_state(db, bilan_id)
@@ -409,7 +408,7 @@ def _check_still_unlocked(db, bilan_id: int) -> None:
 
 
 def edit_unlocked_bilan(
-    db: sqlite_utils.Database, user: User | None, bilan_id: int, *,
+    db: Database, user: User | None, bilan_id: int, *,
     positionings: dict[int, Positioning] | None = None, constats: str | None = None, conseils: str | None = None,
 ) -> bool:
     """Change the positionings, Constats or Conseils of an unlocked bilan. A locked bilan is refused.
@@ -433,7 +432,7 @@ def edit_unlocked_bilan(
 
 
 def reconfirm_bilan(
-    db: sqlite_utils.Database, user: User | None, bilan_id: int, word: str | None, *,
+    db: Database, user: User | None, bilan_id: int, word: str | None, *,
     positionings: dict[int, Positioning] | None = None, constats: str | None = None, conseils: str | None = None,
 ) -> None:
     """Save the last edits of an unlocked bilan and lock it again, keeping its validation date. A bilan
@@ -449,13 +448,13 @@ def reconfirm_bilan(
 
 
 def save_unlocked_positioning(
-    db: sqlite_utils.Database, user: User | None, bilan_id: int, competency_id: int, positioning: Positioning
+    db: Database, user: User | None, bilan_id: int, competency_id: int, positioning: Positioning
 ) -> bool:
     """One choice of the positioning dialog written at once into an unlocked bilan (audited as an edit)."""
     return edit_unlocked_bilan(db, user, bilan_id, positionings={competency_id: positioning})
 
 
-def position_competency(db: sqlite_utils.Database, user: User | None, learner_id: int, code: str,
+def position_competency(db: Database, user: User | None, learner_id: int, code: str,
                         level: int | None, objective: str | None, bilan_id: int | None = None) -> int:
     """A choice of the dashboard's positioning dialog, as it arrives from the browser: a competency code,
     a level 1–4 and an objective (or neither, for NE), and the bilan the page was editing — bilan_id for
@@ -481,7 +480,7 @@ def position_competency(db: sqlite_utils.Database, user: User | None, learner_id
 # ---------------------------------------------------------------- withdrawal
 
 
-def withdraw_bilan(db: sqlite_utils.Database, user: User | None, bilan_id: int, reason: str | None) -> None:
+def withdraw_bilan(db: Database, user: User | None, bilan_id: int, reason: str | None) -> None:
     """« Retirer » a bilan validated by mistake (DDFPT only), with the reason: it disappears from every
     view, grades included, but is never deleted; the audit trail keeps its whole content."""
     user = require(user, "withdraw_bilan")

@@ -13,13 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
-import sqlite_utils
 
 from livret import clock, school
 from livret.bilans import stored
 from livret.bilans.positioning import NOT_EVALUATED, Positioning
 from livret.bilans.stored import AUDIT_ENTITY, NOT_WITHDRAWN
 from livret.codes import BILAN_STATUSES, positioning_short
+from livret.db import Database
 from livret.errors import NotFound
 from livret.french import date_text, day_text, moment_text
 from livret.permissions import (
@@ -77,7 +77,7 @@ class Bilan:
 # ---------------------------------------------------------------- private readers (no checks)
 
 
-def _bilan(db: sqlite_utils.Database, bilan_id: int) -> Bilan:
+def _bilan(db: Database, bilan_id: int) -> Bilan:
     row = db.execute(
         "SELECT b.id, b.learner_id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
         "coalesce(u.name, ''), l.last_name, l.first_name, c.name, c.diploma "
@@ -88,20 +88,19 @@ def _bilan(db: sqlite_utils.Database, bilan_id: int) -> Bilan:
     return Bilan(*head, learner_name=f"{last_name} {first_name}", class_name=class_name, diploma=diploma)
 
 
-def _learner_name(db: sqlite_utils.Database, learner_id: int) -> str:
+def _learner_name(db: Database, learner_id: int) -> str:
     last_name, first_name = db.execute("SELECT last_name, first_name FROM learners WHERE id = ?",
                                        [learner_id]).fetchone()
     return f"{last_name} {first_name}"
 
 
-def _learner_bilans(db: sqlite_utils.Database, learner_id: int, statuses: tuple[str, ...]) -> pd.DataFrame:
+def _learner_bilans(db: Database, learner_id: int, statuses: tuple[str, ...]) -> pd.DataFrame:
     marks = ",".join("?" * len(statuses))
-    frame = pd.read_sql_query(
+    frame = db.frame(
         "SELECT b.id, b.status, b.validated_at, b.modified_at, b.constats, b.conseils, "
         "coalesce(u.name, '') AS author_name FROM bilans b LEFT JOIN users u ON u.id = b.author_id "
         f"WHERE b.learner_id = ? AND b.status IN ({marks}) AND {NOT_WITHDRAWN} "
-        "ORDER BY b.validated_at DESC, b.id DESC",
-        db.conn, params=[learner_id, *statuses],
+        "ORDER BY b.validated_at DESC, b.id DESC", params=[learner_id, *statuses],
     )
     frame["status_label"] = frame["status"].map(BILAN_STATUSES)
     frame["label"] = _column_labels(frame["validated_at"].tolist())
@@ -123,7 +122,7 @@ def _column_labels(stamps: list[str]) -> list[str]:
     return unique
 
 
-def _history_columns(db: sqlite_utils.Database, learner_id: int, bilans: pd.DataFrame, *,
+def _history_columns(db: Database, learner_id: int, bilans: pd.DataFrame, *,
                      upto_bilan_id: int | None, include_draft: bool) -> list[tuple]:
     """(bilan_id, label, status, validated_at) per column of a history, newest first."""
     if upto_bilan_id is not None:
@@ -139,7 +138,7 @@ def _history_columns(db: sqlite_utils.Database, learner_id: int, bilans: pd.Data
     return columns
 
 
-def _history(db: sqlite_utils.Database, learner_id: int, bilans: pd.DataFrame, *,
+def _history(db: Database, learner_id: int, bilans: pd.DataFrame, *,
              upto_bilan_id: int | None = None, include_draft: bool = False) -> pd.DataFrame:
     columns = _history_columns(db, learner_id, bilans, upto_bilan_id=upto_bilan_id, include_draft=include_draft)
     listed = stored.competencies(db, learner_id)
@@ -194,10 +193,9 @@ def _beside_proposition(value, proposed: int | None) -> str:
     return f" [proposition : {positioning_short(proposed)}]"
 
 
-def _audit_trail(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:
-    frame = pd.read_sql_query(
-        "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",
-        db.conn, params=[AUDIT_ENTITY, bilan_id],
+def _audit_trail(db: Database, bilan_id: int) -> pd.DataFrame:
+    frame = db.frame(
+        "SELECT at, user_name, action, before, after FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id", params=[AUDIT_ENTITY, bilan_id],
     )
     frame["action_label"] = frame["action"].map(AUDIT_ACTIONS).fillna(frame["action"])
     frame["when"] = frame["at"].map(lambda s: moment_text(s, " "))
@@ -206,7 +204,7 @@ def _audit_trail(db: sqlite_utils.Database, bilan_id: int) -> pd.DataFrame:
     return frame
 
 
-def _require_readable(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> tuple[User, int]:
+def _require_readable(db: Database, user: User | None, bilan_id: int) -> tuple[User, int]:
     """The user and the bilan's learner, if the user may read this bilan (not a draft, not withdrawn,
     unlocked for staff only); NotFound otherwise, as if it did not exist."""
     user = require_user(user)
@@ -220,38 +218,38 @@ def _require_readable(db: sqlite_utils.Database, user: User | None, bilan_id: in
 # ---------------------------------------------------------------- the learner and their bilans
 
 
-def learner_competencies(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+def learner_competencies(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """The competencies of the learner's diploma, in référentiel order, with unit and domain."""
     require_bilan_reader(db, user, learner_id)
     return stored.competencies(db, learner_id)
 
 
-def learner_name(db: sqlite_utils.Database, user: User | None, learner_id: int) -> str:
+def learner_name(db: Database, user: User | None, learner_id: int) -> str:
     """« NOM Prénom » of a learner the user may read."""
     require_bilan_reader(db, user, learner_id)
     return _learner_name(db, learner_id)
 
 
-def learner_class_id(db: sqlite_utils.Database, user: User | None, learner_id: int) -> int:
+def learner_class_id(db: Database, user: User | None, learner_id: int) -> int:
     """The class of a learner the user may read."""
     require_bilan_reader(db, user, learner_id)
     return learner_class(db, learner_id)
 
 
-def learner_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+def learner_bilans(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """The learner's bilans the user may read, newest first (no drafts)."""
     user = require_bilan_reader(db, user, learner_id)
     return _learner_bilans(db, learner_id, bilan_statuses_readable(user))
 
 
-def latest_validated_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> Bilan | None:
+def latest_validated_bilan(db: Database, user: User | None, learner_id: int) -> Bilan | None:
     """The learner's most recent bilan (validated, or unlocked for staff), or None."""
     user = require_bilan_reader(db, user, learner_id)
     frame = _learner_bilans(db, learner_id, bilan_statuses_readable(user))
     return None if frame.empty else _bilan(db, int(frame["id"].iloc[0]))
 
 
-def unlocked_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int) -> Bilan | None:
+def unlocked_bilan(db: Database, user: User | None, learner_id: int) -> Bilan | None:
     """The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two),
     or None. Staff only."""
     require_learner_staff(db, user, learner_id)
@@ -259,30 +257,28 @@ def unlocked_bilan(db: sqlite_utils.Database, user: User | None, learner_id: int
     return None if bilan_id is None else _bilan(db, bilan_id)
 
 
-def withdrawn_bilans(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+def withdrawn_bilans(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """The learner's withdrawn bilans, newest withdrawal first, with who withdrew them and why (staff only)."""
     require_learner_staff(db, user, learner_id)
-    frame = pd.read_sql_query(
+    frame = db.frame(
         "SELECT b.id, b.validated_at, b.withdrawn_at, b.withdrawal_reason AS reason, "
         "coalesce(u.name, '') AS withdrawn_by FROM bilans b LEFT JOIN users u ON u.id = b.withdrawn_by "
-        "WHERE b.learner_id = ? AND b.withdrawn_at IS NOT NULL ORDER BY b.withdrawn_at DESC, b.id DESC",
-        db.conn, params=[learner_id],
+        "WHERE b.learner_id = ? AND b.withdrawn_at IS NOT NULL ORDER BY b.withdrawn_at DESC, b.id DESC", params=[learner_id],
     )
     frame["date_label"] = frame["validated_at"].map(date_text)
     frame["withdrawn_label"] = frame["withdrawn_at"].map(lambda s: moment_text(s, " "))
     return frame
 
 
-def class_bilans(db: sqlite_utils.Database, user: User | None, class_id: int) -> pd.DataFrame:
+def class_bilans(db: Database, user: User | None, class_id: int) -> pd.DataFrame:
     """Per learner of the class: number of bilans, date of the latest, whether one is unlocked or drafted."""
     require_class(db, user, class_id)
-    frame = pd.read_sql_query(
+    frame = db.frame(
         "SELECT l.id AS learner_id, l.last_name || ' ' || l.first_name AS full_name, "
         "sum(b.status IN ('validated', 'unlocked')) AS bilans, max(b.validated_at) AS latest, "
         "sum(b.status = 'unlocked') AS unlocked, sum(b.status = 'draft') AS drafts "
         f"FROM learners l LEFT JOIN bilans b ON b.learner_id = l.id AND {NOT_WITHDRAWN} WHERE l.class_id = ? "
-        "GROUP BY l.id ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id",
-        db.conn, params=[class_id],
+        "GROUP BY l.id ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id", params=[class_id],
     )
     for column in ("bilans", "unlocked", "drafts"):
         frame[column] = frame[column].fillna(0).astype(int)
@@ -293,25 +289,25 @@ def class_bilans(db: sqlite_utils.Database, user: User | None, class_id: int) ->
 # ---------------------------------------------------------------- one bilan
 
 
-def bilan_detail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> Bilan:
+def bilan_detail(db: Database, user: User | None, bilan_id: int) -> Bilan:
     """One bilan as the user may read it: status, date, Constats, Conseils, learner and author."""
     _require_readable(db, user, bilan_id)
     return _bilan(db, bilan_id)
 
 
-def bilan_positionings(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> dict[int, Positioning]:
+def bilan_positionings(db: Database, user: User | None, bilan_id: int) -> dict[int, Positioning]:
     """{competency_id: positioning} of a bilan the user may read."""
     _require_readable(db, user, bilan_id)
     return stored.positionings(db, bilan_id)
 
 
-def confirmation_notice(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
+def confirmation_notice(db: Database, user: User | None, bilan_id: int) -> str:
     """« Bilan de NOM Prénom validé le 03/12/2026 », said once a confirmation succeeded."""
     bilan = bilan_detail(db, user, bilan_id)
     return f"Bilan de {bilan.learner_name} validé le {bilan.date_label}"
 
 
-def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> pd.DataFrame:
+def audit_trail(db: Database, user: User | None, bilan_id: int) -> pd.DataFrame:
     """Every creation, unlock, edit, re-lock and withdrawal of a bilan, oldest first (staff only); a
     withdrawn bilan keeps its trail."""
     row = db.execute("SELECT learner_id FROM bilans WHERE id = ?", [bilan_id]).fetchone()
@@ -322,7 +318,7 @@ def audit_trail(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> 
 
 
 def bilan_history(
-    db: sqlite_utils.Database, user: User | None, learner_id: int, *, upto_bilan_id: int | None = None,
+    db: Database, user: User | None, learner_id: int, *, upto_bilan_id: int | None = None,
     include_draft: bool = False,
 ) -> pd.DataFrame:
     """Positionings of the learner's bilans in long form, one row per (bilan, competency), newest bilan
@@ -365,7 +361,7 @@ class BilanReport:
         return document_stem(self.bilan.learner_name, self.bilan.validated_at)
 
 
-def _report(db: sqlite_utils.Database, bilan_id: int, learner_id: int, statuses: tuple[str, ...],
+def _report(db: Database, bilan_id: int, learner_id: int, statuses: tuple[str, ...],
             with_audit: bool) -> BilanReport:
     bilans = _learner_bilans(db, learner_id, statuses)
     history = _history(db, learner_id, bilans, upto_bilan_id=bilan_id)
@@ -376,14 +372,14 @@ def _report(db: sqlite_utils.Database, bilan_id: int, learner_id: int, statuses:
     return BilanReport(bilan, history, axes, audit, school.school_identity(db), title[0] if title else bilan.diploma)
 
 
-def bilan_report(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> BilanReport:
+def bilan_report(db: Database, user: User | None, bilan_id: int) -> BilanReport:
     """One bilan the user may read, with its history, radar axes and (staff only) audit trail."""
     user, learner_id = _require_readable(db, user, bilan_id)
     # Who reads the audit trail is staff of the learner's class, already checked by _require_readable.
     return _report(db, bilan_id, learner_id, bilan_statuses_readable(user), can(user, "read_bilan_audit"))
 
 
-def class_latest_reports(db: sqlite_utils.Database, user: User | None, class_id: int) -> list[BilanReport]:
+def class_latest_reports(db: Database, user: User | None, class_id: int) -> list[BilanReport]:
     """Each learner's latest validated bilan in the class, by name (staff of the class), for the class's
     documents; a learner without a validated bilan is left out."""
     require_class(db, user, class_id)
@@ -394,7 +390,7 @@ def class_latest_reports(db: sqlite_utils.Database, user: User | None, class_id:
     return [_report(db, bilan_id, learner_id, ("validated",), False) for learner_id, bilan_id in rows if bilan_id]
 
 
-def bilan_document_html(db: sqlite_utils.Database, user: User | None, bilan_id: int) -> str:
+def bilan_document_html(db: Database, user: User | None, bilan_id: int) -> str:
     """The bilan as one standalone HTML file (prints cleanly, opens without the app)."""
     return bilan_report(db, user, bilan_id).document_html()
 
@@ -411,7 +407,7 @@ def document_file_name(learner_name: str, validated_at: str, extension: str = "h
     return f"{document_stem(learner_name, validated_at)}.{extension}"
 
 
-def radar_axes_of(db: sqlite_utils.Database, user: User | None, learner_id: int) -> pd.DataFrame:
+def radar_axes_of(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
     """The radar's axes for the learner's diploma (one per competency, grouped by domain)."""
     return radar.radar_axes(learner_competencies(db, user, learner_id))
 

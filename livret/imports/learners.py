@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
-import sqlite_utils
 
 from livret.accounts import check_name
+from livret.db import Database
 from livret.errors import ValidationError
 from livret.imports.lines import KnownLearner, Line, LineReader, known_classes, known_learners
 from livret.imports.plan import (
@@ -173,7 +173,7 @@ class _LearnerPlanner:
     """Plans a learners import line by line, against the classes, learners and accounts recorded and the lines
     planned before."""
 
-    def __init__(self, db: sqlite_utils.Database, table: Table, diploma: str, school_year: str,
+    def __init__(self, db: Database, table: Table, diploma: str, school_year: str,
                  decisions: dict[int, str]) -> None:
         self.plan = ImportPlan("learners", table.name, lines=len(table.rows), notes=list(table.notes))
         self.writes = self.plan.writes = LearnerWrites(diploma, school_year)
@@ -416,51 +416,51 @@ class _LearnerPlanner:
             self.plan.changes.append(Change(line, "account", UPDATED, label, f"e-mail : {account.email} → {email}"))
 
 
-def _learner_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str,
+def _learner_plan(db: Database, table: Table, diploma: str, school_year: str,
                   decisions: dict[int, str] | None = None) -> ImportPlan:
     return _LearnerPlanner(db, table, diploma, school_year, decisions or {}).planned()
 
 
-def _write_learners(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+def _write_learners(db: Database, user: User, plan: ImportPlan) -> None:
     writes: LearnerWrites = plan.writes
     class_ids = {}
     for klass in writes.classes:
-        cur = db.execute("INSERT INTO classes(name, diploma, school_year) VALUES (?, ?, ?)",
+        cur_id = db.insert("INSERT INTO classes(name, diploma, school_year) VALUES (?, ?, ?)",
                          [klass.name, writes.diploma, writes.school_year])
-        class_ids[klass.key] = cur.lastrowid
+        class_ids[klass.key] = cur_id
     learner_ids = {}
     for learner in writes.learners:
         class_id = learner.class_id if learner.class_id is not None else class_ids[learner.class_key]
-        cur = db.execute("INSERT INTO learners(class_id, last_name, first_name, email, birth_date) "
+        cur_id = db.insert("INSERT INTO learners(class_id, last_name, first_name, email, birth_date) "
                          "VALUES (?, ?, ?, ?, ?)",
                          [class_id, learner.last_name, learner.first_name, learner.email, learner.birth_date])
-        learner_ids[learner] = cur.lastrowid
-    db.conn.executemany("UPDATE learners SET class_id = ? WHERE id = ?",
+        learner_ids[learner] = cur_id
+    db.executemany("UPDATE learners SET class_id = ? WHERE id = ?",
                         [(m.class_id if m.class_id is not None else class_ids[m.class_key], m.learner_id)
                          for m in writes.moves])
-    db.conn.executemany("UPDATE learners SET email = ?, birth_date = ? WHERE id = ?",
+    db.executemany("UPDATE learners SET email = ?, birth_date = ? WHERE id = ?",
                         [(u.email, u.birth_date, u.learner_id) for u in writes.updates])
     for account in writes.accounts:
         learner_id = learner_ids[account.learner] if isinstance(account.learner, NewLearner) else account.learner
         db.execute("INSERT INTO users(name, email, role, learner_id) VALUES (?, ?, 'learner', ?)",
                    [account.name, account.email, learner_id])
-    db.conn.executemany("UPDATE users SET email = ? WHERE id = ?",
+    db.executemany("UPDATE users SET email = ? WHERE id = ?",
                         [(u.email, u.user_id) for u in writes.account_updates])
 
 
-def diploma_options(db: sqlite_utils.Database, user: User | None) -> pd.DataFrame:
+def diploma_options(db: Database, user: User | None) -> pd.DataFrame:
     """Diplomas a new class may belong to (code, title)."""
     require(user, "import_learners")
-    return pd.read_sql_query("SELECT code, title FROM diplomas ORDER BY code = ? DESC, code", db.conn,
+    return db.frame("SELECT code, title FROM diplomas ORDER BY code = ? DESC, code",
                              params=[DEFAULT_DIPLOMA])
 
 
-def _check_diploma(db: sqlite_utils.Database, diploma: str) -> None:
+def _check_diploma(db: Database, diploma: str) -> None:
     if not db.execute("SELECT 1 FROM diplomas WHERE code = ?", [diploma]).fetchone():
         raise ValidationError(f"Le diplôme « {diploma} » n'existe pas : importez d'abord son référentiel.")
 
 
-def _decided_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_year: str | None,
+def _decided_plan(db: Database, table: Table, diploma: str, school_year: str | None,
                   decisions: dict[int, str] | None) -> ImportPlan:
     _check_diploma(db, diploma)
     decisions = {int(line): decision for line, decision in (decisions or {}).items()}
@@ -477,7 +477,7 @@ def _decided_plan(db: sqlite_utils.Database, table: Table, diploma: str, school_
     return plan
 
 
-def preview_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+def preview_learners(db: Database, user: User | None, data: bytes, file_name: str,
                      diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None,
                      decisions: dict[int, str] | None = None) -> ImportPlan:
     """What importing this list of classes and learners would do, with the decisions taken so far on possible
@@ -487,7 +487,7 @@ def preview_learners(db: sqlite_utils.Database, user: User | None, data: bytes, 
     return _decided_plan(db, table, diploma, school_year, decisions)
 
 
-def import_learners(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+def import_learners(db: Database, user: User | None, data: bytes, file_name: str,
                     diploma: str = DEFAULT_DIPLOMA, school_year: str | None = None,
                     partial: bool = False, decisions: dict[int, str] | None = None) -> ImportPlan:
     """Import classes and learners in one transaction. With rejected lines, refuses (nothing written)

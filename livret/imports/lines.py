@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
+from livret.db import Database
 from livret.imports.plan import ImportPlan, Rejection
 from livret.imports.reading import Column, Table, clean
 from livret.imports.values import loose_key, name_key, split_full_name
@@ -34,13 +33,13 @@ class KnownLearner:
         return f"{self.last_name} {self.first_name}"
 
 
-def known_classes(db: sqlite_utils.Database) -> dict[str, KnownClass]:
+def known_classes(db: Database) -> dict[str, KnownClass]:
     """The recorded classes by the key of their name, as a line names them."""
     return {name_key(name): KnownClass(cid, name, diploma)
             for cid, name, diploma in db.execute("SELECT id, name, diploma FROM classes")}
 
 
-def known_learners(db: sqlite_utils.Database, class_ids: Sequence[int] | None = None) -> KnownLearners:
+def known_learners(db: Database, class_ids: Sequence[int] | None = None) -> KnownLearners:
     """The recorded learners, of every class or of these classes only."""
     sql = "SELECT id, class_id, last_name, first_name, email, birth_date FROM learners"
     params: list[int] = []

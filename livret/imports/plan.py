@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pandas as pd
-import sqlite_utils
 
 from livret import audit
-from livret.db import bump_data_version, transaction
+from livret.db import Database, bump_data_version, reading, transaction
 from livret.errors import FileProblem, FileRejected
 from livret.french import count_text
 from livret.permissions import User
@@ -215,16 +214,16 @@ def rejection_report(problems: Sequence[FileProblem]) -> bytes:
         [(p.file, p.line, p.column, p.reason, getattr(p, "content", "")) for p in problems],
     )
 
-def author_id(db: sqlite_utils.Database, user: User) -> int | None:
+def author_id(db: Database, user: User) -> int | None:
     """The user's id when it is an account of this database (the CLI runs as no account)."""
     return user.id if db.execute("SELECT 1 FROM users WHERE id = ?", [user.id]).fetchone() else None
 
 
 # Writes what a plan holds; returns what the import's audit line adds, if anything.
-Writer = Callable[[sqlite_utils.Database, User, ImportPlan], dict | None]
+Writer = Callable[[Database, User, ImportPlan], dict | None]
 
 
-def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan, written: dict) -> None:
+def _audit(db: Database, user: User, plan: ImportPlan, written: dict) -> None:
     counts = {f"{e}.{a}": n for (e, a), n in sorted(plan.counts.items()) if a != UNCHANGED}
     after = {"file": plan.file_name, "counts": counts, "rejected_lines": plan.rejected_lines, **written}
     decided = {h.line: h.decision for h in plan.homonyms if h.decision}
@@ -233,29 +232,23 @@ def _audit(db: sqlite_utils.Database, user: User, plan: ImportPlan, written: dic
     audit.write(db, user, "import", plan.kind, after=after)
 
 
-def apply_plan(db: sqlite_utils.Database, user: User, build: Callable[[], ImportPlan], partial: bool,
+def apply_plan(db: Database, user: User, build: Callable[[], ImportPlan], partial: bool,
                write: Writer) -> ImportPlan:
     """Build the plan (parse, validate, match against the database) WITHOUT the write lock, then write it in one
     short transaction, so that a long import never makes the other users' writes wait for it.
 
     The plan is built in a read transaction: one consistent snapshot, no lock taken from writers (WAL). The
-    write transaction then checks, with SQLite's data_version, that no other connection has written since; if
+    write transaction then checks, with the database's change marker, that no other connection has written since; if
     one has, the plan is built again inside the transaction, so what is written is always what the checks accept
     against the database as it is, all or nothing."""
-    conn = db.conn
-    if conn.in_transaction:  # inside a caller's transaction: it holds the lock already
+    if db.in_transaction:  # inside a caller's transaction: it holds the lock already
         return _finish(db, user, build(), partial, write)
-    conn.execute("BEGIN")
-    try:
-        conn.execute("SELECT 1 FROM settings LIMIT 1").fetchall()  # the snapshot starts with the first read
-        seen = _data_version(db)
+    with reading(db):
+        seen = db.change_marker()
         plan = build()
-    finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
     _refuse(plan, partial)  # a refusal needs no lock
     with transaction(db):
-        if _data_version(db) != seen:
+        if db.change_marker() != seen:
             plan = build()
         return _finish(db, user, plan, partial, write)
 
@@ -264,11 +257,6 @@ def choice_list(choices) -> str:
     """« « Même apprenant », « Nouvel apprenant » ou « Ignorer la ligne » »."""
     labels = [f"« {DECISION_LABELS[c]} »" for c in choices]
     return ", ".join(labels[:-1]) + " ou " + labels[-1] if len(labels) > 1 else labels[0]
-
-
-def _data_version(db: sqlite_utils.Database) -> int:
-    """Changes when another connection commits (not this one): SQLite's own counter."""
-    return db.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _refuse(plan: ImportPlan, partial: bool) -> None:
@@ -281,7 +269,7 @@ def _refuse(plan: ImportPlan, partial: bool) -> None:
         raise FileRejected(list(plan.rejected))
 
 
-def _finish(db: sqlite_utils.Database, user: User, plan: ImportPlan, partial: bool, write: Writer) -> ImportPlan:
+def _finish(db: Database, user: User, plan: ImportPlan, partial: bool, write: Writer) -> ImportPlan:
     """Inside the caller's transaction: refuse or write, then record."""
     _refuse(plan, partial)
     if plan.has_writes:

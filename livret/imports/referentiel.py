@@ -7,9 +7,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlite_utils
-
-from livret.db import transaction
+from livret.db import Database, transaction
 from livret.errors import FileProblem, FileRejected
 
 DEFAULT_REFERENTIEL_DIR = Path(__file__).resolve().parents[2] / "data" / "referentiel"
@@ -182,7 +180,7 @@ def read_referentiel_dir(path: str | Path = DEFAULT_REFERENTIEL_DIR) -> dict[str
             for name in FILES if (folder / name).exists()}
 
 
-def write_referentiel(db: sqlite_utils.Database, ref: Referentiel) -> dict[str, int]:
+def write_referentiel(db: Database, ref: Referentiel) -> dict[str, int]:
     """Insert or update the référentiel in one transaction; returns counts of what it holds."""
     code = ref.diploma["code"]
     with transaction(db):
@@ -225,7 +223,7 @@ def write_referentiel(db: sqlite_utils.Database, ref: Referentiel) -> dict[str, 
     return referentiel_counts(db, code)
 
 
-def referentiel_counts(db: sqlite_utils.Database, diploma: str) -> dict[str, int]:
+def referentiel_counts(db: Database, diploma: str) -> dict[str, int]:
     def count(sql):
         return db.execute(sql, [diploma]).fetchone()[0]
 
@@ -237,5 +235,5 @@ def referentiel_counts(db: sqlite_utils.Database, diploma: str) -> dict[str, int
     }
 
 
-def load_default_referentiel(db: sqlite_utils.Database) -> dict[str, int]:
+def load_default_referentiel(db: Database) -> dict[str, int]:
     return write_referentiel(db, parse_referentiel(read_referentiel_dir()))

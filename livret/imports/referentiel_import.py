@@ -8,8 +8,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
-import sqlite_utils
-
+from livret.db import Database
 from livret.errors import ValidationError
 from livret.imports import referentiel
 from livret.imports.plan import ADDED, UNCHANGED, UPDATED, Change, ImportPlan, apply_plan
@@ -60,7 +59,7 @@ def read_referentiel_folder(path: str | Path) -> list[tuple[str, bytes]]:
     return [(path.name, path.read_bytes())]
 
 
-def _referentiel_plan(db: sqlite_utils.Database, ref: referentiel.Referentiel, name: str,
+def _referentiel_plan(db: Database, ref: referentiel.Referentiel, name: str,
                       notes: list[str]) -> ImportPlan:
     plan = ImportPlan("referentiel", name, notes=notes)
     plan.writes = ref
@@ -86,7 +85,7 @@ def _referentiel_plan(db: sqlite_utils.Database, ref: referentiel.Referentiel, n
     return plan
 
 
-def _diploma_change(db: sqlite_utils.Database, diploma: dict) -> Change:
+def _diploma_change(db: Database, diploma: dict) -> Change:
     recorded = next(db.query("SELECT title, version FROM diplomas WHERE code = ?", [diploma["code"]]), None)
     label = f"{diploma['code']} — {diploma['title']}"
     if recorded is None:
@@ -118,7 +117,7 @@ def _parse_referentiel_uploads(uploads: Sequence[tuple[str, bytes]]) -> tuple[re
     return referentiel.parse_referentiel(files), notes, name
 
 
-def preview_referentiel(db: sqlite_utils.Database, user: User | None,
+def preview_referentiel(db: Database, user: User | None,
                         uploads: Sequence[tuple[str, bytes]]) -> ImportPlan:
     """What importing this référentiel (five CSV files, or a ZIP of them) would do. A référentiel
     with any problem is refused as a whole: half a référentiel would be meaningless."""
@@ -129,11 +128,11 @@ def preview_referentiel(db: sqlite_utils.Database, user: User | None,
     return _referentiel_plan(db, ref, name, notes)
 
 
-def _write_referentiel(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> None:
+def _write_referentiel(db: Database, user: User, plan: ImportPlan) -> None:
     referentiel.write_referentiel(db, plan.writes)
 
 
-def import_referentiel(db: sqlite_utils.Database, user: User | None,
+def import_referentiel(db: Database, user: User | None,
                        uploads: Sequence[tuple[str, bytes]]) -> ImportPlan:
     """Insert or update a diploma's référentiel in one transaction (never deletes anything)."""
     user = require(user, "import_referentiel")

@@ -8,10 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import sqlite_utils
-
 from livret import audit, clock, evaluations
 from livret.codes import COMPANY_CODE, COMPLEXITIES, RESULT_CODES
+from livret.db import Database
 from livret.french import date_text
 from livret.imports.learners import LEARNER_COLUMNS
 from livret.imports.lines import KnownClass, KnownLearner, Line, LineReader, known_classes, known_learners
@@ -204,7 +203,7 @@ class _ResultPlanner:
     """Plans a results import: each line checked and matched, then each evaluation the lines name settled (what
     it gains, whether a validated bilan counted it)."""
 
-    def __init__(self, db: sqlite_utils.Database, table: Table, allow_locked: bool) -> None:
+    def __init__(self, db: Database, table: Table, allow_locked: bool) -> None:
         self.db, self.allow_locked = db, allow_locked
         self.plan = ImportPlan("results", table.name, lines=len(table.rows), notes=list(table.notes))
         self.writes = self.plan.writes = ResultWrites()
@@ -455,30 +454,30 @@ class _ResultPlanner:
         return Change(entry.line, "evaluation", UPDATED, entry.label, " ; ".join(parts))
 
 
-def _result_plan(db: sqlite_utils.Database, table: Table, allow_locked: bool = False) -> ImportPlan:
+def _result_plan(db: Database, table: Table, allow_locked: bool = False) -> ImportPlan:
     return _ResultPlanner(db, table, allow_locked).planned_plan()
 
 
 # ---------------------------------------------------------------- writing
 
 
-def _write_results(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> dict | None:
+def _write_results(db: Database, user: User, plan: ImportPlan) -> dict | None:
     writes: ResultWrites = plan.writes
     now, author = clock.stamp(), author_id(db, user)
     ids = {key: evaluation.id if evaluation.id is not None
            else _insert_evaluation(db, key, evaluation.complexity, now, author)
            for key, evaluation in writes.evaluations.items()}
-    db.conn.executemany("UPDATE evaluations SET complexity = ? WHERE id = ?",
+    db.executemany("UPDATE evaluations SET complexity = ? WHERE id = ?",
                         [(c.complexity, c.evaluation_id) for c in writes.complexity])
-    db.conn.executemany("INSERT OR IGNORE INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?)",
+    db.executemany("INSERT INTO evaluation_criteria(evaluation_id, criterion_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         [(ids[link.evaluation], link.criterion_id) for link in writes.links])
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO results(evaluation_id, learner_id, criterion_id, code) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(evaluation_id, learner_id, criterion_id) DO UPDATE SET code = excluded.code",
         [(ids[w.evaluation], w.learner_id, w.criterion_id, w.code) for w in writes.results])
     # Importing into an evaluation is editing it: its date for ordering is its last modification.
     touched = [(now, eid) for key, eid in ids.items() if writes.evaluations[key].id is not None]
-    db.conn.executemany("UPDATE evaluations SET modified_at = ? WHERE id = ?", touched)
+    db.executemany("UPDATE evaluations SET modified_at = ? WHERE id = ?", touched)
     added: dict[int, list[int]] = {}
     for link in writes.links:
         added.setdefault(ids[link.evaluation], []).append(link.criterion_id)
@@ -490,18 +489,18 @@ def _write_results(db: sqlite_utils.Database, user: User, plan: ImportPlan) -> d
     return None
 
 
-def _insert_evaluation(db: sqlite_utils.Database, key: EvaluationKey, complexity: str, now: str,
+def _insert_evaluation(db: Database, key: EvaluationKey, complexity: str, now: str,
                        author: int | None) -> int:
     company = complexity == COMPANY_CODE
-    cur = db.execute(
+    cur_id = db.insert(
         "INSERT INTO evaluations(class_id, learner_id, title, eval_date, context, complexity, created_at, "
         "modified_at, author_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [key.class_id, key.learner_id or None, key.title, key.day, "company" if company else "school",
          None if company else complexity, now, now, author])
-    return cur.lastrowid
+    return cur_id
 
 
-def _journal_locked(db: sqlite_utils.Database, user: User, change: LockedChange, added: list[int], now: str) -> None:
+def _journal_locked(db: Database, user: User, change: LockedChange, added: list[int], now: str) -> None:
     """Journal a change to an evaluation a validated bilan counted, in the lines Saisie writes for the same
     change (so they show in its « Journal des modifications »): the header and criteria, then each result."""
     old = change.evaluation
@@ -527,14 +526,14 @@ def _journal_locked(db: sqlite_utils.Database, user: User, change: LockedChange,
                                  for r in cells]})
 
 
-def preview_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+def preview_results(db: Database, user: User | None, data: bytes, file_name: str,
                     allow_locked: bool = False) -> ImportPlan:
     """What importing these results (one line per learner, evaluation and criterion) would do."""
     require(user, "import_results")
     return _result_plan(db, read_table(data, file_name, RESULT_COLUMNS), allow_locked)
 
 
-def import_results(db: sqlite_utils.Database, user: User | None, data: bytes, file_name: str,
+def import_results(db: Database, user: User | None, data: bytes, file_name: str,
                    partial: bool = False, allow_locked: bool = False) -> ImportPlan:
     """Import evaluation results in one transaction; refuses on any rejected line unless partial. A line
     changing an evaluation already counted in a validated bilan is rejected unless allow_locked, and then

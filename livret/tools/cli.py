@@ -4,37 +4,44 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from livret import demo
-from livret.db import db_path
+from livret import copying, demo
+from livret.db import database_exists, db_location, shown_location
 from livret.errors import LivretError
 from livret.tools import bench, import_cli, user_cli
 
 
 def _cmd_init(args) -> int:
-    path = Path(args.db or db_path())
-    if path.exists():
-        print(f"La base {path} existe déjà ; rien n'a été modifié.", file=sys.stderr)
+    location = args.db or db_location()
+    if database_exists(location):
+        print(f"La base {shown_location(location)} existe déjà ; rien n'a été modifié.", file=sys.stderr)
         return 1
-    demo.build_empty_database(path)
-    print(f"Base vide créée : {path}")
+    demo.build_empty_database(location)
+    print(f"Base vide créée : {shown_location(location)}")
     return 0
 
 
 def _cmd_demo(args) -> int:
-    path = Path(args.db or db_path())
-    if path.exists() and not args.reset:
-        print(f"La base {path} existe déjà : ajoutez --reset pour la remplacer.", file=sys.stderr)
+    location = args.db or db_location()
+    if database_exists(location) and not args.reset:
+        print(f"La base {shown_location(location)} existe déjà : ajoutez --reset pour la remplacer.", file=sys.stderr)
         return 1
-    demo.build_demo_database(path, seed=args.seed, scale=args.scale)
-    print(f"Base de démonstration créée : {path} (graine {args.seed}, échelle {args.scale})")
+    demo.build_demo_database(location, seed=args.seed, scale=args.scale)
+    print(f"Base de démonstration créée : {shown_location(location)} (graine {args.seed}, échelle {args.scale})")
+    return 0
+
+
+def _cmd_copy(args) -> int:
+    counts = copying.copy_school(args.source, args.target)
+    print(f"Établissement copié de {shown_location(args.source)} vers {shown_location(args.target)} : "
+          f"{sum(counts.values())} lignes dans {len(counts)} tables, chaque compte vérifié.")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m livret", description="Livret de compétences")
-    parser.add_argument("--db", help="chemin de la base SQLite (par défaut LIVRET_DB ou data/livret.db)")
+    parser.add_argument("--db", help="chemin de la base SQLite ou adresse postgresql://… "
+                        "(par défaut LIVRET_DB ou data/livret.db)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     init = commands.add_parser("init", help="créer une base vide pour un établissement réel")
@@ -45,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     demo_cmd.add_argument("--scale", type=int, default=1, help="N fois l'établissement de démonstration")
     demo_cmd.set_defaults(handler=_cmd_demo)
+    copy_cmd = commands.add_parser("copy", help="copier tout un établissement d'une base à une autre "
+                                   "(SQLite → PostgreSQL ou l'inverse) ; la base cible doit être vide")
+    copy_cmd.add_argument("source", help="base source : chemin SQLite ou adresse postgresql://…")
+    copy_cmd.add_argument("target", help="base cible, vide : chemin SQLite ou adresse postgresql://…")
+    copy_cmd.set_defaults(handler=_cmd_copy)
     user_cli.register(commands)
     import_cli.register(commands)
     bench.add_command(commands)

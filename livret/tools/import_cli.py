@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from livret import imports
-from livret.db import db_path, open_existing
+from livret.db import db_location, open_existing
 from livret.errors import FileRejected, ValidationError
 from livret.permissions import User
 
@@ -20,7 +20,7 @@ MAX_LISTED = 200  # rejected lines printed; the rest is counted
 
 
 def _open(args):
-    return open_existing(args.db or db_path())
+    return open_existing(args.db or db_location())
 
 
 def _read(path: str) -> bytes:

@@ -7,7 +7,7 @@ import getpass
 import sys
 
 from livret import accounts
-from livret.db import db_path, open_existing
+from livret.db import db_location, open_existing
 from livret.errors import ValidationError
 
 
@@ -21,7 +21,7 @@ def _read_password(args) -> str:
 
 
 def _open(args):
-    return open_existing(args.db or db_path())
+    return open_existing(args.db or db_location())
 
 
 def _cmd_add(args) -> int:

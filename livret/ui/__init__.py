@@ -15,7 +15,6 @@ import re
 import secrets
 import threading
 import urllib.parse
-from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import FragmentHandledException
@@ -23,7 +22,7 @@ from streamlit.logger import get_logger
 
 from livret import accounts, auth, demo, preferences, schema
 from livret.codes import CONTRAST_MARK, ROLES
-from livret.db import db_path, thread_db
+from livret.db import database_exists, db_location, is_postgres, thread_db
 from livret.errors import LivretError
 from livret.permissions import User, load_user
 
@@ -87,17 +86,18 @@ def fragment(function=None, **options):
 
 @st.cache_resource(show_spinner="Préparation de la base de démonstration…")
 def _ensure_database(path: str) -> str:
-    """Create the demo school when the database does not exist yet, and migrate it, once per process."""
+    """Create the database when it does not exist yet — on SQLite the demo school, on PostgreSQL (a shared
+    instance) an empty school with the référentiel — and migrate it, once per process."""
     with _creation_lock:
-        if not Path(path).exists():
-            demo.build_demo_database(path)
+        if not database_exists(path):
+            (demo.build_empty_database if is_postgres(path) else demo.build_demo_database)(path)
         schema.migrate(thread_db(path))
     return path
 
 
 def database():
     """This thread's connection to the app database (created and migrated on first use)."""
-    path = _ensure_database(str(db_path()))
+    path = _ensure_database(db_location())
     return thread_db(path)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from livret import documents, ui
-from livret.db import close_thread_connections, db_path, thread_db
+from livret.db import close_thread_connections, db_location, thread_db
 from livret.errors import LivretError
 from livret.permissions import can
 from livret.render import pdf
@@ -72,7 +72,7 @@ def start_build(key: str, label: str, file_name: str, mime: str, work: Callable,
     """Start work(db, *args, progress=…) → bytes in the background; its progress and then its file are
     shown by show_build(key)."""
     build = _Build(label, file_name, mime)
-    build.future = _builder.submit(_run, build, str(db_path()), work, *args)
+    build.future = _builder.submit(_run, build, db_location(), work, *args)
     st.session_state[key] = build
 
 
