@@ -50,7 +50,7 @@ def test_every_page_of_the_role_has_no_serious_violation(server, laptop, account
             page.locator(".st-key-open_bilan button:visible").click()
             page.get_by_role("dialog").get_by_role("button", name="Confirmer le bilan").wait_for()
             wait_for_app(page)
-            page.locator("[role='dialog'] .vega-embed svg").wait_for()
+            page.locator("[role='dialog'] svg.radar[role='img']").wait_for()
             problems["dialogue BI"] = serious_violations(page)
             page.get_by_role("dialog").get_by_role("button", name="Fermer").click()
             wait_for_app(page)
@@ -65,5 +65,5 @@ def test_a_learners_page_has_no_serious_violation(server, laptop):
                          "c.id = l.class_id WHERE c.name = '1MELEC' ORDER BY l.last_name, l.first_name LIMIT 1").fetchone()[0]
     db.close()
     sign_in(laptop, server.url, f"Apprenant — {account}", path="bilans")
-    laptop.locator("[role='img'], .vega-embed svg").first.wait_for()
+    laptop.locator("svg.radar[role='img']").first.wait_for()
     assert serious_violations(laptop) == []

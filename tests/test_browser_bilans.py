@@ -105,7 +105,9 @@ def test_bilan_dialog_refuses_the_wrong_word_then_creates_the_bilan(private_serv
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name=f"Bilan de {name}")).to_be_visible()
     expect(dialog.get_by_role("columnheader", name=f"{TODAY} (à valider)")).to_be_visible()
-    expect(dialog.locator(".vega-embed")).to_be_visible()
+    radar = dialog.get_by_role("img", name="Diagramme radar des deux derniers bilans, une branche par compétence")
+    expect(radar).to_be_visible()  # inline SVG: no chart library to load
+    expect(radar.locator("polygon")).not_to_have_count(0)  # one closed line per bilan drawn
     dialog.get_by_label("Conseils").fill("Relire les schémas avant chaque séance.")
     dialog.get_by_role("button", name="Fermer").click()  # leaves without creating; what was typed is kept
     wait_for_app(page)
@@ -118,7 +120,7 @@ def test_bilan_dialog_refuses_the_wrong_word_then_creates_the_bilan(private_serv
     wait_for_app(page)
     page.set_viewport_size({"width": 1280, "height": 2600})  # the whole dialog in one picture
     dialog.screenshot(path="/tmp/bilans-dialog.png")
-    dialog.locator(".vega-embed").screenshot(path="/tmp/bilans-radar.png")
+    dialog.locator("svg.radar").screenshot(path="/tmp/bilans-radar.png")
     word = dialog.get_by_label("Pour créer le bilan, saisissez CONFIRMATION en lettres majuscules")
     word.fill("confirmation")
     dialog.get_by_role("button", name="Créer le bilan").click()

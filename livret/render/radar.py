@@ -2,8 +2,8 @@
 
 One axis per competency, ordered by activity domain so each domain is a labelled sector. Levels 1–4
 sit on rings 1–4; a competency not evaluated (NE) sits on its own small dashed ring near the centre,
-drawn as a cross, so it never reads as level 1. The same geometry gives the Altair chart shown in the
-app and the SVG embedded in the downloadable document."""
+drawn as a cross, so it never reads as level 1. The same geometry gives the inline SVG shown in the app
+and embedded in the downloadable document (radar_svg), and an Altair chart of it (radar_spec)."""
 
 from __future__ import annotations
 
@@ -251,16 +251,22 @@ def legend_items(points: pd.DataFrame) -> list[tuple[str, str, bool]]:
     return [(label, SERIES_COLOURS[i % 2], bool(SERIES_DASHES[i % 2][1])) for i, label in enumerate(bilans)]
 
 
-def radar_svg(axes: pd.DataFrame, points: pd.DataFrame) -> str:
-    """The same radar as inline SVG, for the standalone document (no script needed to see it)."""
+SVG_LABEL = "Diagramme radar des bilans"
+
+
+def radar_svg(axes: pd.DataFrame, points: pd.DataFrame, *, label: str = SVG_LABEL, legend: bool = True) -> str:
+    """The same radar as inline SVG, for the app's pages and the standalone document (no script needed to
+    see it): label names it for screen readers (role="img"); each point, code and domain carries its
+    tooltip (<title>). legend=False leaves out the bilans' key under the chart (the page draws its own)."""
     ppu = HEIGHT / (2 * EXTENT_Y)
     cx, cy = WIDTH / 2, HEIGHT / 2
+    height = HEIGHT + 40 if legend else HEIGHT
 
     def px(xv: float, yv: float) -> str:
         return f"{cx + xv * ppu:.1f},{cy - yv * ppu:.1f}"
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" viewBox="0 0 {WIDTH} {HEIGHT + 40}" '
-             f'width="{WIDTH}" height="{HEIGHT + 40}" role="img" aria-label="Diagramme radar des bilans">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" viewBox="0 0 {WIDTH} {height}" '
+             f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(label)}">']
     sectors = domain_sectors(axes)
     outer = (LABEL_RADIUS * ppu) + 10
     for sector in sectors.itertuples():
@@ -268,7 +274,8 @@ def radar_svg(axes: pd.DataFrame, points: pd.DataFrame) -> str:
         x1, y1 = cx + outer * math.sin(sector.end), cy - outer * math.cos(sector.end)
         large = 1 if sector.end - sector.start > math.pi else 0
         parts.append(f'<path d="M{cx},{cy} L{x0:.1f},{y0:.1f} A{outer:.1f},{outer:.1f} 0 {large} 1 {x1:.1f},{y1:.1f} Z"'
-                     f' fill="{sector.colour}" fill-opacity="0.10"/>')
+                     f' fill="{sector.colour}" fill-opacity="0.10"><title>{escape(f"Domaine : {sector.domain_title}")}'
+                     '</title></path>')
     for radius, label in RING_LABELS:
         dash = ' stroke-dasharray="3 3"' if radius == NE_RADIUS else ""
         parts.append(f'<circle cx="{cx}" cy="{cy}" r="{radius * ppu:.1f}" fill="none" stroke="#b8b8b8"{dash}/>')
@@ -279,7 +286,8 @@ def radar_svg(axes: pd.DataFrame, points: pd.DataFrame) -> str:
                      f'y2="{px(axis.x_end, axis.y_end).split(",")[1]}" stroke="#cfcfcf"/>')
         lx, ly = px(axis.x_label, axis.y_label).split(",")
         parts.append(f'<text x="{lx}" y="{ly}" font-size="12" font-weight="bold" text-anchor="middle" '
-                     f'dominant-baseline="middle">{escape(axis.code)}</text>')
+                     f'dominant-baseline="middle"><title>{escape(f"{axis.code} - {axis.title}")}</title>'
+                     f'{escape(axis.code)}</text>')
     for sector in sectors.itertuples():
         ex, ey = px(sector.x_edge, sector.y_edge).split(",")
         parts.append(f'<line x1="{cx}" y1="{cy}" x2="{ex}" y2="{ey}" stroke="#666" stroke-width="1.5"/>')
@@ -296,7 +304,7 @@ def radar_svg(axes: pd.DataFrame, points: pd.DataFrame) -> str:
         parts.append(f'<polygon points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
         for row in group.itertuples():
             mx, my = (float(v) for v in px(row.x, row.y).split(","))
-            title = f"<title>{escape(f'{row.bilan} — {row.code} : {row.positioning}')}</title>"
+            title = f"<title>{escape(f'{row.bilan} — {row.code} - {row.title} : {row.positioning}')}</title>"
             if not row.evaluated:
                 parts.append(f'<path d="M{mx - 5:.1f},{my - 5:.1f} L{mx + 5:.1f},{my + 5:.1f} M{mx - 5:.1f},'
                              f'{my + 5:.1f} L{mx + 5:.1f},{my - 5:.1f}" stroke="{colour}" stroke-width="2">{title}</path>')
@@ -304,6 +312,8 @@ def radar_svg(axes: pd.DataFrame, points: pd.DataFrame) -> str:
                 fill = colour if row.objective == "terminal" else "white"
                 parts.append(f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="4.5" fill="{fill}" stroke="{colour}" '
                              f'stroke-width="2">{title}</circle>')
+        if not legend:
+            continue
         name = group["bilan"].iloc[0]
         parts.append(f'<line x1="{legend_x}" y1="{HEIGHT + 20}" x2="{legend_x + 30}" y2="{HEIGHT + 20}" '
                      f'stroke="{colour}" stroke-width="2.5"{dash}/>')

@@ -11,6 +11,8 @@ Both open a st.dialog; call them when the « ? » of a competency or the « BI �
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 import streamlit as st
 
@@ -215,26 +217,71 @@ def _prefill(db, user, learner_id: int, action, close: str | None) -> None:
 # ---------------------------------------------------------------- views shared with the bilans page
 
 
-def show_positioning_tables(history: pd.DataFrame, *, unit_column: str | None = None) -> None:
+# Each view is one element of our own that sets its markup directly. Every element a script run sends is
+# a message the browser handles and a React element it draws; st.html would also run DOMPurify on each
+# body and, with its HTML-only profile, drop the radar's SVG. The markup is built from escaped text by
+# livret.render (bilan_document, radar), as the dashboard's grid is. The radar is inline SVG, not a
+# Vega-Lite chart, so showing it loads and runs no chart library (the benchmark's « dialogue BI »).
+BILAN_VIEW = "livret_bilan_view"
+_BILAN_VIEW_JS = """
+export default function ({ data, parentElement }) {
+  let root = parentElement.querySelector(":scope > div.lv-bilan-view");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "lv-bilan-view";
+    parentElement.appendChild(root);
+  }
+  if (root.lvHtml !== data.html) {
+    root.innerHTML = data.html;
+    root.lvHtml = data.html;
+  }
+}
+"""
+VIEW_CSS = """
+.lv-bilan-view h3 { font-size: 1.5rem; font-weight: 600; line-height: 1.2; margin: 0; padding: 1rem 0 0.75rem; }
+.lv-bilan-view .lv-caption { font-size: 0.875rem; color: #555b63; margin: 0 0 0.5rem; }
+.lv-bilan-view .lv-unit-title { font-weight: 600; margin: 0 0 0.25rem; }
+.lv-bilan-view svg.radar { display: block; max-width: 100%; height: auto; }
+.lv-bilan-view .lv-empty { padding: 1rem; border-radius: 0.5rem; background: rgba(28, 131, 225, 0.1); color: #004280; }
+"""
+NO_RADAR = "Aucun bilan à représenter pour le moment."
+RADAR_LABEL = "Diagramme radar des deux derniers bilans, une branche par compétence"
+
+
+def _view(html: str, key: str) -> None:
+    """Markup made by livret.render from escaped text, shown as is."""
+    element = st.components.v2.component(BILAN_VIEW, js=_BILAN_VIEW_JS, css=bilan_document.BILAN_CSS + VIEW_CSS,
+                                         isolate_styles=False)
+    element(data={"html": html}, key=key)
+
+
+def positioning_tables_html(history: pd.DataFrame, *, unit_column: str | None = None) -> str:
     """« Bilan des compétences » (one column per bilan, newest first) and the unit view."""
-    st.html(f"<style>{bilan_document.BILAN_CSS}</style>" + bilan_document.legend_html()
-            + bilan_document.history_table_html(history))
-    st.markdown("**Par unité**")
-    st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
+    return (bilan_document.legend_html() + bilan_document.history_table_html(history)
+            + '<p class="lv-unit-title">Par unité</p>'
             + bilan_document.unit_view_html(bilans.unit_view(history, unit_column)))
 
 
-def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
-    """The radar of the newest two bilans of a history, with a reading key."""
+def radar_html(axes: pd.DataFrame, history: pd.DataFrame) -> str:
+    """The radar of the newest two bilans of a history, with its key (one line per bilan) and how to read it."""
     points = radar.radar_data(axes, history)
     if points.empty:
-        st.info("Aucun bilan à représenter pour le moment.")
+        return f'<p class="lv-empty" role="status">{NO_RADAR}</p>'
+    key = escape(bilan_document.RADAR_KEY.replace("-", MINUS))  # « -- » must not read as a dash
+    return (bilan_document.radar_legend_html(radar.legend_items(points))
+            + radar.radar_svg(axes, points, label=RADAR_LABEL, legend=False)
+            + f'<p class="lv-caption">{key}</p>')
+
+
+def show_positioning_tables(history: pd.DataFrame, *, unit_column: str | None = None) -> None:
+    _view(positioning_tables_html(history, unit_column=unit_column), "bilan_view_tables")
+
+
+def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
+    if radar.radar_data(axes, history).empty:
+        st.info(NO_RADAR)
         return
-    st.html(f"<style>{bilan_document.BILAN_CSS}</style>"
-            + bilan_document.radar_legend_html(radar.legend_items(points)))
-    st.vega_lite_chart(spec=radar.radar_spec(axes, points), width="content",
-                       alt="Diagramme radar des deux derniers bilans, une branche par compétence")
-    st.caption(ui.markdown_text(bilan_document.RADAR_KEY.replace("-", MINUS)))  # « -- » must not become a dash
+    _view(radar_html(axes, history), "bilan_view_radar")
 
 
 # ---------------------------------------------------------------- bilan dialog (B2)
@@ -242,80 +289,105 @@ def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
 
 # Constats and Conseils are typed in a small element of our own rather than st.text_area, whose value
 # reaches the server only on blur or Ctrl+Entrée: Échap (which closes the dialog), a closed tab or a
-# crash lost what was typed. This element sends the text once typing pauses, at once on Échap and on
-# blur, and when the page is hidden. It writes the text with .value and .textContent only (no HTML).
-DRAFT_TEXT = "livret_draft_text"
+# crash lost what was typed. This element sends a text once typing pauses, at once on Échap and on
+# blur, and when the page is hidden. It writes the texts with .value and .textContent only (no HTML).
+# Both fields and their note are one element: each element of a script run is a message the browser
+# handles, and an element of this kind is the costliest to mount.
+DRAFT_TEXTS = "livret_draft_texts"
 DRAFT_TEXT_PAUSE_MS = 600
+DRAFT_FIELDS = (("constats", "Constats"), ("conseils", "Conseils"))
+DRAFT_TEXTS_NOTE = ("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant ; "
+                    "ils sont enregistrés dans le brouillon au fil de la frappe.")
 _DRAFT_TEXT_JS = """
 export default function ({ data, parentElement, setStateValue }) {
-  let root = parentElement.querySelector(":scope > div.lv-draft-text");
+  let root = parentElement.querySelector(":scope > div.lv-draft-texts");
   if (!root) {
     root = document.createElement("div");
-    root.className = "lv-draft-text";
-    const label = document.createElement("label");
-    const box = document.createElement("textarea");
-    box.id = "lv-draft-text-" + data.name + "-" + Math.random().toString(36).slice(2);
-    label.htmlFor = box.id;
-    label.textContent = data.label;
-    box.value = data.value;
-    box.placeholder = data.label;
-    box.rows = 4;
-    box.dataset.name = data.name;
-    root.append(label, box);
+    root.className = "lv-draft-texts";
+    const id = Math.random().toString(36).slice(2);
+    for (const [name, label, value] of data.fields) {
+      const field = document.createElement("div");
+      field.className = "lv-draft-text";
+      const tag = document.createElement("label");
+      const box = document.createElement("textarea");
+      box.id = "lv-draft-text-" + name + "-" + id;
+      tag.htmlFor = box.id;
+      tag.textContent = label;
+      box.value = value;
+      box.placeholder = label;
+      box.rows = 4;
+      box.dataset.name = name;
+      box.lvSent = value;
+      field.append(tag, box);
+      root.append(field);
+    }
+    const note = document.createElement("p");
+    note.className = "lv-draft-note";
+    note.textContent = data.note;
+    root.append(note);
     parentElement.appendChild(root);
-    root.lvSent = data.value;
   }
-  const box = root.querySelector("textarea");
-  const send = () => {
-    clearTimeout(root.lvTimer);
-    root.lvTimer = null;
-    if (box.value !== root.lvSent) {
-      root.lvSent = box.value;
-      setStateValue("text", box.value);
+  const boxes = [...root.querySelectorAll("textarea")];
+  const send = (box) => {
+    clearTimeout(box.lvTimer);
+    box.lvTimer = null;
+    if (box.value !== box.lvSent) {
+      box.lvSent = box.value;
+      setStateValue(box.dataset.name, box.value);
     }
   };
-  box.oninput = () => {
-    clearTimeout(root.lvTimer);
-    root.lvTimer = setTimeout(send, data.pause);
-  };
-  box.onkeydown = (event) => { if (event.key === "Escape") send(); };
-  box.onblur = send;
-  const hidden = () => { if (document.visibilityState === "hidden") send(); };
+  const sendAll = () => boxes.forEach(send);
+  for (const box of boxes) {
+    box.oninput = () => {
+      clearTimeout(box.lvTimer);
+      box.lvTimer = setTimeout(() => send(box), data.pause);
+    };
+    box.onkeydown = (event) => { if (event.key === "Escape") send(box); };
+    box.onblur = () => send(box);
+  }
+  const hidden = () => { if (document.visibilityState === "hidden") sendAll(); };
   if (root.lvHidden) {
     document.removeEventListener("visibilitychange", root.lvHidden);
-    window.removeEventListener("pagehide", root.lvHidden);
+    window.removeEventListener("pagehide", root.lvSendAll);
   }
   root.lvHidden = hidden;
+  root.lvSendAll = sendAll;
   document.addEventListener("visibilitychange", hidden);
-  window.addEventListener("pagehide", send);
+  window.addEventListener("pagehide", sendAll);
   return () => {
-    send();
+    sendAll();
     document.removeEventListener("visibilitychange", hidden);
-    window.removeEventListener("pagehide", send);
+    window.removeEventListener("pagehide", sendAll);
   };
 }
 """
 _DRAFT_TEXT_CSS = """
-.lv-draft-text { display: flex; flex-direction: column; gap: 0.25rem; margin-bottom: 0.5rem; }
+.lv-draft-text { display: flex; flex-direction: column; gap: 0.25rem; margin-bottom: 1.5rem; }
 .lv-draft-text label { font-size: 0.875rem; }
 .lv-draft-text textarea {
   font: inherit; font-size: 1rem; line-height: 1.5; padding: 0.5rem 0.75rem; min-height: 6rem; resize: vertical;
   border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.5rem; background: #f0f2f6; color: inherit;
 }
 .lv-draft-text textarea:focus { outline: 2px solid #ff4b4b; outline-offset: 0; background: #ffffff; }
+.lv-draft-note { font-size: 0.875rem; color: #555b63; margin: 0; }
 """
 
 
-def draft_text_value(key: str) -> str | None:
-    """The text last sent by a draft text element (None before anything was typed in it)."""
+def draft_text_value(key: str, name: str) -> str | None:
+    """The text of field name (« constats », « conseils ») last sent by the draft texts element at key
+    (None before anything was typed in it)."""
     value = st.session_state.get(key)
-    return value.get("text") if value is not None else None
+    return value.get(name) if value is not None else None
 
 
 def _keys(learner_id: int, opening: int) -> dict[str, str]:
-    # Each opening of the dialog has its own keys: its text elements start from what the database holds.
+    # Each opening of the dialog has its own keys: its text element starts from what the database holds.
     suffix = f"{learner_id}_{opening}"
-    return {name: f"bilan_{name}_{suffix}" for name in ("constats", "conseils", "confirming", "word")}
+    return {name: f"bilan_{name}_{suffix}" for name in ("texts", "confirming", "word")}
+
+
+def _typed_texts(keys: dict[str, str]) -> dict[str, str | None]:
+    return {name: draft_text_value(keys["texts"], name) for name, _ in DRAFT_FIELDS}
 
 
 def _save_texts(db, user, learner_id: int, opening: int) -> None:
@@ -323,16 +395,9 @@ def _save_texts(db, user, learner_id: int, opening: int) -> None:
     try:
         draft_id = bilans.read_draft(db, user, learner_id).bilan_id
         seen = st.session_state.get(f"bilan_draft_seen_{learner_id}_{opening}", draft_id)
-        bilans.save_draft_texts(db, user, learner_id, constats=draft_text_value(keys["constats"]),
-                                conseils=draft_text_value(keys["conseils"]), draft_id=seen)
+        bilans.save_draft_texts(db, user, learner_id, **_typed_texts(keys), draft_id=seen)
     except LivretError as error:
         st.session_state["bilan_dialog_error"] = str(error)
-
-
-def _draft_text(label: str, name: str, value: str, key: str, on_change) -> None:
-    element = st.components.v2.component(DRAFT_TEXT, js=_DRAFT_TEXT_JS, css=_DRAFT_TEXT_CSS, isolate_styles=False)
-    element(data={"label": label, "name": name, "value": value, "pause": DRAFT_TEXT_PAUSE_MS}, key=key,
-            on_text_change=on_change)
 
 
 def _draft_texts(db, user, learner_id: int, opening: int, draft: bilans.Draft, keys: dict[str, str]) -> None:
@@ -343,19 +408,21 @@ def _draft_texts(db, user, learner_id: int, opening: int, draft: bilans.Draft, k
     error = st.session_state.pop("bilan_dialog_error", None)
     if error:
         st.error(ui.markdown_text(error))
-    for name, label in (("constats", "Constats"), ("conseils", "Conseils")):
-        _draft_text(label, name, getattr(draft, name), keys[name],
-                    lambda: _save_texts(db, user, learner_id, opening))
-    st.caption("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant ; "
-               "ils sont enregistrés dans le brouillon au fil de la frappe.")
+    element = st.components.v2.component(DRAFT_TEXTS, js=_DRAFT_TEXT_JS, css=_DRAFT_TEXT_CSS, isolate_styles=False)
+    save = lambda: _save_texts(db, user, learner_id, opening)  # noqa: E731
+    fields = [[name, label, getattr(draft, name)] for name, label in DRAFT_FIELDS]
+    element(data={"fields": fields, "note": DRAFT_TEXTS_NOTE, "pause": DRAFT_TEXT_PAUSE_MS}, key=keys["texts"],
+            on_constats_change=save, on_conseils_change=save)
 
 
 def _close_or_confirm(review: bilans.ConfirmationReview, keys: dict[str, str]) -> None:
     """« Fermer », and « Confirmer le bilan », which opens the confirmation form (or says why not)."""
-    close_column, confirm_column = st.columns(2)
-    if close_column.button("Fermer", key="bilan_close", width="stretch"):
+    with st.container(horizontal=True):  # two halves (ACTIONS_CSS), with fewer elements than st.columns
+        close = st.button("Fermer", key="bilan_close", width="stretch")
+        confirm = st.button("Confirmer le bilan", key="bilan_confirm", type="primary", width="stretch")
+    if close:
         st.rerun()
-    if confirm_column.button("Confirmer le bilan", key="bilan_confirm", type="primary", width="stretch"):
+    if confirm:
         if review.problem:
             st.session_state.pop(keys["confirming"], None)
             st.error(ui.markdown_text(review.problem))
@@ -378,9 +445,7 @@ def _confirmation_form(db, user, learner_id: int, review: bilans.ConfirmationRev
     if not submitted:
         return
     try:
-        created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed,
-                                       constats=draft_text_value(keys["constats"]),
-                                       conseils=draft_text_value(keys["conseils"]))
+        created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed, **_typed_texts(keys))
         notice = bilans.confirmation_notice(db, user, created)
     except LivretError as refusal:
         ui.show_error(refusal)
@@ -392,6 +457,7 @@ def _confirmation_form(db, user, learner_id: int, review: bilans.ConfirmationRev
 ACTIONS_CSS = """<style>
 [class*="st-key-bilan_actions_"] { order: 99; position: sticky; bottom: -1.5rem; z-index: 5; padding: .6rem 0 .8rem;
   background: var(--st-background-color, #fff); border-top: 1px solid rgba(49, 51, 63, .2); }
+[class*="st-key-bilan_actions_"] [data-testid="stHorizontalBlock"] > [data-testid="stElementContainer"] { flex: 1 1 0; }
 </style>"""
 
 
@@ -419,11 +485,12 @@ def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
     if review.unpositioned:
         with st.container(horizontal=True):
             prefill_buttons(db, user, learner_id, f"bilan_prefill_{opening}")
+    caption = ""
     if review.unpositioned and not review.problem:
-        st.caption(f"{len(review.unpositioned)} compétence(s) sans positionnement : elles seront enregistrées « NE ».")
-    show_positioning_tables(history)
-    st.subheader("Diagramme radar")
-    show_radar(axes, history)
+        caption = (f'<p class="lv-caption">{len(review.unpositioned)} compétence(s) sans positionnement : elles '
+                   "seront enregistrées « NE ».</p>")
+    _view(caption + positioning_tables_html(history) + "<h3>Diagramme radar</h3>" + radar_html(axes, history),
+          f"bilan_view_{opening}")
 
 
 def bilan_dialog(db, user, learner_id: int) -> None:
@@ -451,7 +518,7 @@ PRINT_CSS = """
   }
   [data-testid="stMain"], [data-testid="stAppViewContainer"], .stApp { overflow: visible !important; }
   [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
-  .stVegaLiteChart, .bilan-table, .unit-view { break-inside: avoid; }
+  .stVegaLiteChart, svg.radar, .bilan-table, .unit-view { break-inside: avoid; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 </style>
