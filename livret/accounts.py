@@ -62,7 +62,7 @@ def list_accounts(db: Database, actor: User | None) -> pd.DataFrame:
         "u.locked_until, u.must_change_password, u.last_login_at, u.learner_id, "
         "l.last_name || ' ' || l.first_name AS learner_name, lc.name AS learner_class, "
         "(SELECT group_concat(name, ', ') FROM (SELECT c.name FROM teacher_classes t JOIN classes c "
-        "  ON c.id = t.class_id WHERE t.user_id = u.id ORDER BY c.name)) AS classes "
+        "  ON c.id = t.class_id WHERE t.user_id = u.id ORDER BY c.name) AS named) AS classes "
         "FROM users u LEFT JOIN learners l ON l.id = u.learner_id LEFT JOIN classes lc ON lc.id = l.class_id "
         "ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'ddfpt' THEN 1 WHEN 'teacher' THEN 2 ELSE 3 END, "
         "u.name COLLATE NOCASE, u.id",

@@ -393,7 +393,7 @@ def _begin_postgres_write(db: Database) -> None:
 
     db.conn.execute("BEGIN")
     try:
-        db.conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
+        db.conn.execute(f"SET LOCAL lock_timeout = '{max(1, int(WRITE_WAIT_SECONDS * 1000))}ms'")  # 0 = no limit
         db.conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
         db.conn.execute("SET LOCAL lock_timeout = 0")
     except errors.LockNotAvailable as error:

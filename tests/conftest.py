@@ -3,8 +3,11 @@ Streamlit server driven by headless Chromium (waiting on the app's own state, ne
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -29,10 +32,68 @@ __all__ = ["ROOT", "StreamlitServer", "close_lists", "open_options", "sign_in", 
 
 
 
+# LIVRET_TEST_BACKEND=postgresql runs the suite's databases on a PostgreSQL server that the session starts
+# itself (livret/tools/postgres.py); by default they are SQLite files.
+ON_POSTGRES = os.environ.get("LIVRET_TEST_BACKEND", "sqlite") == "postgresql"
+
+
+class Databases:
+    """Where the tests' databases live: SQLite files in the test's folder, or databases of one PostgreSQL
+    server per test worker (a copy is CREATE DATABASE … TEMPLATE, as cheap as copying a file)."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.server, self.names = folder, None, itertools.count(1)
+        if ON_POSTGRES:
+            from livret.tools.postgres import TemporaryPostgres
+
+            self.server = TemporaryPostgres().start()
+
+    def new(self, name: str, folder: Path | None = None) -> str:
+        if self.server is None:
+            return str((folder or self.folder) / f"{name}.db")
+        return self.server.create(f"{name}_{next(self.names)}")
+
+    def copy(self, template: str, name: str, folder: Path | None = None) -> str:
+        if self.server is None:
+            source = connect(template)
+            source.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            source.close()
+            path = (folder or self.folder) / f"{name}.db"
+            shutil.copy(template, path)
+            return str(path)
+        close_thread_connections()  # a template must have no connection open
+        return self.server.create(f"{name}_{next(self.names)}", template=urlsplit(template).path.lstrip("/"))
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    found = Databases(tmp_path_factory.mktemp("databases"))
+    yield found
+    found.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(databases):
+    """A PostgreSQL server for the tests that need one whatever the suite's backend (the copy between
+    engines): the suite's own when it runs on PostgreSQL."""
+    if databases.server is not None:
+        yield databases.server
+        return
+    from livret.tools.postgres import TemporaryPostgres
+
+    server = TemporaryPostgres().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def empty_db(tmp_path):
+def empty_db(databases, tmp_path):
     """A migrated database with the MELEC référentiel and nothing else."""
-    db = connect(tmp_path / "empty.db")
+    db = connect(databases.new("empty", tmp_path))
     schema.migrate(db)
     referentiel.load_default_referentiel(db)
     yield db
@@ -40,21 +101,17 @@ def empty_db(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    demo.build_demo_database(path)
-    return path
+def demo_template(databases) -> str:
+    location = databases.new("demo_template")
+    demo.build_demo_database(location)
+    return location
 
 
 @pytest.fixture
-def demo_path(tmp_path, demo_template) -> Path:
-    """A private copy of the demo school (cheaper than building it for every test)."""
-    path = tmp_path / "demo.db"
-    source = connect(demo_template)
-    source.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    source.close()
-    shutil.copy(demo_template, path)
-    return path
+def demo_path(databases, tmp_path, demo_template) -> str:
+    """A private copy of the demo school (cheaper than building it for every test): a file path, or a
+    PostgreSQL URL when the suite runs on PostgreSQL."""
+    return databases.copy(demo_template, "demo", tmp_path)
 
 
 @pytest.fixture
@@ -66,9 +123,7 @@ def demo_db(demo_path):
 
 def snapshot(db) -> dict:
     """Every row of every table: what a refused write must leave exactly as it was."""
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                       "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in tables}
+    return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in db.tables()}
 
 
 def user_by_email(db, email):
@@ -147,10 +202,8 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def server_db(tmp_path_factory, demo_template) -> Path:
-    path = tmp_path_factory.mktemp("server") / "demo.db"
-    shutil.copy(demo_template, path)
-    return path
+def server_db(databases, tmp_path_factory, demo_template) -> str:
+    return databases.copy(demo_template, "server", tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="session")
@@ -184,10 +237,8 @@ def page(browser):
 
 
 @pytest.fixture(scope="module")
-def private_server(tmp_path_factory, demo_template):
+def private_server(databases, tmp_path_factory, demo_template):
     """A server on its own copy of the demo school, for the tests of one module that write data."""
-    path = tmp_path_factory.mktemp("private") / "demo.db"
-    shutil.copy(demo_template, path)
-    srv = StreamlitServer(path)
+    srv = StreamlitServer(databases.copy(demo_template, "private", tmp_path_factory.mktemp("private")))
     yield srv
     srv.stop()

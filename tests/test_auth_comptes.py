@@ -90,8 +90,8 @@ def test_a_refused_account_keeps_what_was_typed(page, roles, name, email, messag
 
 def test_a_refused_learner_account_keeps_the_chosen_learner(page, roles):
     at, db = page
-    free = db.execute("INSERT INTO learners(class_id, last_name, first_name, email) "
-                      "VALUES (?, 'NOUVEAU', 'Nino', NULL)", [roles["class_id"]]).lastrowid
+    free = db.insert("INSERT INTO learners(class_id, last_name, first_name, email) "
+                      "VALUES (?, 'NOUVEAU', 'Nino', NULL)", [roles["class_id"]])
     at = at.run()
     at.selectbox(key="comptes_new_role").set_value("learner").run()
     next(s for s in at.selectbox if s.label == "Apprenant").set_value(free)

@@ -134,14 +134,13 @@ def test_the_proposition_migration_applies_on_an_existing_database(tmp_path):
     referentiel.load_default_referentiel(db)
     with transaction(db):
         db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
-        learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')").lastrowid
-        bilan = db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', "
-                           "'2026-03-27 18:00:00', '2026-03-27 18:00:00')", [learner]).lastrowid
+        learner = db.insert("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
+        bilan = db.insert("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', "
+                           "'2026-03-27 18:00:00', '2026-03-27 18:00:00')", [learner])
         db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) VALUES (?, 1, 3, 'terminal')",
                    [bilan])
     schema.migrate(db)
     assert db.execute("SELECT level, objective, proposed_level FROM positionings").fetchall() == [(3, "terminal", None)]
-    import sqlite3
 
     with pytest.raises(IntegrityError, match="CHECK"):
         db.execute("UPDATE positionings SET proposed_level = 5")

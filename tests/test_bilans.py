@@ -211,7 +211,7 @@ def test_a_failure_midway_leaves_no_half_bilan(demo_db, roles, learner_id, monke
         bilans.confirm_bilan(demo_db, teacher, learner_id, "CONFIRMATION", conseils="perdu ?",
                              draft_id=bilans.read_draft(demo_db, teacher, learner_id).bilan_id)
     assert state(demo_db, learner_id) == before
-    assert not demo_db.conn.in_transaction
+    assert not demo_db.in_transaction
 
 
 def test_a_draft_confirmed_elsewhere_is_not_confirmed_twice(demo_db, roles, learner_id):

@@ -5,7 +5,6 @@ bare address in them is not made a link either."""
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import quote
 
 import pytest
@@ -26,9 +25,8 @@ LAST_NAME = f"AARON {HOSTILE}"
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory, demo_template):
-    path = tmp_path_factory.mktemp("privacy") / "demo.db"
-    shutil.copy(demo_template, path)
+def hostile_server(databases, tmp_path_factory, demo_template):
+    path = databases.copy(demo_template, "privacy", tmp_path_factory.mktemp("privacy"))
     db = connect(path)
     victim = learner_of(db, "2MELEC")
     db.execute("UPDATE classes SET name = ? WHERE name = '2MELEC'", [CLASS_NAME])

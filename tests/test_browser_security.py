@@ -5,7 +5,6 @@ criterion render as text on every page where they appear, and never run."""
 from __future__ import annotations
 
 import json
-import shutil
 from urllib.parse import quote
 
 import pytest
@@ -98,10 +97,9 @@ def test_learner_editing_the_address_sees_nothing_of_another_learner(server, pag
 
 
 @pytest.fixture(scope="module")
-def payload_server(tmp_path_factory, demo_template):
+def payload_server(databases, tmp_path_factory, demo_template):
     """The demo school with payloads in a learner's name, an evaluation title, Constats and a criterion."""
-    path = tmp_path_factory.mktemp("payloads") / "demo.db"
-    shutil.copy(demo_template, path)
+    path = databases.copy(demo_template, "payloads", tmp_path_factory.mktemp("payloads"))
     db = connect(path)
     victim = learner_of(db, "2MELEC")
     db.execute("UPDATE learners SET last_name = ?, first_name = ? WHERE id = ?",

@@ -30,9 +30,9 @@ def staff_of(db, learner_id):
 def add_draft(db, learner_id, positionings):
     """A draft bilan with {competency code: (level or None, objective or None)}."""
     with transaction(db):
-        bilan_id = db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) "
+        bilan_id = db.insert("INSERT INTO bilans(learner_id, status, created_at, modified_at) "
                               "VALUES (?, 'draft', '2026-05-01 10:00:00', '2026-05-01 10:00:00')",
-                              [learner_id]).lastrowid
+                              [learner_id])
         for code, (level, objective) in positionings.items():
             db.execute("INSERT INTO positionings(bilan_id, competency_id, level, objective) "
                        "SELECT ?, id, ?, ? FROM competencies WHERE code = ?", [bilan_id, level, objective, code])

@@ -34,14 +34,14 @@ def test_demo_school_shape(demo_db):
     assert codes == {"NA", "PR", "RA", "RT", "NV", "AB"}
     complexities = {r[0] for r in db.execute("SELECT DISTINCT complexity FROM evaluations WHERE context = 'school'")}
     assert complexities == {"D", "Int", "B"}
-    fullest = db.execute("SELECT max(n) FROM (SELECT count(DISTINCT evaluation_id) n FROM results GROUP BY learner_id)")
+    fullest = db.execute("SELECT max(n) FROM (SELECT count(DISTINCT evaluation_id) n FROM results GROUP BY learner_id) AS counted")
     assert fullest.fetchone()[0] >= 120
     per_learner = db.execute(
         "SELECT min(c), max(c) FROM (SELECT l.id, (SELECT count(*) FROM evaluations e WHERE e.learner_id = l.id "
-        "AND e.context = 'company') c FROM learners l)").fetchone()
+        "AND e.context = 'company') c FROM learners l) AS counted").fetchone()
     assert per_learner == (2, 2)
     bilans = db.execute("SELECT min(c), max(c) FROM (SELECT count(*) c FROM bilans WHERE status = 'validated' "
-                        "GROUP BY learner_id)").fetchone()
+                        "GROUP BY learner_id) AS counted").fetchone()
     assert bilans == (2, 2)
     roles = dict(db.execute("SELECT role, count(*) FROM users GROUP BY role").fetchall())
     assert roles == {"ddfpt": 1, "teacher": 3, "admin": 1, "learner": 73}

@@ -1,27 +1,32 @@
 """A long import must not make the other users' writes fail: its plan (parse, validate, match) is built
 without the write lock, and the write transaction checks that nobody wrote since, or plans again in it."""
 
-import sqlite3
-
 import pytest
 
+from livret import db as storage
 from livret import imports
-from livret.errors import FileRejected
+from livret.db import connect, transaction
+from livret.errors import FileRejected, LivretError
 from livret.imports import results as result_import
 
 from .test_importers import OPERATOR, read
 
 
 @pytest.fixture
-def school(empty_db):
+def school(empty_db, monkeypatch):
     imports.import_learners(empty_db, OPERATOR, read("eleves_utf8_bom.csv"), "eleves.csv")
+    # A write that finds the write lock taken gives up at once (no wait): it would fail if the import
+    # held the lock while planning.
+    monkeypatch.setattr(storage, "WRITE_WAIT_SECONDS", 0)
     return empty_db
 
 
-def other_session(db) -> sqlite3.Connection:
-    """A second connection that gives up at once when the database is locked (no busy wait)."""
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    return sqlite3.connect(path, timeout=0, isolation_level=None)
+def other_session(db):
+    """A second connection to the same database, which does not wait for the write lock."""
+    other = connect(db.location)
+    if not other.is_postgres:
+        other.execute("PRAGMA busy_timeout = 0")
+    return other
 
 
 def spy_plans(monkeypatch, during_first_plan=None) -> list[bool]:
@@ -42,11 +47,12 @@ def spy_plans(monkeypatch, during_first_plan=None) -> list[bool]:
 def _holds_write_lock(db) -> bool:
     probe = other_session(db)
     try:
-        probe.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
+        with transaction(probe):
+            pass
+    except LivretError:
         return True
-    probe.execute("ROLLBACK")
-    probe.close()
+    finally:
+        probe.close()
     return False
 
 
@@ -61,10 +67,9 @@ def test_another_user_writes_while_the_plan_is_built(school, monkeypatch):
     other = other_session(school)
 
     def write_meanwhile():
-        # timeout=0: this would raise « database is locked » if the import held the write lock while planning.
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("UPDATE learners SET email = 'noah.dubois@autre.fr' WHERE last_name = 'DUBOIS'")
-        other.execute("COMMIT")
+        # This would raise « La base est occupée » if the import held the write lock while planning.
+        with transaction(other):
+            other.execute("UPDATE learners SET email = 'noah.dubois@autre.fr' WHERE last_name = 'DUBOIS'")
 
     built = spy_plans(monkeypatch, write_meanwhile)
     plan = imports.import_results(school, OPERATOR, read("resultats_long.csv"), "resultats_long.csv")
@@ -79,8 +84,9 @@ def test_a_change_made_meanwhile_that_breaks_the_file_refuses_it_whole(school, m
     other = other_session(school)
 
     def remove_a_learner():
-        other.execute("DELETE FROM users WHERE learner_id IN (SELECT id FROM learners WHERE last_name = 'DUBOIS')")
-        other.execute("DELETE FROM learners WHERE last_name = 'DUBOIS'")
+        with transaction(other):
+            other.execute("DELETE FROM users WHERE learner_id IN (SELECT id FROM learners WHERE last_name = 'DUBOIS')")
+            other.execute("DELETE FROM learners WHERE last_name = 'DUBOIS'")
 
     spy_plans(monkeypatch, remove_a_learner)
     with pytest.raises(FileRejected, match="apprenant « DUBOIS Noah » inconnu dans la classe 2MEL1"):

@@ -57,12 +57,9 @@ class OidcServer(StreamlitServer):
 
 
 @pytest.fixture(scope="module")
-def oidc_app(tmp_path_factory, demo_template, provider):
-    import shutil
-
+def oidc_app(databases, tmp_path_factory, demo_template, provider):
     folder = tmp_path_factory.mktemp("oidc")
-    shutil.copy(demo_template, folder / "demo.db")
-    server = OidcServer(folder / "demo.db", folder, provider)
+    server = OidcServer(databases.copy(demo_template, "oidc", folder), folder, provider)
     yield server
     server.stop()
 

@@ -51,15 +51,12 @@ FINGERPRINT_TABLES = ("users", "learners", "classes", "evaluations", "evaluation
 def fingerprint(db) -> dict:
     """Everything a write could change: row counts, every learner's version, bilan states and texts."""
     counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FINGERPRINT_TABLES}
-    versions = db.execute("SELECT group_concat(version) FROM (SELECT version FROM learners ORDER BY id)").fetchone()
-    states = db.execute("SELECT group_concat(id || status || constats || modified_at, '|') FROM "
-                        "(SELECT * FROM bilans ORDER BY id)").fetchone()
-    settings = db.execute("SELECT group_concat(key || '=' || value, '|') FROM (SELECT * FROM settings ORDER BY key)"
-                          ).fetchone()
-    titles = db.execute("SELECT group_concat(title || modified_at, '|') FROM (SELECT * FROM evaluations ORDER BY id)"
-                        ).fetchone()
-    return {**counts, "versions": versions[0], "bilans_state": states[0], "settings": settings[0],
-            "evaluations_state": titles[0]}
+    versions = [r[0] for r in db.execute("SELECT version FROM learners ORDER BY id")]
+    states = db.execute("SELECT id, status, constats, modified_at FROM bilans ORDER BY id").fetchall()
+    settings = db.execute("SELECT key, value FROM settings ORDER BY key").fetchall()
+    titles = db.execute("SELECT title, modified_at FROM evaluations ORDER BY id").fetchall()
+    return {**counts, "versions": versions, "bilans_state": states, "settings": settings,
+            "evaluations_state": titles}
 
 
 @pytest.fixture

@@ -7,19 +7,22 @@ from livret.db import IntegrityError, connect, transaction
 
 
 def test_connection_pragmas(demo_db):
+    if demo_db.is_postgres:  # statements outside a transaction() see the latest commit; writes take the lock
+        assert demo_db.conn.autocommit and not demo_db.in_transaction
+        return
     assert demo_db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert demo_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert demo_db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
 def _evaluation(db, **overrides):
-    class_id = db.execute("INSERT INTO classes(name, diploma) VALUES ('2MELEC', 'BACPRO-MELEC')").lastrowid
+    class_id = db.insert("INSERT INTO classes(name, diploma) VALUES ('2MELEC', 'BACPRO-MELEC')")
     row = {"class_id": class_id, "title": "TP 1", "eval_date": "2026-01-10", "context": "school",
            "complexity": "D", "created_at": "2026-01-10 08:00:00", "modified_at": "2026-01-10 08:00:00"}
     row.update(overrides)
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    return db.execute(f"INSERT INTO evaluations({cols}) VALUES ({marks})", list(row.values())).lastrowid
+    return db.insert(f"INSERT INTO evaluations({cols}) VALUES ({marks})", list(row.values()))
 
 
 @pytest.mark.parametrize("overrides", [
@@ -37,7 +40,7 @@ def test_evaluation_checks_refuse_bad_rows(empty_db, overrides):
 def test_result_code_check_and_orphan_result(empty_db):
     db = empty_db
     eval_id = _evaluation(db)
-    learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')").lastrowid
+    learner = db.insert("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
     criterion, other = [r[0] for r in db.execute("SELECT id FROM criteria ORDER BY id LIMIT 2")]
     db.execute("INSERT INTO evaluation_criteria VALUES (?, ?)", [eval_id, criterion])
     db.execute("INSERT INTO results VALUES (?, ?, ?, 'RT')", [eval_id, learner, criterion])
@@ -69,10 +72,10 @@ def test_duplicates_refused(empty_db):
 def test_one_draft_per_learner_and_positioning_checks(empty_db):
     db = empty_db
     db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
-    learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'A', 'B')").lastrowid
+    learner = db.insert("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'A', 'B')")
     stamp = "2026-01-01 10:00:00"
-    bilan = db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
-                       [learner, stamp, stamp]).lastrowid
+    bilan = db.insert("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
+                       [learner, stamp, stamp])
     with pytest.raises(IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO bilans(learner_id, status, created_at, modified_at) VALUES (?, 'draft', ?, ?)",
                    [learner, stamp, stamp])
@@ -121,8 +124,8 @@ def test_transaction_rolls_back_everything(empty_db):
     assert empty_db.execute("SELECT count(*) FROM classes").fetchone()[0] == 0
 
 
-def test_two_threads_writing_at_once_lose_nothing(tmp_path, empty_db):
-    path = tmp_path / "empty.db"
+def test_two_threads_writing_at_once_lose_nothing(empty_db):
+    path = empty_db.location
     errors = []
 
     def writer(prefix):
@@ -157,11 +160,11 @@ def test_grading_drafts_migration_applies_on_an_existing_database(tmp_path):
     stamp = "2026-03-27 18:00:00"
     with transaction(db):
         db.execute("INSERT INTO classes(name, diploma) VALUES ('1MELEC', 'BACPRO-MELEC')")
-        learner = db.execute("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')").lastrowid
-        teacher = db.execute("INSERT INTO users(name, email, role) VALUES ('MARTIN Paul', 'p.martin@lycee.fr', "
-                             "'teacher')").lastrowid
-        bilan = db.execute("INSERT INTO bilans(learner_id, status, validated_at, created_at, modified_at) "
-                           "VALUES (?, 'validated', ?, ?, ?)", [learner, stamp, stamp, stamp]).lastrowid
+        learner = db.insert("INSERT INTO learners(class_id, last_name, first_name) VALUES (1, 'DUPONT', 'Léa')")
+        teacher = db.insert("INSERT INTO users(name, email, role) VALUES ('MARTIN Paul', 'p.martin@lycee.fr', "
+                             "'teacher')")
+        bilan = db.insert("INSERT INTO bilans(learner_id, status, validated_at, created_at, modified_at) "
+                           "VALUES (?, 'validated', ?, ?, ?)", [learner, stamp, stamp, stamp])
         db.execute("INSERT INTO grades(bilan_id, grade, weights, rounding_step, author_id, created_at) "
                    "VALUES (?, 13.3, '{\"C1\": 100}', 0.1, ?, ?)", [bilan, teacher, stamp])
     assert "grading_drafts" not in db.tables()

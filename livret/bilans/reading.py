@@ -275,8 +275,9 @@ def class_bilans(db: Database, user: User | None, class_id: int) -> pd.DataFrame
     require_class(db, user, class_id)
     frame = db.frame(
         "SELECT l.id AS learner_id, l.last_name || ' ' || l.first_name AS full_name, "
-        "sum(b.status IN ('validated', 'unlocked')) AS bilans, max(b.validated_at) AS latest, "
-        "sum(b.status = 'unlocked') AS unlocked, sum(b.status = 'draft') AS drafts "
+        "count(CASE WHEN b.status IN ('validated', 'unlocked') THEN 1 END) AS bilans, max(b.validated_at) AS latest, "
+        "count(CASE WHEN b.status = 'unlocked' THEN 1 END) AS unlocked, "
+        "count(CASE WHEN b.status = 'draft' THEN 1 END) AS drafts "
         f"FROM learners l LEFT JOIN bilans b ON b.learner_id = l.id AND {NOT_WITHDRAWN} WHERE l.class_id = ? "
         "GROUP BY l.id ORDER BY l.last_name COLLATE NOCASE, l.first_name COLLATE NOCASE, l.id", params=[class_id],
     )
