@@ -1,5 +1,6 @@
 # make run   installs the runtime dependencies in .venv and starts the app on the demo database.
-# make test  installs the test dependencies and a Chromium, then runs the whole suite.
+# make test  installs the test dependencies, a Chromium and PostgreSQL, then runs the whole suite on SQLite,
+#            and again on PostgreSQL (every test but the browser's, and the main browser journeys).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
@@ -14,7 +15,9 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	bash scripts/install-chromium.sh $(PY)
 	bash scripts/install-pdf-libraries.sh
+	bash scripts/install-postgresql.sh
 	$(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -q
+	LIVRET_TEST_BACKEND=postgresql $(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -q
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

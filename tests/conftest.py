@@ -35,6 +35,19 @@ __all__ = ["ROOT", "StreamlitServer", "close_lists", "open_options", "sign_in", 
 # LIVRET_TEST_BACKEND=postgresql runs the suite's databases on a PostgreSQL server that the session starts
 # itself (livret/tools/postgres.py); by default they are SQLite files.
 ON_POSTGRES = os.environ.get("LIVRET_TEST_BACKEND", "sqlite") == "postgresql"
+# On PostgreSQL every test but the browser's runs again; of the browser tests, the teacher's main journeys
+# (their pages are the same code on either engine, and the suite must stay under 15 minutes).
+POSTGRES_JOURNEYS = ("test_browser_positioning.py", "test_browser_bilan_dialog.py", "test_browser_saisie.py",
+                     "test_browser_notation.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_POSTGRES:
+        return
+    kept = [item for item in items
+            if item.get_closest_marker("browser") is None or item.path.name in POSTGRES_JOURNEYS]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
 
 
 class Databases:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from livret import bilans, evidence
-from livret.db import connect
+from livret.db import connect, transaction
 from livret.french import rounded_text
 from livret.proposition import usual_objective
 from livret.render.positioning_dialog import choice_label, short_text
@@ -29,7 +29,7 @@ def school(private_server):
     """The private server's database, with no draft for the first learner of the class."""
     db = connect(private_server.db_path)
     learner_id, name = first_learner(private_server.db_path)
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM bilans WHERE learner_id = ? AND status = 'draft'", [learner_id])
     yield {"db": db, "learner": learner_id, "name": name, "teacher": user_by_email(db, TEACHER_EMAIL)}
     db.close()
