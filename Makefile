@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTHON ?= python3
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench essai-partage
 
 run: $(VENV)/.runtime
 	bash scripts/install-pdf-libraries.sh
@@ -16,6 +16,7 @@ test: $(VENV)/.dev
 	bash scripts/install-chromium.sh $(PY)
 	bash scripts/install-pdf-libraries.sh
 	bash scripts/install-postgresql.sh
+	bash scripts/install-nginx.sh
 	$(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -q
 	LIVRET_TEST_BACKEND=postgresql $(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -q
 
@@ -26,6 +27,11 @@ bench: $(VENV)/.dev
 	bash scripts/install-chromium.sh $(PY)
 	bash scripts/install-pdf-libraries.sh
 	$(PY) -m livret bench
+
+essai-partage: $(VENV)/.runtime
+	bash scripts/install-postgresql.sh
+	bash scripts/install-nginx.sh
+	$(PY) -m livret essai-partage
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -82,9 +82,11 @@ def database_for(scale: int, folder: Path) -> Path:
 # ---------------------------------------------------------------- 1-2: data and grid
 
 
-def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
-    """Figures 1-2 at every scale. The scales take turns sample by sample, so a slow moment of a shared
-    machine falls on all of them and the scale ratios compare like with like."""
+def measure_data_and_grid(paths: dict[int, Path], repeat: int, postgres: dict[int, str] | None = None
+                          ) -> dict[int, dict[str, float]]:
+    """Figures 1-2 at every scale, and figure 1 on PostgreSQL too when postgres gives each scale's copy
+    there. The scales and the engines take turns sample by sample, so a slow moment of a shared machine
+    falls on all of them and the ratios compare like with like."""
     from livret import council, dashboard
     from livret.permissions import load_user
     from livret.render import grid
@@ -103,16 +105,27 @@ def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict
         blocks = grid.render_blocks(data.referentiel, data.results, data.bilans, options, data.drafts)
         return "".join(html for _, html in grid.page_parts(blocks))
 
+    engines = {}
+    for scale, location in (postgres or {}).items():
+        db = connect(location)
+        learner = fullest_learner(db)
+        engines[scale] = (db, learner["id"], load_user(db, ddfpt_id(db)))
+
+    def read(figures, db, learner_id, user, engine=""):
+        figures.setdefault(f"data_ms{engine}", []).append(
+            _timed_without_gc(functools.partial(dashboard.learner_data, db, user, learner_id)))
+        class_id = db.execute("SELECT class_id FROM learners WHERE id = ?", [learner_id]).fetchone()[0]
+        council.clear_cache()  # the whole class read and computed, nothing cached
+        figures.setdefault(f"council_ms{engine}", []).append(
+            _timed_without_gc(functools.partial(council.class_council, db, user, class_id)))
+
     samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
     for _ in range(repeat):
         for scale, (db, learner_id, user, data) in setups.items():
             figures = samples[scale]
-            figures.setdefault("data_ms", []).append(
-                _timed_without_gc(functools.partial(dashboard.learner_data, db, user, learner_id)))
-            class_id = db.execute("SELECT class_id FROM learners WHERE id = ?", [learner_id]).fetchone()[0]
-            council.clear_cache()  # the whole class read and computed, nothing cached
-            figures.setdefault("council_ms", []).append(
-                _timed_without_gc(functools.partial(council.class_council, db, user, class_id)))
+            read(figures, db, learner_id, user)
+            if scale in engines:
+                read(figures, *engines[scale], engine=":PostgreSQL")
             for mode, options in MODES.items():
                 render = functools.partial(show, data, grid.GridOptions(**options))
                 figures.setdefault(f"grid_ms:{mode}", []).append(_timed_without_gc(render))
@@ -121,6 +134,8 @@ def measure_data_and_grid(paths: dict[int, Path], repeat: int) -> dict[int, dict
         results[scale] = {key: statistics.median(values) for key, values in samples[scale].items()}
         for mode, options in MODES.items():
             results[scale][f"grid_kb:{mode}"] = len(show(data, grid.GridOptions(**options)).encode()) / 1024
+        db.close()
+    for db, _, _ in engines.values():
         db.close()
     return results
 
@@ -422,14 +437,29 @@ def _timed(action) -> float:
 # ---------------------------------------------------------------- report
 
 
-def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: bool, folder: Path) -> str:
+def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: bool, folder: Path,
+        postgres: bool = False) -> str:
     paths = {scale: database_for(scale, folder) for scale in scales}
     learners: dict[int, dict] = {}
     for scale, path in paths.items():
         db = connect(path)
         learners[scale] = fullest_learner(db)
         db.close()
-    results = measure_data_and_grid(paths, repeat)
+    if postgres:
+        from livret import copying
+        from livret.tools.postgres import TemporaryPostgres
+
+        server = TemporaryPostgres().start()
+        try:
+            copies = {}
+            for scale, path in paths.items():
+                copies[scale] = server.create(f"bench_scale{scale}")
+                copying.copy_school(str(path), copies[scale])
+            results = measure_data_and_grid(paths, repeat, copies)
+        finally:
+            server.stop()
+    else:
+        results = measure_data_and_grid(paths, repeat)
     for measure in (measure_apptest, measure_documents):
         for scale, figures in measure(paths, repeat).items():
             results[scale].update(figures)
@@ -466,18 +496,21 @@ def format_table(results: dict[int, dict[str, float]], learners: dict[int, dict]
     header = ["mesure", *[f"échelle {s}" for s in scales]]
     if len(scales) > 1:
         header.append(f"échelle {scales[-1]} / {first}")
-    header.append("rapport au plancher")
+    header.append("rapport au plancher (PostgreSQL : à SQLite)")
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     floors = {"apptest_ms": "apptest_ms:empty", "browser_ms": "browser_ms:rerun trivial"}
     for key in results[first]:
         kind, _, detail = key.partition(":")
         label, unit = LABELS[kind]
         name = f"{label} — {detail}" if detail else label
+        if detail == "PostgreSQL":  # compared with the same figure on SQLite, in the same run
+            floor_key = kind
+        else:
+            floor_key = floors.get(kind) if key != floors.get(kind) else None
         cells = [f"{results[s][key]:.1f} {unit}" for s in scales]
         if len(scales) > 1:
             cells.append(f"{results[scales[-1]][key] / results[first][key]:.2f}")
-        floor_key = floors.get(kind)
-        if floor_key and key != floor_key:
+        if floor_key:
             ratios = [results[s][key] / results[s][floor_key] for s in scales]
             cells.append(" / ".join(f"{r:.2f}×" for r in ratios))
         else:
@@ -493,6 +526,8 @@ def add_command(commands) -> None:
     parser.add_argument("--clicks", type=int, default=20, help="clics « Suivant → » dans Chromium")
     parser.add_argument("--sessions", type=int, default=10, help="sessions de navigateur pour la mémoire")
     parser.add_argument("--no-browser", action="store_true", help="sans les mesures dans Chromium")
+    parser.add_argument("--postgres", action="store_true",
+                        help="mesurer aussi les lectures sur PostgreSQL (serveur temporaire), à côté de SQLite")
     parser.add_argument("--workdir", help="dossier des bases de mesure (par défaut un dossier temporaire)")
     parser.set_defaults(handler=_cmd_bench)
 
@@ -501,8 +536,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.workdir:
         folder = Path(args.workdir)
         folder.mkdir(parents=True, exist_ok=True)
-        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, folder))
+        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, folder, args.postgres))
         return 0
     with tempfile.TemporaryDirectory(prefix="livret-bench-") as tmp:
-        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, Path(tmp)))
+        print(run(args.scales, args.repeat, args.clicks, args.sessions, not args.no_browser, Path(tmp),
+                  args.postgres))
     return 0
