@@ -46,7 +46,7 @@ def fullest_learner(db) -> dict:
     row = db.execute(
         "SELECT r.learner_id, count(DISTINCT r.evaluation_id) AS n, l.last_name, l.first_name, c.name "
         "FROM results r JOIN learners l ON l.id = r.learner_id JOIN classes c ON c.id = l.class_id "
-        "GROUP BY r.learner_id ORDER BY n DESC, r.learner_id LIMIT 1").fetchone()
+        "GROUP BY r.learner_id, l.last_name, l.first_name, c.name ORDER BY n DESC, r.learner_id LIMIT 1").fetchone()
     return {"id": row[0], "evaluations": row[1], "label": f"{row[2]} {row[3]}", "class_name": row[4]}
 
 
