@@ -21,12 +21,12 @@ from livret.bilans.stored import NOT_WITHDRAWN
 from livret.caching import MISSING, LeastRecentlyUsed
 from livret.codes import ACQUISITION_LEVELS
 from livret.db import Database, reading
-from livret.french import decimal_text
+from livret.french import day_text, decimal_text
 from livret.grade_arithmetic import stored_grade
 from livret.permissions import User, require, require_class
 from livret.proposition import Evidence, Proposition, propose
 
-TODO_WITHOUT_BILAN, TODO_DRAFTS, TODO_UNGRADED = "sans bilan", "brouillons", "non notés"
+FILTER_WITHOUT_BILAN, FILTER_DRAFTS, FILTER_UNGRADED = "sans bilan", "brouillons", "non notés"
 SORTS = ("Nom", "Note", "Nouveaux résultats")
 
 
@@ -86,18 +86,18 @@ class Council:
     def todo(self) -> dict[str, list[int]]:
         """The learners each to-do item concerns, by item."""
         return {
-            TODO_WITHOUT_BILAN: [r.learner_id for r in self.rows if r.without_bilan_since(self.since)],
-            TODO_DRAFTS: [r.learner_id for r in self.rows if r.draft_positioned is not None],
-            TODO_UNGRADED: [r.learner_id for r in self.rows if r.bilan_at is not None and r.grade is None],
+            FILTER_WITHOUT_BILAN: [r.learner_id for r in self.rows if r.without_bilan_since(self.since)],
+            FILTER_DRAFTS: [r.learner_id for r in self.rows if r.draft_positioned is not None],
+            FILTER_UNGRADED: [r.learner_id for r in self.rows if r.bilan_at is not None and r.grade is None],
         }
 
     def todo_text(self) -> str:
         """« 3 apprenants sans bilan depuis le 12/12/2025 · 2 brouillons en cours · 4 bilans non notés »."""
         todo = self.todo()
         n = {key: len(value) for key, value in todo.items()}
-        return (f"{n[TODO_WITHOUT_BILAN]} apprenant{_s(n[TODO_WITHOUT_BILAN])} sans bilan depuis le "
-                f"{self.since.strftime('%d/%m/%Y')} · {n[TODO_DRAFTS]} brouillon{_s(n[TODO_DRAFTS])} en cours · "
-                f"{n[TODO_UNGRADED]} bilan{_s(n[TODO_UNGRADED])} non noté{_s(n[TODO_UNGRADED])}")
+        return (f"{n[FILTER_WITHOUT_BILAN]} apprenant{_s(n[FILTER_WITHOUT_BILAN])} sans bilan depuis le "
+                f"{day_text(self.since)} · {n[FILTER_DRAFTS]} brouillon{_s(n[FILTER_DRAFTS])} en cours · "
+                f"{n[FILTER_UNGRADED]} bilan{_s(n[FILTER_UNGRADED])} non noté{_s(n[FILTER_UNGRADED])}")
 
     def shown(self, todo: str | None = None, sort: str = SORTS[0]) -> list[LearnerRow]:
         """The rows a to-do filter keeps, in the chosen order (name; grade, best first; new results, most first)."""
@@ -157,10 +157,11 @@ def class_council(db: Database, user: User | None, class_id: int, since: date | 
     require(user, "open_class_council")
     require_class(db, user, class_id)
     with reading(db):  # one read: every frame comes from the same state of the database
-        key = _cache_key(db, class_id, since)
+        learner_keys, method = _learner_keys(db, class_id), school.proposition_method(db)
+        key = (db.location, class_id, hash(tuple(sorted(learner_keys.items()))), method, since, clock.today())
         found = _councils.get(key)
         if found is MISSING:
-            found = _read_council(db, class_id, since)
+            found = _read_council(db, class_id, since, learner_keys, method)
             _councils.put(key, found)
         return found
 
@@ -181,26 +182,20 @@ def _learner_keys(db, class_id: int) -> dict[int, tuple]:
         "SELECT id, version, last_name || ' ' || first_name FROM learners WHERE class_id = ?", [class_id])}
 
 
-def _cache_key(db, class_id: int, since: date | None) -> tuple:
-    path = db.location
-    learners = tuple(sorted(_learner_keys(db, class_id).items()))
-    return path, class_id, hash(learners), school.proposition_method(db), since, clock.today()
-
-
 def clear_cache() -> None:
     _councils.clear()
     _rows.clear()
 
 
-def _read_council(db: Database, class_id: int, since: date | None) -> Council:
+def _read_council(db: Database, class_id: int, since: date | None, learner_keys: dict[int, tuple],
+                  method: str) -> Council:
     class_name, diploma = db.execute("SELECT name, diploma FROM classes WHERE id = ?", [class_id]).fetchone()
     competencies = tuple(Competency(*row) for row in db.execute(
         "SELECT c.id, c.code, c.title, u.code FROM competencies c JOIN units u ON u.id = c.unit_id "
         "WHERE c.diploma = ? ORDER BY u.id, c.position, c.id", [diploma]))
     learners = [r[0] for r in db.execute("SELECT id FROM learners WHERE class_id = ? ORDER BY last_name COLLATE "
                                          "NOCASE, first_name COLLATE NOCASE, id", [class_id])]
-    path, method = db.location, school.proposition_method(db)
-    keys = {learner: (path, learner, *key, method) for learner, key in _learner_keys(db, class_id).items()}
+    keys = {learner: (db.location, learner, *key, method) for learner, key in learner_keys.items()}
     rows = {learner: _rows.get(keys[learner]) for learner in learners}
     missing = [learner for learner, row in rows.items() if row is MISSING]
     if missing:  # one set of queries for every learner to read again, never one per learner

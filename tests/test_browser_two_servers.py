@@ -23,9 +23,9 @@ TEACHER_EMAIL = "marc.lefebvre@lycee-demo.fr"
 
 
 @pytest.fixture(scope="module")
-def two_servers(postgres, demo_template):
-    if is_postgres(demo_template):
-        url = postgres.create("two_servers", template=demo_template.rsplit("?", 1)[0].rsplit("/", 1)[1])
+def two_servers(postgres, databases, demo_template):
+    if is_postgres(demo_template):  # the suite's own server holds the demo school
+        url = databases.copy(demo_template, "two_servers")
     else:
         url = postgres.create("two_servers")
         copying.copy_school(demo_template, url)

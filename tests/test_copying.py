@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from livret import copying, dashboard, demo
-from livret.db import connect, transaction
+from livret.db import connect, is_postgres, transaction
 from livret.errors import ValidationError
 from livret.tools import cli
 
@@ -16,7 +16,7 @@ _names = itertools.count(1)
 
 def _sqlite_demo(tmp_path, databases, demo_template) -> str:
     """The demo school as a SQLite file, whatever the suite's backend."""
-    if demo_template.startswith("postgresql://"):
+    if is_postgres(demo_template):
         path = str(tmp_path / "source.db")
         copying.copy_school(demo_template, path)
         return path

@@ -62,12 +62,12 @@ def test_the_todo_line_counts_and_filters(setup, roles):
     bilans.withdraw_bilan(db, roles["ddfpt"], withdrawn.id, "erreur")
     view = council.class_council(db, teacher, class_id, since=date(2026, 1, 1))
     todo = view.todo()
-    assert todo[council.TODO_DRAFTS] == [first]
-    assert second not in todo[council.TODO_UNGRADED] and first in todo[council.TODO_UNGRADED]
-    assert todo[council.TODO_WITHOUT_BILAN] == [third]  # its latest bilan is now the one of December
+    assert todo[council.FILTER_DRAFTS] == [first]
+    assert second not in todo[council.FILTER_UNGRADED] and first in todo[council.FILTER_UNGRADED]
+    assert todo[council.FILTER_WITHOUT_BILAN] == [third]  # its latest bilan is now the one of December
     assert view.todo_text() == (f"1 apprenant sans bilan depuis le 01/01/2026 · 1 brouillon en cours · "
                                 f"{len(view.rows) - 1} bilans non notés")
-    assert [r.learner_id for r in view.shown(council.TODO_DRAFTS)] == [first]
+    assert [r.learner_id for r in view.shown(council.FILTER_DRAFTS)] == [first]
     assert view.rows[0].draft_positioned == 1
     graded = view.shown(sort="Note")
     assert graded[0].learner_id == second and graded[0].grade is not None

@@ -21,7 +21,7 @@ from livret.codes import ACQUISITION_BY_LEVEL, ACQUISITION_LEVELS, NOT_EVALUATED
 from livret.errors import LivretError
 from livret.render import bilan_document, grid, radar
 from livret.render.positioning_dialog import MINUS, choice_label
-from livret.ui import flash
+from livret.ui import flash, trusted_html
 
 
 def choice_key(positioning: bilans.Positioning) -> str:
@@ -222,21 +222,6 @@ def _prefill(db, user, learner_id: int, action, close: str | None) -> None:
 # body and, with its HTML-only profile, drop the radar's SVG. The markup is built from escaped text by
 # livret.render (bilan_document, radar), as the dashboard's grid is. The radar is inline SVG, not a
 # Vega-Lite chart, so showing it loads and runs no chart library (the benchmark's « dialogue BI »).
-BILAN_VIEW = "livret_bilan_view"
-_BILAN_VIEW_JS = """
-export default function ({ data, parentElement }) {
-  let root = parentElement.querySelector(":scope > div.lv-bilan-view");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "lv-bilan-view";
-    parentElement.appendChild(root);
-  }
-  if (root.lvHtml !== data.html) {
-    root.innerHTML = data.html;
-    root.lvHtml = data.html;
-  }
-}
-"""
 VIEW_CSS = """
 .lv-bilan-view h3 { font-size: 1.5rem; font-weight: 600; line-height: 1.2; margin: 0; padding: 1rem 0 0.75rem; }
 .lv-bilan-view .lv-caption { font-size: 0.875rem; color: #555b63; margin: 0 0 0.5rem; }
@@ -250,9 +235,7 @@ RADAR_LABEL = "Diagramme radar des deux derniers bilans, une branche par compét
 
 def _view(html: str, key: str) -> None:
     """Markup made by livret.render from escaped text, shown as is."""
-    element = st.components.v2.component(BILAN_VIEW, js=_BILAN_VIEW_JS, css=bilan_document.BILAN_CSS + VIEW_CSS,
-                                         isolate_styles=False)
-    element(data={"html": html}, key=key)
+    trusted_html.show(html, bilan_document.BILAN_CSS + VIEW_CSS, key, name="bilan_view", host_class="lv-bilan-view")
 
 
 def positioning_tables_html(history: pd.DataFrame, *, unit_column: str | None = None) -> str:

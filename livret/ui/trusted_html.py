@@ -11,10 +11,10 @@ import streamlit as st
 COMPONENT = "livret_trusted_html"
 _JS = """
 export default function ({ data, parentElement }) {
-  let host = parentElement.querySelector(":scope > div.lv-trusted");
+  let host = parentElement.querySelector(":scope > div." + data.host_class);
   if (!host) {
     host = document.createElement("div");
-    host.className = "lv-trusted";
+    host.className = data.host_class;
     parentElement.appendChild(host);
   }
   if (host.lvHtml !== data.html) {
@@ -25,10 +25,12 @@ export default function ({ data, parentElement }) {
 """
 
 
-def show(html: str, css: str, key: str) -> None:
-    """Show trusted HTML (built by livret/render, every text escaped) with its stylesheet."""
-    element = st.components.v2.component(f"{COMPONENT}_{key}", js=_JS, css=css, isolate_styles=False)
-    element(data={"html": html}, key=key)
+def show(html: str, css: str, key: str, *, name: str | None = None, host_class: str = "lv-trusted") -> None:
+    """Show trusted HTML (built by livret/render, every text escaped) with its stylesheet, in a div of
+    host_class (what the stylesheet is scoped to). name: the element's name, when several keys share one
+    stylesheet (by default the key)."""
+    element = st.components.v2.component(f"{COMPONENT}_{name or key}", js=_JS, css=css, isolate_styles=False)
+    element(data={"html": html, "host_class": host_class}, key=key)
 
 
 def body(element) -> str:
