@@ -197,6 +197,8 @@ def test_results_into_an_evaluation_counted_in_a_bilan_need_the_checkbox(private
     open_import(page, private_server)
     page.get_by_text("Résultats d'évaluations").click()
     wait_for_app(page)
+    # The results' uploader, not the learners' one still on screen until the kind's rerun has run.
+    expect(page.get_by_text("Une ligne par apprenant, évaluation et critère")).to_be_visible()
     upload(page, path)
     expect(page.get_by_text("Évaluations déjà prises en compte dans un bilan validé : leurs lignes sont rejetées")
            ).to_be_visible()
