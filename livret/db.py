@@ -115,8 +115,12 @@ class Database:
     """A connection to the school's database, with the same methods on both engines."""
 
     def __init__(self, conn, dialect: str, location: str):
-        self.conn, self.dialect, self.location = conn, dialect, location
+        self._conn, self.dialect, self.location = conn, dialect, location
         self._savepoints = 0
+
+    @property
+    def conn(self):
+        return self._conn
 
     @property
     def is_postgres(self) -> bool:
@@ -221,7 +225,7 @@ class Database:
                          f"FROM {table}")
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
 
 # ---------------------------------------------------------------- connections
@@ -250,49 +254,145 @@ def connect(location: str | Path) -> Database:
 
 def _connect_postgres(url: str) -> Database:
     import psycopg
-    from psycopg.types.numeric import FloatLoader
 
     try:
         # autocommit: transactions are opened explicitly, as on SQLite; a statement outside one sees the
         # latest committed state.
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as error:
-        raise LivretError(f"Connexion impossible à la base PostgreSQL {shown_location(url)} : "
-                          f"{str(error).strip().splitlines()[0]}") from error
-    # sums and averages come back as floats, as on SQLite, not Decimals
-    conn.adapters.register_loader("numeric", FloatLoader)
+        raise _unreachable(url, error) from error
+    _configure_postgres(conn)
     return Database(conn, POSTGRESQL, url)
 
 
+def _configure_postgres(conn) -> None:
+    from psycopg.types.numeric import FloatLoader
+
+    # sums and averages come back as floats, as on SQLite, not Decimals
+    conn.adapters.register_loader("numeric", FloatLoader)
+
+
+def _unreachable(url: str, error: Exception) -> LivretError:
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return LivretError(f"Connexion impossible à la base PostgreSQL {shown_location(url)} : {first_line}")
+
+
+# PostgreSQL: each Livret process borrows its connections from one pool per database (psycopg_pool), so a
+# script run costs no new connection and the server's connection count stays bounded by the number of
+# processes × POOL_SIZE, however many sessions come and go. A connection goes back to the pool when the
+# script's thread ends. POOL_SIZE is the most script runs of one process that read or write at the same
+# moment (a run takes a few tens of milliseconds); a run beyond it waits up to WRITE_WAIT_SECONDS.
+POOL_SIZE = int(os.environ.get("LIVRET_PG_POOL_SIZE", "10"))
+_pools: dict[str, object] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(url: str):
+    with _pools_lock:
+        pool = _pools.get(url)
+        if pool is None:
+            from psycopg_pool import ConnectionPool
+
+            pool = _pools[url] = ConnectionPool(
+                url, min_size=1, max_size=POOL_SIZE, timeout=WRITE_WAIT_SECONDS, open=True,
+                kwargs={"autocommit": True, "connect_timeout": 10}, configure=_configure_postgres,
+                name="livret")
+        return pool
+
+
+def close_pools(url: str | None = None) -> None:
+    """Close this process's pooled connections (to url, or to every database): before the database is
+    dropped or copied as a template, and when a test ends."""
+    with _pools_lock:
+        closing = [_pools.pop(key) for key in list(_pools) if url is None or key == str(url)]
+    for pool in closing:
+        pool.close()
+
+
 def thread_db(location: str | Path | None = None) -> Database:
-    """The calling thread's connection to location (a connection must not cross threads). Streamlit runs
-    each script in a thread of its own: the connection is closed when that thread ends."""
-    key = str(location or db_location())
+    """The app's handle on location: each thread that uses it works through a connection of its own (a
+    connection must not cross threads), opened on first use (SQLite) or borrowed from the process's pool
+    (PostgreSQL), and closed or given back when that thread ends — Streamlit runs each script run in a
+    thread of its own."""
+    return _ThreadDatabase(str(location or db_location()))
+
+
+class _ThreadDatabase(Database):
+    """A handle that reaches the connection of whichever thread uses it. Streamlit runs a widget's callback
+    at the start of the next run, in that run's thread, with the objects of the run that drew the widget:
+    a handle bound to the previous thread's connection would find it closed (or lent to another session)."""
+
+    def __init__(self, location: str):
+        super().__init__(None, POSTGRESQL if is_postgres(location) else SQLITE, location)
+
+    @property
+    def conn(self):
+        return _thread_connection(self.location)
+
+    def close(self) -> None:
+        cache = getattr(_local, "connections", None)
+        if cache is not None:
+            cache.close(self.location)
+
+
+def _thread_connection(location: str):
     cache = getattr(_local, "connections", None)
     if cache is None:
         cache = _local.connections = _Connections()
-    db = cache.get(key)
-    if db is None:
-        db = cache[key] = connect(key)
-    return db
+    return cache.get(location)
 
 
-class _Connections(dict):
-    """A thread's connections, closed with the thread (its thread-local storage is released then)."""
+class _Connections:
+    """A thread's connections. The thread's local storage is released when the thread ends, and the
+    finalizer closes them then; it holds only the dict of connections, never this object, which it would
+    otherwise keep alive for ever (one connection and its files leaked per script run)."""
 
     def __init__(self):
-        super().__init__()
-        weakref.finalize(self, _close_all, self.values)
+        self.opened: dict[str, tuple] = {}  # location -> (connection, how to close it)
+        weakref.finalize(self, _close_all, self.opened)
+
+    def get(self, location: str):
+        found = self.opened.get(location)
+        if found is None:
+            found = self.opened[location] = _open(location)
+        return found[0]
+
+    def close(self, location: str) -> None:
+        found = self.opened.pop(location, None)
+        if found is not None:
+            _close_quietly(*found)
 
     def close_all(self) -> None:
-        _close_all(self.values)
-        self.clear()
+        _close_all(self.opened)
 
 
-def _close_all(values) -> None:
-    for db in list(values()):
-        with contextlib.suppress(Exception):
-            db.close()
+def _open(location: str) -> tuple:
+    """A connection and the function that ends its use: close it (SQLite), give it back (PostgreSQL)."""
+    if not is_postgres(location):
+        conn = connect(location).conn
+        return conn, sqlite3.Connection.close
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    pool = _pool(location)
+    try:
+        conn = pool.getconn()
+    except PoolTimeout as error:
+        raise LivretError(BUSY_MESSAGE) from error
+    except psycopg.OperationalError as error:
+        raise _unreachable(location, error) from error
+    return conn, pool.putconn
+
+
+def _close_quietly(conn, end) -> None:
+    with contextlib.suppress(Exception):
+        end(conn)
+
+
+def _close_all(opened: dict) -> None:
+    for found in list(opened.values()):
+        _close_quietly(*found)
+    opened.clear()
 
 
 def close_thread_connections() -> None:

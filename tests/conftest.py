@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from livret import dashboard, demo, schema
-from livret.db import close_thread_connections, connect
+from livret.db import close_pools, close_thread_connections, connect
 from livret.imports import referentiel
 from livret.permissions import load_user
 from livret.tools.serving import (
@@ -74,7 +74,8 @@ class Databases:
             path = (folder or self.folder) / f"{name}.db"
             shutil.copy(template, path)
             return str(path)
-        close_thread_connections()  # a template must have no connection open
+        close_thread_connections()  # a template must have no connection open, pooled ones included
+        close_pools(template)
         return self.server.create(f"{name}_{next(self.names)}", template=urlsplit(template).path.lstrip("/"))
 
     def stop(self) -> None:
@@ -184,6 +185,7 @@ def _cheap_password_hashes():
 def _fresh_thread_connections():
     yield
     close_thread_connections()
+    close_pools()  # each test has databases of its own: their pools end with it
 
 
 # ---------------------------------------------------------------- AppTest

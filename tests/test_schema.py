@@ -1,9 +1,11 @@
+import os
 import sqlite3
 import threading
+import time
 
 import pytest
 
-from livret.db import IntegrityError, connect, transaction
+from livret.db import POOL_SIZE, IntegrityError, close_pools, connect, thread_db, transaction
 
 
 def test_connection_pragmas(demo_db):
@@ -268,3 +270,63 @@ def test_a_write_blocked_too_long_gets_a_french_message_and_writes_nothing(tmp_p
     check = connect(path)
     assert check.execute("SELECT value FROM settings WHERE key = 'teacher'").fetchone() is None
     assert check.execute("SELECT value FROM settings WHERE key = 'holder'").fetchone()[0] == "1"
+
+
+def _open_connections(db) -> int:
+    """How many connections to db's database this process (SQLite: its open files) or anyone (PostgreSQL)
+    holds."""
+    if db.is_postgres:
+        return db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()").fetchone()[0]
+    return sum(1 for fd in os.listdir("/proc/self/fd")
+               if os.path.realpath(f"/proc/self/fd/{fd}") == os.path.realpath(db.location))
+
+
+def test_each_script_runs_connection_is_closed_or_pooled_when_its_thread_ends(empty_db):
+    """Streamlit runs every script run in a thread of its own: the connection it opened used to stay open
+    for ever (a file handle on SQLite, a server connection on PostgreSQL: « too many clients » after a few
+    hundred clicks)."""
+    before = _open_connections(empty_db)
+
+    def script_run():
+        thread_db(empty_db.location).execute("SELECT count(*) FROM competencies").fetchone()
+
+    for _ in range(3 * POOL_SIZE):
+        thread = threading.Thread(target=script_run)
+        thread.start()
+        thread.join()
+    # SQLite keeps one closed connection's file open while another connection of the process holds a lock
+    # on it (POSIX locks are per process), and reuses it for the next: one, not one per run.
+    allowed = before + (POOL_SIZE if empty_db.is_postgres else 1)
+    assert _settled_connections(empty_db, allowed) <= allowed
+    close_pools()
+    if empty_db.is_postgres:
+        assert _settled_connections(empty_db, before) == before
+
+
+def _settled_connections(db, expected: int) -> int:
+    """The count once what was just closed has gone: the last thread's storage is released a moment
+    after join() returns, and the server ends a closed connection's backend a moment later."""
+    for _ in range(100):
+        if _open_connections(db) <= expected:
+            break
+        time.sleep(0.02)
+    return _open_connections(db)
+
+
+def test_a_handle_of_one_script_run_works_in_the_next_runs_callback(empty_db):
+    """Streamlit runs a widget's callback in the next run's thread, with the previous run's objects: the
+    handle must reach that thread's connection, not the one closed (or given back) with the old thread."""
+    handles, counts = [], []
+
+    def drawing_run():
+        handles.append(thread_db(empty_db.location))
+        handles[0].execute("SELECT 1").fetchone()
+
+    def callback_run():
+        counts.append(handles[0].execute("SELECT count(*) FROM competencies").fetchone()[0])
+
+    for target in (drawing_run, callback_run):
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    assert counts == [empty_db.execute("SELECT count(*) FROM competencies").fetchone()[0]] and counts[0] > 0

@@ -437,9 +437,16 @@ def _confirmation_form(db, user, learner_id: int, review: bilans.ConfirmationRev
     st.rerun()
 
 
+# Sticky needs its nearest scrolling box to be the one that scrolls: Streamlit scrolls the whole modal, with
+# an overflow-hidden box in between, so the dialog itself is made the scroller (its title scrolls, « × »
+# stays). The sticky box is the actions' layout wrapper: its parent is the dialog's column, as tall as
+# everything in it (the actions' own container is only as tall as the actions).
 ACTIONS_CSS = """<style>
-[class*="st-key-bilan_actions_"] { order: 99; position: sticky; bottom: -1.5rem; z-index: 5; padding: .6rem 0 .8rem;
-  background: var(--st-background-color, #fff); border-top: 1px solid rgba(49, 51, 63, .2); }
+[data-testid="stDialog"]:has([class*="st-key-bilan_actions_"]) section[role="dialog"] {
+  max-height: calc(100dvh - 6rem); overflow-y: auto; overscroll-behavior: contain; }
+[data-testid="stLayoutWrapper"]:has(> [class*="st-key-bilan_actions_"]) { order: 99; position: sticky; bottom: 0;
+  z-index: 5; padding: .6rem 0 .8rem; background: var(--st-background-color, #fff);
+  border-top: 1px solid rgba(49, 51, 63, .2); }
 [class*="st-key-bilan_actions_"] [data-testid="stHorizontalBlock"] > [data-testid="stElementContainer"] { flex: 1 1 0; }
 </style>"""
 
