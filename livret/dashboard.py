@@ -19,7 +19,7 @@ from livret.bilans import stored
 from livret.caching import MISSING as _MISSING
 from livret.caching import LeastRecentlyUsed
 from livret.codes import COLUMN_CODES, column_code
-from livret.db import Database, reading, thread_db
+from livret.db import Database, close_thread_connections, reading, thread_db
 from livret.errors import LivretError, NotFound
 from livret.permissions import User, require_learner_staff
 from livret.proposition import Evidence, propose, usual_objective
@@ -325,9 +325,18 @@ def prefetch(db: Database, user: User | None, learner_ids: list[int], options: g
         with _pending_lock:
             if key in _pending:
                 continue
-            future = _prefetcher.submit(_summary_and_view, *key)
+            future = _prefetcher.submit(_prefetch_one, *key)
             _pending[key] = future
         future.add_done_callback(lambda done, key=key: _forget_pending(key))
+
+
+def _prefetch_one(*key) -> None:
+    """One learner rendered in the prefetch thread, which lives as long as the process: its connection is
+    given back after each learner (on PostgreSQL a pooled one, that a closed pool would otherwise keep)."""
+    try:
+        _summary_and_view(*key)
+    finally:
+        close_thread_connections()
 
 
 def _forget_pending(key: tuple) -> None:

@@ -296,7 +296,9 @@ def _pool(url: str):
             pool = _pools[url] = ConnectionPool(
                 url, min_size=1, max_size=POOL_SIZE, timeout=WRITE_WAIT_SECONDS, open=True,
                 kwargs={"autocommit": True, "connect_timeout": 10}, configure=_configure_postgres,
-                name="livret")
+                # one round trip per lending, so that a connection cut by a restart of the server is
+                # replaced instead of failing the run that borrows it
+                check=ConnectionPool.check_connection, name="livret")
         return pool
 
 

@@ -207,8 +207,10 @@ def _env(**values):
                 os.environ[k] = v
 
 
-def measure_apptest(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, float]]:
-    """Figures 3-4 at every scale, the scales and pages taking turns run by run."""
+def measure_apptest(paths: dict[int, Path], repeat: int, postgres: dict[int, str] | None = None
+                    ) -> dict[int, dict[str, float]]:
+    """Figures 3-4 at every scale, and on PostgreSQL too when postgres gives each scale's copy there; the
+    scales, engines and pages taking turns run by run."""
     from streamlit.testing.v1 import AppTest
 
     setups = {}
@@ -251,12 +253,14 @@ def measure_apptest(paths: dict[int, Path], repeat: int) -> dict[int, dict[str, 
         "conseil de classe": (page_script("conseil-de-classe"), None),
     }
     samples: dict[int, dict[str, list[float]]] = {scale: {} for scale in paths}
+    engines = [(scale, path, "") for scale, (path, _, _) in setups.items()]
+    engines += [(scale, location, POSTGRES_SUFFIX) for scale, location in (postgres or {}).items()]
     for round_ in range(repeat + 1):
-        for scale, (path, _, _) in setups.items():
-            with _env(LIVRET_DB=path):
-                timings = {f"apptest_ms:{name}": page_run(scale, script, click)
+        for scale, location, engine in engines:
+            with _env(LIVRET_DB=str(location)):
+                timings = {f"apptest_ms:{name}{engine}": page_run(scale, script, click)
                            for name, (script, click) in scripts.items()}
-                timings["apptest_ms:dialogue BI"] = dialog_rerun(scale)
+                timings[f"apptest_ms:dialogue BI{engine}"] = dialog_rerun(scale)
             if round_ == 0:
                 continue  # warms the caches and imports: a teacher's second look, not the server's first
             for key, value in timings.items():
@@ -295,7 +299,8 @@ def _measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]
             browser = launch_chromium(playwright)
             run = _BrowserRun(browser, trivial.url, server.url, learner, learner_ids)
             figures = run.measure(clicks)
-            figures[f"memory_mb:{sessions} sessions"] = run.peak_memory(server, sessions)
+            if sessions:
+                figures[f"memory_mb:{sessions} sessions"] = run.peak_memory(server, sessions)
             browser.close()
     finally:
         server.stop()
@@ -445,28 +450,39 @@ def run(scales: list[int], repeat: int, clicks: int, sessions: int, browser: boo
         db = connect(path)
         learners[scale] = fullest_learner(db)
         db.close()
+    server, copies = None, {}
     if postgres:
         from livret import copying
         from livret.tools.postgres import TemporaryPostgres
 
         server = TemporaryPostgres().start()
-        try:
-            copies = {}
-            for scale, path in paths.items():
+    try:
+        for scale, path in paths.items():
+            if server is not None:
                 copies[scale] = server.create(f"bench_scale{scale}")
                 copying.copy_school(str(path), copies[scale])
-            results = measure_data_and_grid(paths, repeat, copies)
-        finally:
-            server.stop()
-    else:
-        results = measure_data_and_grid(paths, repeat)
-    for measure in (measure_apptest, measure_documents):
-        for scale, figures in measure(paths, repeat).items():
+        results = measure_data_and_grid(paths, repeat, copies)
+        for scale, figures in measure_apptest(paths, repeat, copies).items():
             results[scale].update(figures)
-    if browser:
-        for scale, path in paths.items():
-            results[scale].update(measure_browser(path, clicks, sessions))
+        for scale, figures in measure_documents(paths, repeat).items():
+            results[scale].update(figures)
+        if browser:
+            for scale, path in paths.items():
+                results[scale].update(measure_browser(path, clicks, sessions))
+                if scale in copies:  # « Suivant → » and the rest with the same Chromium, on PostgreSQL
+                    results[scale].update(on_postgres(measure_browser(copies[scale], clicks, 0)))
+    finally:
+        if server is not None:
+            server.stop()
     return format_table(results, learners)
+
+
+POSTGRES_SUFFIX = " — PostgreSQL"
+
+
+def on_postgres(figures: dict[str, float]) -> dict[str, float]:
+    """The same figures, named as measured on PostgreSQL (compared with SQLite's in the table)."""
+    return {key + POSTGRES_SUFFIX: value for key, value in figures.items()}
 
 
 LABELS = {
@@ -505,6 +521,8 @@ def format_table(results: dict[int, dict[str, float]], learners: dict[int, dict]
         name = f"{label} — {detail}" if detail else label
         if detail == "PostgreSQL":  # compared with the same figure on SQLite, in the same run
             floor_key = kind
+        elif detail.endswith(POSTGRES_SUFFIX):
+            floor_key = key.removesuffix(POSTGRES_SUFFIX)
         else:
             floor_key = floors.get(kind) if key != floors.get(kind) else None
         cells = [f"{results[s][key]:.1f} {unit}" for s in scales]

@@ -8,7 +8,7 @@ import sys
 from livret import copying, demo
 from livret.db import database_exists, db_location, shown_location
 from livret.errors import LivretError
-from livret.tools import bench, import_cli, shared_tryout, user_cli
+from livret.tools import bench, import_cli, load, shared_tryout, user_cli
 
 
 def _cmd_init(args) -> int:
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_cli.register(commands)
     bench.add_command(commands)
     shared_tryout.add_command(commands)
+    load.add_command(commands)
     return parser
 
 
