@@ -13,6 +13,7 @@ simulated: what is measured is what the servers and the database can serve.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import statistics
 import tempfile
 import time
@@ -125,6 +126,17 @@ async def _load(urls: list[str], tokens: list[str], clicks: int) -> tuple[list[S
     return results, time.perf_counter() - began
 
 
+def _run_async(coroutine):
+    """asyncio.run, in a thread of its own where an event loop already runs (a test session that drives a
+    browser with Playwright's sync API keeps one in its main thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def measure(location: str, servers: int, sessions: int, clicks: int) -> dict:
     """Throughput and latencies of sessions teachers clicking « Suivant → » clicks times on servers
     Streamlit processes sharing location, and the learners each session was shown."""
@@ -138,7 +150,7 @@ def measure(location: str, servers: int, sessions: int, clicks: int) -> dict:
     db.close()
     running = [StreamlitServer(location) for _ in range(servers)]
     try:
-        results, elapsed = asyncio.run(_load([server.url for server in running], tokens, clicks))
+        results, elapsed = _run_async(_load([server.url for server in running], tokens, clicks))
     finally:
         for server in running:
             server.stop()
