@@ -39,6 +39,10 @@ def copy_school(source_location: str, target_location: str) -> dict[str, int]:
                 if copied != count:
                     raise ValidationError(f"Copie annulée : {copied} lignes dans la table {table} de la cible, "
                                           f"{count} dans la source. Rien n'a été écrit.")
+        if target.is_postgres:
+            # A bulk load leaves PostgreSQL without statistics or visibility map until autovacuum comes by:
+            # gathered now, the school's first pages are planned (index-only scans included) as they will be.
+            target.execute("VACUUM ANALYZE")
         return counts
     finally:
         source.close()

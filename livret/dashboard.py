@@ -40,73 +40,78 @@ class LearnerData:
     editing: grid.Editing | None = None  # the unlocked bilan those buttons edit, None for the draft
 
 
-def _diploma(db: Database, learner_id: int) -> str:
-    row = db.execute(
-        "SELECT c.diploma FROM learners l JOIN classes c ON c.id = l.class_id WHERE l.id = ?", [learner_id]
-    ).fetchone()
-    if row is None:
-        raise NotFound("Cet apprenant n'existe pas.")
-    return row[0]
+REFERENTIEL_SQL = (
+    "SELECT u.code AS unit, c.id AS competency_id, c.code AS competency, c.title AS competency_title, "
+    "cr.id AS criterion_id, cr.position AS criterion_position, cr.text AS criterion_text "
+    "FROM competencies c JOIN units u ON u.id = c.unit_id "
+    "LEFT JOIN criteria cr ON cr.competency_id = c.id "
+    "WHERE c.diploma = (SELECT k.diploma FROM learners l JOIN classes k ON k.id = l.class_id WHERE l.id = ?) "
+    "ORDER BY c.position, c.id, cr.position"
+)
+RESULTS_SQL = (
+    "SELECT e.id AS evaluation_id, e.title, e.eval_date, e.modified_at, e.context, e.complexity, "
+    "r.criterion_id, cr.competency_id, r.code AS result "
+    "FROM results r JOIN evaluations e ON e.id = r.evaluation_id JOIN criteria cr ON cr.id = r.criterion_id "
+    "WHERE r.learner_id = ? ORDER BY e.modified_at, e.id, cr.position"
+)
+# An unlocked bilan was validated once: its positionings and date still count.
+BILANS_SQL = (
+    "SELECT b.id AS bilan_id, b.validated_at, b.status, p.competency_id, p.level, p.objective "
+    "FROM bilans b LEFT JOIN positionings p ON p.bilan_id = b.id "
+    "WHERE b.learner_id = ? AND b.status <> 'draft' AND b.withdrawn_at IS NULL ORDER BY b.validated_at, b.id"
+)
+DRAFTS_SQL = (
+    "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
+    "FROM bilans b JOIN positionings p ON p.bilan_id = b.id JOIN competencies c ON c.id = p.competency_id "
+    "WHERE b.learner_id = ? AND b.status = 'draft' ORDER BY c.position"
+)
 
 
-def _referentiel(db: Database, learner_id: int) -> pd.DataFrame:
-    return db.frame(
-        "SELECT u.code AS unit, c.id AS competency_id, c.code AS competency, c.title AS competency_title, "
-        "cr.id AS criterion_id, cr.position AS criterion_position, cr.text AS criterion_text "
-        "FROM competencies c JOIN units u ON u.id = c.unit_id "
-        "LEFT JOIN criteria cr ON cr.competency_id = c.id "
-        "WHERE c.diploma = ? ORDER BY c.position, c.id, cr.position", params=[_diploma(db, learner_id)],
-    ).astype({"criterion_id": "Int64", "criterion_position": "Int64"})
+def _referentiel_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({"criterion_id": "Int64", "criterion_position": "Int64"})
 
 
-def _results(db: Database, learner_id: int) -> pd.DataFrame:
-    return db.frame(
-        "SELECT e.id AS evaluation_id, e.title, e.eval_date, e.modified_at, e.context, e.complexity, "
-        "r.criterion_id, cr.competency_id, r.code AS result "
-        "FROM results r JOIN evaluations e ON e.id = r.evaluation_id JOIN criteria cr ON cr.id = r.criterion_id "
-        "WHERE r.learner_id = ? ORDER BY e.modified_at, e.id, cr.position", params=[learner_id],
-    )
+def _bilans_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({"competency_id": "Int64", "level": "Int64"})
 
 
-def _bilans(db: Database, learner_id: int) -> pd.DataFrame:
-    # An unlocked bilan was validated once: its positionings and date still count.
-    return db.frame(
-        "SELECT b.id AS bilan_id, b.validated_at, b.status, p.competency_id, p.level, p.objective "
-        "FROM bilans b LEFT JOIN positionings p ON p.bilan_id = b.id "
-        "WHERE b.learner_id = ? AND b.status <> 'draft' AND b.withdrawn_at IS NULL ORDER BY b.validated_at, b.id", params=[learner_id],
-    ).astype({"competency_id": "Int64", "level": "Int64"})
+def _positionings_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({"level": "Int64"})
 
 
 def _unlocked(db: Database, learner_id: int) -> grid.Editing | None:
-    bilan_id = stored.unlocked_bilan_id(db, learner_id)
-    if bilan_id is None:
-        return None
-    return grid.Editing(bilan_id, db.execute("SELECT validated_at FROM bilans WHERE id = ?", [bilan_id]).fetchone()[0])
+    row = db.execute(stored.UNLOCKED_BILAN_SQL, [learner_id]).fetchone()
+    return None if row is None else grid.Editing(row[0], row[1])
 
 
 def _editing_positionings(db: Database, bilan_id: int) -> pd.DataFrame:
-    return db.frame(
+    return _positionings_frame(db.frame(
         "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
         "FROM positionings p JOIN competencies c ON c.id = p.competency_id WHERE p.bilan_id = ? ORDER BY c.position", params=[bilan_id],
-    ).astype({"level": "Int64"})
+    ))
 
 
 def _drafts(db: Database, learner_id: int) -> pd.DataFrame:
-    return db.frame(
-        "SELECT p.competency_id, c.code AS competency, p.level, p.objective "
-        "FROM bilans b JOIN positionings p ON p.bilan_id = b.id JOIN competencies c ON c.id = p.competency_id "
-        "WHERE b.learner_id = ? AND b.status = 'draft' ORDER BY c.position", params=[learner_id],
-    ).astype({"level": "Int64"})
+    return _positionings_frame(db.frame(DRAFTS_SQL, params=[learner_id]))
 
 
 def _read_all(db: Database, learner_id: int) -> LearnerData:
-    # One read transaction, so the four frames come from the same state of the database.
+    # One read transaction, so the frames come from the same state of the database; the five statements
+    # are sent together (one round trip on PostgreSQL).
     with reading(db):
+        referentiel, results, bilans, drafts, unlocked = db.frames(
+            (REFERENTIEL_SQL, [learner_id]), (RESULTS_SQL, [learner_id]), (BILANS_SQL, [learner_id]),
+            (DRAFTS_SQL, [learner_id]), (stored.UNLOCKED_BILAN_SQL, [learner_id]))
+        if referentiel.empty and db.execute("SELECT 1 FROM learners WHERE id = ?", [learner_id]).fetchone() is None:
+            raise NotFound("Cet apprenant n'existe pas.")
         # An unlocked bilan is being corrected: the « ? » of the blue lines edit it rather than the draft.
-        editing = _unlocked(db, learner_id)
-        drafts = _drafts(db, learner_id) if editing is None else _editing_positionings(db, editing.bilan_id)
-        return LearnerData(_referentiel(db, learner_id), _results(db, learner_id), _bilans(db, learner_id),
-                           drafts, editing)
+        editing = None
+        if not unlocked.empty:
+            editing = grid.Editing(int(unlocked.iloc[0, 0]), unlocked.iloc[0, 1])
+            drafts = _editing_positionings(db, editing.bilan_id)
+        else:
+            drafts = _positionings_frame(drafts)
+        return LearnerData(_referentiel_frame(referentiel), results, _bilans_frame(bilans), drafts, editing)
 
 
 def learner_data(db: Database, user: User | None, learner_id: int) -> LearnerData:

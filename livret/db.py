@@ -169,15 +169,25 @@ class Database:
     def query(self, sql: str, params: Sequence | dict | None = None) -> Iterator[dict]:
         """Rows as dicts keyed by column name."""
         cursor = self.execute(sql, params)
+        rows = cursor.fetchall()  # first: in a pipelined read the columns are known once the rows are there
         names = [d[0] for d in cursor.description]
-        for row in cursor:
+        for row in rows:
             yield dict(zip(names, row))
 
     def frame(self, sql: str, params: Sequence | dict | None = None) -> pd.DataFrame:
         """The rows as a DataFrame (as pandas.read_sql_query builds it, on either engine)."""
-        cursor = self.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return pd.DataFrame.from_records(cursor.fetchall(), columns=names, coerce_float=True)
+        return self._frame_of(self.execute(sql, params))
+
+    def frames(self, *statements: tuple[str, Sequence | dict | None]) -> list[pd.DataFrame]:
+        """Several (sql, params) statements' rows as DataFrames. All are sent before any is read: in a
+        PostgreSQL snapshot (reading(), pipelined) they cost one round trip together instead of one each."""
+        cursors = [self.execute(sql, params) for sql, params in statements]
+        return [self._frame_of(cursor) for cursor in cursors]
+
+    @staticmethod
+    def _frame_of(cursor) -> pd.DataFrame:
+        rows = cursor.fetchall()  # first: in a pipelined read the columns are known once the rows are there
+        return pd.DataFrame.from_records(rows, columns=[d[0] for d in cursor.description], coerce_float=True)
 
     # -- transactions
 
@@ -454,15 +464,32 @@ def reading(db: Database) -> Iterator[Database]:
         yield db
         return
     if db.is_postgres:
-        db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    else:
-        db.conn.execute("BEGIN")
-        db.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the snapshot starts with a read
+        with _postgres_snapshot(db):
+            yield db
+        return
+    db.conn.execute("BEGIN")
+    db.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the snapshot starts with a read
     try:
         yield db
     finally:
         if db.in_transaction:
             db.conn.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
+def _postgres_snapshot(db: Database) -> Iterator[None]:
+    """A read-only REPEATABLE READ transaction in pipeline mode: its BEGIN travels with the first query and
+    its ROLLBACK with the pipeline's last sync, so a snapshot costs the round trips of its queries only (a
+    learner's page is a handful of small queries, where each round trip counts)."""
+    conn = db.conn
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+            conn.execute("ROLLBACK")
+    finally:
+        if db.in_transaction:  # the reads were cut short by an error
+            conn.execute("ROLLBACK")
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:

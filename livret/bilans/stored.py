@@ -47,10 +47,14 @@ def draft_row(db: Database, learner_id: int):
     ).fetchone()
 
 
+# The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two): id, validated_at.
+UNLOCKED_BILAN_SQL = (f"SELECT id, validated_at FROM bilans b WHERE learner_id = ? AND status = 'unlocked' AND "
+                      f"{NOT_WITHDRAWN} ORDER BY validated_at DESC, id DESC LIMIT 1")
+
+
 def unlocked_bilan_id(db: Database, learner_id: int) -> int | None:
     """The learner's unlocked bilan being corrected (the newest, should the DDFPT have unlocked two)."""
-    row = db.execute(f"SELECT id FROM bilans b WHERE learner_id = ? AND status = 'unlocked' AND {NOT_WITHDRAWN} "
-                     "ORDER BY validated_at DESC, id DESC LIMIT 1", [learner_id]).fetchone()
+    row = db.execute(UNLOCKED_BILAN_SQL, [learner_id]).fetchone()
     return None if row is None else row[0]
 
 

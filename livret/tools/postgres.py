@@ -58,7 +58,7 @@ class TemporaryPostgres:
                   "--locale=C", "--no-sync")
         options = (f"-c listen_addresses='' -c unix_socket_directories='{self.socket}' -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-                   "-c shared_buffers=64MB")
+                   "-c shared_buffers=64MB -c random_page_cost=1.1")  # SSD, as docs/deploiement.md advises
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
                   "-w", "start")
         return self
