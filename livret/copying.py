@@ -9,8 +9,9 @@ opening it does)."""
 from __future__ import annotations
 
 from livret import schema
-from livret.db import Database, connect, open_existing, reading, shown_location, transaction
+from livret.db import Database, connect, reading, shown_location, transaction
 from livret.errors import ValidationError
+from livret.schema import open_existing
 
 # Parents before children, so each foreign key finds its row.
 TABLE_ORDER = (

@@ -583,16 +583,3 @@ def remove_database(location: str | Path) -> None:
                 db.execute(f"DROP FUNCTION IF EXISTS {name} CASCADE")
     finally:
         db.close()
-
-
-def open_existing(location: str | Path) -> Database:
-    """A connection to a database that must already exist (the command line never creates one by accident)."""
-    from livret import schema
-    from livret.errors import ValidationError
-
-    if not database_exists(location):
-        raise ValidationError(f"La base {shown_location(location)} n'existe pas : créez-la d'abord "
-                              "(python -m livret init).")
-    db = connect(location)
-    schema.migrate(db)
-    return db

@@ -18,7 +18,8 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from livret import clock
-from livret.db import SQLITE, Database
+from livret.db import SQLITE, Database, connect, database_exists, shown_location
+from livret.errors import ValidationError
 
 _sqlite_migrations = Migrations("livret")
 MIGRATIONS: list[Callable[[Database], None]] = []
@@ -503,3 +504,14 @@ def applied_migrations(db: Database) -> list[str]:
     if db.is_postgres:
         return [r[0] for r in db.execute("SELECT name FROM livret_migrations ORDER BY applied_at, name")]
     return [m.name for m in _sqlite_migrations.applied(sqlite_utils.Database(db.conn))]
+
+
+def open_existing(location: str) -> Database:
+    """A migrated connection to a database that must already exist (the command line never creates one by
+    accident)."""
+    if not database_exists(location):
+        raise ValidationError(f"La base {shown_location(location)} n'existe pas : créez-la d'abord "
+                              "(python -m livret init).")
+    db = connect(location)
+    migrate(db)
+    return db

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from livret import imports
-from livret.db import db_location, open_existing
+from livret.db import db_location
 from livret.errors import FileRejected, ValidationError
 from livret.permissions import User
+from livret.schema import open_existing
 
 CLI_USER = User(id=0, name="Ligne de commande", email="ligne-de-commande@localhost", role="ddfpt")
 MAX_LISTED = 200  # rejected lines printed; the rest is counted

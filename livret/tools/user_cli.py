@@ -7,8 +7,9 @@ import getpass
 import sys
 
 from livret import accounts
-from livret.db import db_location, open_existing
+from livret.db import db_location
 from livret.errors import ValidationError
+from livret.schema import open_existing
 
 
 def _read_password(args) -> str:
