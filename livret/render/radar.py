@@ -2,17 +2,14 @@
 
 One axis per competency, ordered by activity domain so each domain is a labelled sector. Levels 1–4
 sit on rings 1–4; a competency not evaluated (NE) sits on its own small dashed ring near the centre,
-drawn as a cross, so it never reads as level 1. The same geometry gives the inline SVG shown in the app
-and embedded in the downloadable document (radar_svg), and an Altair chart of it (radar_spec)."""
+drawn as a cross, so it never reads as level 1. The geometry gives the inline SVG shown in the app and
+embedded in the documents (radar_svg): no chart library runs to show it."""
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from html import escape
 
-import altair as alt
 import pandas as pd
 
 from livret.codes import ACQUISITION_BY_LEVEL, NOT_EVALUATED_LABEL, NOT_EVALUATED_SHORT, OBJECTIVES
@@ -33,10 +30,6 @@ AXES_COLUMNS = ["code", "title", "domain", "domain_title", "domain_order", "axis
                 "x_label", "y_label"]
 POINT_COLUMNS = ["bilan", "bilan_order", "code", "title", "domain_title", "axis", "angle", "level", "objective",
                  "evaluated", "radius", "x", "y", "positioning"]
-
-
-def _extent_x() -> float:
-    return EXTENT_Y * WIDTH / HEIGHT
 
 
 def _xy(radius: float, angle: float) -> tuple[float, float]:
@@ -117,130 +110,6 @@ def radar_data(axes: pd.DataFrame, history: pd.DataFrame, max_bilans: int = 2) -
     frame = pd.DataFrame(rows, columns=POINT_COLUMNS).sort_values(["bilan_order", "axis"]).reset_index(drop=True)
     frame["level"] = frame["level"].astype("Int64")
     return frame
-
-
-def _rings() -> pd.DataFrame:
-    rows = []
-    for radius, label in RING_LABELS:
-        for k in range(97):
-            x, y = _xy(radius, 2 * math.pi * k / 96)
-            rows.append({"ring": label, "k": k, "x": x, "y": y, "dashed": radius == NE_RADIUS})
-    return pd.DataFrame(rows)
-
-
-def _ring_labels() -> pd.DataFrame:
-    return pd.DataFrame([{"x": 0.12, "y": radius + 0.02, "text": label} for radius, label in RING_LABELS])
-
-
-def _closed(points: pd.DataFrame) -> pd.DataFrame:
-    """Each bilan's points plus its first point again, so the line closes into a polygon."""
-    firsts = points[points["axis"] == 0].copy()
-    firsts["axis"] = points["axis"].max() + 1
-    return pd.concat([points, firsts], ignore_index=True)
-
-
-POINTS, CLOSED = "radar_points", "radar_closed"  # the learner's data, named in the chart and given per learner
-
-
-def _point_layers(x, y) -> list[alt.Chart]:
-    """One closed line per bilan, then its points (filled: terminal objectives, open: intermediate, cross: NE),
-    drawn from the named datasets POINTS and CLOSED. Series are told apart by bilan_order (0 = newest)."""
-    orders = list(range(len(SERIES_COLOURS)))
-    colour = alt.Color("bilan_order:N", scale=alt.Scale(domain=orders, range=list(SERIES_COLOURS)), legend=None)
-    # The key is drawn beside the chart (legend_items): Vega's own washes the line samples out.
-    dash = alt.StrokeDash("bilan_order:N", legend=None,
-                          scale=alt.Scale(domain=orders, range=[list(d) for d in SERIES_DASHES]))
-    tooltip = [alt.Tooltip("bilan:N", title="Bilan"), alt.Tooltip("code:N", title="Compétence"),
-               alt.Tooltip("title:N", title="Intitulé"), alt.Tooltip("positioning:N", title="Positionnement")]
-    layers = [alt.Chart(alt.NamedData(CLOSED)).mark_line(strokeWidth=2.5).encode(
-        x=x, y=y, color=colour, strokeDash=dash, order="axis:Q", detail="bilan_order:N")]
-    for test, mark in (
-        ("datum.objective === 'terminal'", {"shape": "circle", "filled": True, "size": 70}),
-        ("datum.objective === 'intermediate'", {"shape": "circle", "filled": False, "size": 70, "strokeWidth": 2,
-                                                "fill": "white"}),
-        ("!datum.evaluated", {"shape": "cross", "filled": True, "size": 90}),
-    ):
-        layers.append(alt.Chart(alt.NamedData(POINTS)).transform_filter(test).mark_point(opacity=1, **mark).encode(
-            x=x, y=y, color=colour, tooltip=tooltip))
-    return layers
-
-
-def _axis_layers(axes: pd.DataFrame, x, y, ext_x: float) -> list[alt.Chart]:
-    """Spokes, the domains' edges, the competencies' codes and the domains' names."""
-    sectors = domain_sectors(axes)
-    x_at = lambda field: alt.X(f"{field}:Q", scale=alt.Scale(domain=[-ext_x, ext_x]), axis=None)  # noqa: E731
-    y_at = lambda field: alt.Y(f"{field}:Q", scale=alt.Scale(domain=[-EXTENT_Y, EXTENT_Y]), axis=None)  # noqa: E731
-    layers = [
-        alt.Chart(axes.assign(x0=0.0, y0=0.0)).mark_rule(color="#cfcfcf").encode(
-            x=x_at("x0"), y=y_at("y0"), x2="x_end:Q", y2="y_end:Q"),
-        alt.Chart(sectors.assign(x0=0.0, y0=0.0)).mark_rule(color="#666666", strokeWidth=1.5).encode(
-            x=x_at("x0"), y=y_at("y0"), x2="x_edge:Q", y2="y_edge:Q"),
-        alt.Chart(axes).mark_text(fontSize=12, fontWeight="bold", color="#222222").encode(
-            x=x_at("x_label"), y=y_at("y_label"), text="code:N",
-            tooltip=[alt.Tooltip("code:N", title="Compétence"), alt.Tooltip("title:N", title="Intitulé")]),
-    ]
-    # A domain label reads away from the centre, so it never covers a competency label.
-    for side, align in ((sectors["x_label"] > 0.8, "left"), (sectors["x_label"] < -0.8, "right"),
-                        (sectors["x_label"].abs() <= 0.8, "center")):
-        if side.any():
-            layers.append(alt.Chart(sectors[side]).mark_text(
-                fontSize=13, fontWeight="bold", fontStyle="italic", align=align).encode(
-                x=x_at("x_label"), y=y_at("y_label"), text="domain_title:N", color=alt.Color("colour:N", scale=None)))
-    return layers
-
-
-def radar_chart(axes: pd.DataFrame) -> alt.LayerChart:
-    """The Altair radar of a diploma: domain sectors, rings, spokes and labels, then the bilans' lines and
-    points from the named datasets POINTS and CLOSED (radar_spec gives them), so the chart is built once
-    per référentiel and only the learner's data changes."""
-    ext_x = _extent_x()
-    x = alt.X("x:Q", scale=alt.Scale(domain=[-ext_x, ext_x]), axis=None)
-    y = alt.Y("y:Q", scale=alt.Scale(domain=[-EXTENT_Y, EXTENT_Y]), axis=None)
-    pixels_per_unit = HEIGHT / (2 * EXTENT_Y)
-    sectors = domain_sectors(axes)
-    layers: list[alt.Chart] = []
-    if not sectors.empty:
-        layers.append(alt.Chart(sectors).mark_arc(
-            radius=LABEL_RADIUS * pixels_per_unit + 10, radius2=0, opacity=0.10, stroke=None,
-        ).encode(
-            theta=alt.Theta("start:Q", scale=None), theta2="end:Q",
-            color=alt.Color("colour:N", scale=None), tooltip=alt.Tooltip("domain_title:N", title="Domaine"),
-        ))
-    rings = _rings()
-    layers.append(alt.Chart(rings[~rings["dashed"]]).mark_line(color="#b8b8b8", strokeWidth=1).encode(
-        x=x, y=y, detail="ring:N", order="k:Q"))
-    layers.append(alt.Chart(rings[rings["dashed"]]).mark_line(color="#888888", strokeWidth=1, strokeDash=[3, 3])
-                  .encode(x=x, y=y, detail="ring:N", order="k:Q"))
-    layers.append(alt.Chart(_ring_labels()).mark_text(align="left", baseline="bottom", fontSize=10, color="#555555")
-                  .encode(x=x, y=y, text="text:N"))
-    if not axes.empty:
-        layers += _axis_layers(axes, x, y, ext_x)
-    layers += _point_layers(x, y)
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT).configure_view(stroke=None).configure(aria=False).configure_mark(aria=False)
-
-
-@functools.lru_cache(maxsize=16)
-def _template(axes_rows: tuple) -> str:
-    # Building and validating the Altair layers takes a few tenths of a second: once per référentiel.
-    axes = pd.DataFrame(list(axes_rows[1]), columns=list(axes_rows[0]))
-    return json.dumps(radar_chart(axes).to_dict())
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
-def radar_spec(axes: pd.DataFrame, points: pd.DataFrame) -> dict:
-    """The Vega-Lite specification of the radar (radar_chart) with the learner's points (radar_data)."""
-    key = (tuple(axes.columns), tuple(map(tuple, axes.astype(object).where(axes.notna(), None).itertuples(index=False))))
-    spec = json.loads(_template(key))
-    shown = points.drop(columns=["level"])
-    datasets = {**spec.pop("datasets", {}), POINTS: _records(shown), CLOSED: _records(_closed(shown)) if len(shown) else []}
-    # Each layer carries its rows itself: Streamlit would convert every named dataset to Arrow on each run.
-    for layer in spec["layer"]:
-        if "name" in layer.get("data", {}):
-            layer["data"] = {"values": datasets[layer["data"]["name"]]}
-    return spec
 
 
 def legend_items(points: pd.DataFrame) -> list[tuple[str, str, bool]]:
