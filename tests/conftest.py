@@ -59,7 +59,7 @@ class Databases:
         if ON_POSTGRES:
             from livret.tools.postgres import TemporaryPostgres
 
-            self.server = TemporaryPostgres().start()
+            self.server = TemporaryPostgres(autovacuum=False).start()
 
     def new(self, name: str, folder: Path | None = None) -> str:
         if self.server is None:
@@ -99,7 +99,7 @@ def postgres(databases):
         return
     from livret.tools.postgres import TemporaryPostgres
 
-    server = TemporaryPostgres().start()
+    server = TemporaryPostgres(autovacuum=False).start()
     yield server
     server.stop()
 
