@@ -12,8 +12,6 @@ from livret.ui import bilan_dialogs, documents, selection, trusted_html
 
 db = ui.database()
 user = ui.current_user()
-FILTER_LABELS = {council.FILTER_WITHOUT_BILAN: "sans bilan", council.FILTER_DRAFTS: "brouillons",
-               council.FILTER_UNGRADED: "non notés"}
 
 st.title("Conseil de classe")
 bilan_dialogs.apply_print_layout()

@@ -7,8 +7,6 @@ machines are shared and noisy: ratios measured together are what can be compared
 from __future__ import annotations
 
 import argparse
-import asyncio
-import concurrent.futures
 import contextlib
 import functools
 import gc
@@ -273,14 +271,9 @@ def measure_apptest(paths: dict[int, Path], repeat: int, postgres: dict[int, str
 
 
 def measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:
-    # Playwright's sync API refuses to start where an asyncio loop runs (a test session that already
-    # drives its own browser): the measure then runs in a thread of its own.
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _measure_browser(path, clicks, sessions)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_measure_browser, path, clicks, sessions).result()
+    from livret.tools.serving import outside_event_loop
+
+    return outside_event_loop(_measure_browser, path, clicks, sessions)
 
 
 def _measure_browser(path: Path, clicks: int, sessions: int) -> dict[str, float]:

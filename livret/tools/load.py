@@ -13,14 +13,11 @@ simulated: what is measured is what the servers and the database can serve.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from livret import auth, copying
+from livret import auth
 from livret.db import connect
 from livret.demo import build_demo_database
 from livret.permissions import load_user
@@ -126,21 +123,10 @@ async def _load(urls: list[str], tokens: list[str], clicks: int) -> tuple[list[S
     return results, time.perf_counter() - began
 
 
-def _run_async(coroutine):
-    """asyncio.run, in a thread of its own where an event loop already runs (a test session that drives a
-    browser with Playwright's sync API keeps one in its main thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def measure(location: str, servers: int, sessions: int, clicks: int) -> dict:
     """Throughput and latencies of sessions teachers clicking « Suivant → » clicks times on servers
     Streamlit processes sharing location, and the learners each session was shown."""
-    from livret.tools.serving import StreamlitServer
+    from livret.tools.serving import StreamlitServer, outside_event_loop
 
     db = connect(location)
     teachers = [row[0] for row in db.execute(
@@ -150,7 +136,7 @@ def measure(location: str, servers: int, sessions: int, clicks: int) -> dict:
     db.close()
     running = [StreamlitServer(location) for _ in range(servers)]
     try:
-        results, elapsed = _run_async(_load([server.url for server in running], tokens, clicks))
+        results, elapsed = outside_event_loop(asyncio.run, _load([server.url for server in running], tokens, clicks))
     finally:
         for server in running:
             server.stop()
@@ -167,18 +153,14 @@ def measure(location: str, servers: int, sessions: int, clicks: int) -> dict:
 def run(sessions: int, clicks: int) -> str:
     from livret.tools.postgres import TemporaryPostgres
 
-    with tempfile.TemporaryDirectory(prefix="livret-charge-") as tmp:
-        demo = str(Path(tmp) / "demo.db")
-        build_demo_database(demo)
-        server = TemporaryPostgres().start()
-        try:
-            rows = []
-            for servers in (1, 2):
-                location = server.create(f"charge_{servers}")
-                copying.copy_school(demo, location)
-                rows.append((servers, measure(location, servers, sessions, clicks)))
-        finally:
-            server.stop()
+    server = TemporaryPostgres().start()
+    try:
+        build_demo_database(server.create("charge_modele"))
+        # each measure on a fresh copy of the same school (a template copy: no session of the first remains)
+        rows = [(servers, measure(server.create(f"charge_{servers}", template="charge_modele"), servers, sessions,
+                                  clicks)) for servers in (1, 2)]
+    finally:
+        server.stop()
     lines = [f"{sessions} sessions simulées, {clicks} clics « Suivant → » chacune, base PostgreSQL partagée.", "",
              "| serveurs Livret | clics servis par seconde | latence médiane | 90e centile | échecs |",
              "|---|---|---|---|---|"]

@@ -3,6 +3,8 @@ Shared by the browser tests and the benchmark; waits on the app's own state, nev
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import shutil
 import socket
@@ -82,6 +84,18 @@ class StreamlitServer:
             self.process.kill()
         self._log.close()
         self.log_path.unlink(missing_ok=True)
+
+
+def outside_event_loop(function, *args):
+    """function(*args), in a thread of its own where an asyncio event loop already runs: a test session
+    that drives a browser with Playwright's sync API keeps one in its main thread, and neither Playwright's
+    sync API nor asyncio.run starts inside it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
 
 
 def launch_chromium(playwright):
