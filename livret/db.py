@@ -289,12 +289,23 @@ def _unreachable(url: str, error: Exception) -> LivretError:
 
 # PostgreSQL: each Livret process borrows its connections from one pool per database (psycopg_pool), so a
 # script run costs no new connection and the server's connection count stays bounded by the number of
-# processes × POOL_SIZE, however many sessions come and go. A connection goes back to the pool when the
-# script's thread ends. POOL_SIZE is the most script runs of one process that read or write at the same
-# moment (a run takes a few tens of milliseconds); a run beyond it waits up to WRITE_WAIT_SECONDS.
-POOL_SIZE = int(os.environ.get("LIVRET_PG_POOL_SIZE", "10"))
+# processes × the pool size, however many sessions come and go. A connection goes back to the pool when the
+# script's thread ends. The pool's size is the most script runs of one process that read or write at the
+# same moment (a run takes a few tens of milliseconds); a run beyond it waits up to WRITE_WAIT_SECONDS.
+DEFAULT_POOL_SIZE = 10
 _pools: dict[str, object] = {}
 _pools_lock = threading.Lock()
+
+
+def pool_size() -> int:
+    """LIVRET_PG_POOL_SIZE, or DEFAULT_POOL_SIZE; anything but a whole number from 1 up is refused in French."""
+    text = os.environ.get("LIVRET_PG_POOL_SIZE", "").strip()
+    if not text:
+        return DEFAULT_POOL_SIZE
+    if not text.isdigit() or int(text) < 1:
+        raise LivretError(f"LIVRET_PG_POOL_SIZE doit être un nombre entier de connexions, au moins 1 "
+                          f"(« {text} » reçu).")
+    return int(text)
 
 
 def _pool(url: str):
@@ -304,7 +315,7 @@ def _pool(url: str):
             from psycopg_pool import ConnectionPool
 
             pool = _pools[url] = ConnectionPool(
-                url, min_size=1, max_size=POOL_SIZE, timeout=WRITE_WAIT_SECONDS, open=True,
+                url, min_size=1, max_size=pool_size(), timeout=WRITE_WAIT_SECONDS, open=True,
                 kwargs={"autocommit": True, "connect_timeout": 10}, configure=_configure_postgres,
                 # one round trip per lending, so that a connection cut by a restart of the server is
                 # replaced instead of failing the run that borrows it

@@ -1,11 +1,13 @@
 import os
+import re
 import sqlite3
 import threading
 import time
 
 import pytest
 
-from livret.db import POOL_SIZE, IntegrityError, close_pools, connect, thread_db, transaction
+from livret.db import IntegrityError, close_pools, connect, pool_size, thread_db, transaction
+from livret.errors import LivretError
 
 
 def test_connection_pragmas(demo_db):
@@ -290,13 +292,13 @@ def test_each_script_runs_connection_is_closed_or_pooled_when_its_thread_ends(em
     def script_run():
         thread_db(empty_db.location).execute("SELECT count(*) FROM competencies").fetchone()
 
-    for _ in range(3 * POOL_SIZE):
+    for _ in range(3 * pool_size()):
         thread = threading.Thread(target=script_run)
         thread.start()
         thread.join()
     # SQLite keeps one closed connection's file open while another connection of the process holds a lock
     # on it (POSIX locks are per process), and reuses it for the next: one, not one per run.
-    allowed = before + (POOL_SIZE if empty_db.is_postgres else 1)
+    allowed = before + (pool_size() if empty_db.is_postgres else 1)
     assert _settled_connections(empty_db, allowed) <= allowed
     close_pools()
     if empty_db.is_postgres:
@@ -330,3 +332,12 @@ def test_a_handle_of_one_script_run_works_in_the_next_runs_callback(empty_db):
         thread.start()
         thread.join()
     assert counts == [empty_db.execute("SELECT count(*) FROM competencies").fetchone()[0]] and counts[0] > 0
+
+
+@pytest.mark.parametrize("typed", ["dix", "0", "-3", "2.5"])
+def test_a_wrong_pool_size_is_refused_in_french(monkeypatch, typed):
+    monkeypatch.setenv("LIVRET_PG_POOL_SIZE", typed)
+    with pytest.raises(LivretError, match=f"LIVRET_PG_POOL_SIZE doit être un nombre entier.*« {re.escape(typed)} »"):
+        pool_size()
+    monkeypatch.setenv("LIVRET_PG_POOL_SIZE", " 4 ")
+    assert pool_size() == 4

@@ -12,6 +12,7 @@ simulated: what is measured is what the servers and the database can serve.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import statistics
 import time
@@ -170,8 +171,14 @@ def run(sessions: int, clicks: int) -> str:
     return "\n".join(lines)
 
 
+def _at_least_one(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"un nombre entier, au moins 1, est attendu (« {text} » reçu)")
+    return int(text)
+
+
 def add_command(commands) -> None:
     parser = commands.add_parser("charge", help="mesurer la charge : N sessions sur un serveur, puis sur deux")
-    parser.add_argument("--sessions", type=int, default=20, help="sessions simultanées (enseignants)")
-    parser.add_argument("--clicks", type=int, default=15, help="clics « Suivant → » par session")
+    parser.add_argument("--sessions", type=_at_least_one, default=20, help="sessions simultanées (enseignants)")
+    parser.add_argument("--clicks", type=_at_least_one, default=15, help="clics « Suivant → » par session")
     parser.set_defaults(handler=lambda args: print(run(args.sessions, args.clicks)) or 0)
