@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from livret import school
+from livret import bilans as bilan_rules
+from livret import clock, school
 from livret.bilans import stored
 from livret.caching import MISSING as _MISSING
 from livret.caching import LeastRecentlyUsed
@@ -23,7 +24,7 @@ from livret.db import Database, close_thread_connections, reading, thread_db
 from livret.errors import LivretError, NotFound
 from livret.permissions import User, require_learner_staff
 from livret.proposition import Evidence, propose, usual_objective
-from livret.render import grid
+from livret.render import bilan_sheet, grid
 from livret.render.positioning_dialog import CriterionLine, competency_dialog
 
 ALL_UNITS = "Tout afficher"
@@ -129,11 +130,24 @@ def unlocked_editing(db: Database, user: User | None, learner_id: int) -> grid.E
 def ask_button_html(db: Database, user: User | None, learner_id: int, code: str) -> str:
     """The button ending a competency's blue line as the grid draws it now: the draft's positioning, or
     the unlocked bilan's while one is being corrected."""
+    return positioned_answer(db, user, learner_id, code)["button"]
+
+
+def positioned_answer(db: Database, user: User | None, learner_id: int, code: str) -> dict:
+    """What a positioning's answer carries to the page: the competency's button as the grid draws it now
+    (button), and its positioning as stored (positioned, level, objective) with the draft's id (draft) —
+    what the BI dialog redraws its draft column from — or editing True while an unlocked bilan is corrected."""
     require_learner_staff(db, user, learner_id)
-    editing = _unlocked(db, learner_id)
-    frame = _drafts(db, learner_id) if editing is None else _editing_positionings(db, editing.bilan_id)
+    with reading(db):
+        editing = _unlocked(db, learner_id)
+        frame = _drafts(db, learner_id) if editing is None else _editing_positionings(db, editing.bilan_id)
+        draft = stored.draft_row(db, learner_id)
     rows = list(frame[frame["competency"] == code].itertuples(index=False))
-    return grid.ask_button(code, rows[0] if rows else None, editing)
+    row = rows[0] if rows else None
+    level = None if row is None or pd.isna(row.level) else int(row.level)
+    return {"button": grid.ask_button(code, row, editing), "positioned": row is not None, "level": level,
+            "objective": None if level is None else row.objective, "draft": draft[0] if draft else None,
+            "editing": editing is not None}
 
 
 def draft_positionings(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
@@ -325,21 +339,25 @@ def prefetch(db: Database, user: User | None, learner_ids: list[int], options: g
             key = (path, learner_id, learner_version(db, learner_id), options, method)
         except LivretError:  # not the user's, or gone since the list was read: nothing to prepare
             continue
-        if _blocks.get(key[:4]) is not _MISSING and _dialogs.get((*key[:3], method)) is not _MISSING:
+        if (_blocks.get(key[:4]) is not _MISSING and _dialogs.get((*key[:3], method)) is not _MISSING
+                and _sheets.get((*key[:3], clock.today())) is not _MISSING):
             continue
         with _pending_lock:
             if key in _pending:
                 continue
-            future = _prefetcher.submit(_prefetch_one, *key)
+            future = _prefetcher.submit(_prefetch_one, *key, user)
             _pending[key] = future
         future.add_done_callback(lambda done, key=key: _forget_pending(key))
 
 
-def _prefetch_one(*key) -> None:
-    """One learner rendered in the prefetch thread, which lives as long as the process: its connection is
-    given back after each learner (on PostgreSQL a pooled one, that a closed pool would otherwise keep)."""
+def _prefetch_one(path: str, learner_id: int, version: int, options: grid.GridOptions, method: str, user: User) -> None:
+    """One learner rendered in the prefetch thread — grid, dialogs and BI sheet — which lives as long as the
+    process: its connection is given back after each learner (on PostgreSQL a pooled one, that a closed pool
+    would otherwise keep)."""
     try:
-        _summary_and_view(*key)
+        _summary_and_view(path, learner_id, version, options, method)
+        with contextlib.suppress(LivretError):  # the sheet's own checks: « BI » will say why
+            _bilan_sheet(thread_db(path), user, learner_id, path, version)
     finally:
         close_thread_connections()
 
@@ -361,7 +379,67 @@ def wait_for_prefetches() -> None:
     concurrent.futures.wait(pending)
 
 
+@dataclass(frozen=True)
+class BilanSheet:
+    """What the BI dialog shows of a learner's draft (SPEC B2): its texts, its tables and radar as HTML
+    (livret.render.bilan_sheet) with what redraws the draft's part after a positioning (kit), and the
+    competencies (code, « C4 - title ») in référentiel order with each one's positioning in the draft
+    (state: a bilan_sheet.variant_key, or None while it is still « ? »)."""
+
+    title: str
+    version: int
+    draft_id: int | None
+    constats: str
+    conseils: str
+    body: str
+    kit: dict
+    competencies: tuple[tuple[str, str], ...]
+    state: dict
+
+    def as_data(self) -> dict:
+        """The sheet as the dialog's element receives it (JSON)."""
+        return {"title": self.title, "version": self.version, "draft": self.draft_id, "constats": self.constats,
+                "conseils": self.conseils, "body": self.body, "kit": self.kit,
+                "competencies": [list(item) for item in self.competencies], "state": self.state}
+
+
+_sheets = LeastRecentlyUsed(64)
+
+
+def cached_bilan_sheet(db: Database, user: User | None, learner_id: int) -> BilanSheet:
+    """The learner's draft as the BI dialog shows it, looked up by (database, learner, version, day) after
+    the access check (the draft's column is headed with today's date); prefetch() prepares it too."""
+    require_learner_staff(db, user, learner_id)
+    path, version = _database_file(db), learner_version(db, learner_id)
+    _wait_for_prefetch(path, learner_id, version)
+    return _bilan_sheet(db, user, learner_id, path, version)
+
+
+def _bilan_sheet(db: Database, user: User, learner_id: int, path: str, version: int) -> BilanSheet:
+    key = (path, learner_id, version, clock.today())
+    sheet = _sheets.get(key)
+    if sheet is _MISSING:
+        with reading(db):
+            name = bilan_rules.learner_name(db, user, learner_id)
+            draft = bilan_rules.read_draft(db, user, learner_id)
+            history = bilan_rules.bilan_history(db, user, learner_id, include_draft=True)
+            axes = bilan_rules.radar_axes_of(db, user, learner_id)
+            listed = stored.competencies(db, learner_id)
+        state = {}
+        for competency in listed.itertuples():
+            chosen = draft.positionings.get(int(competency.competency_id))
+            state[competency.code] = None if chosen is None else bilan_sheet.variant_key(chosen.level, chosen.objective)
+        sheet = BilanSheet(
+            f"Bilan de {name}", version, draft.bilan_id, draft.constats, draft.conseils,
+            bilan_sheet.draft_sheet_html(history, bilan_rules.unit_view(history), axes),
+            bilan_sheet.draft_kit(axes, history),
+            tuple((c.code, f"{c.code} - {c.title}") for c in listed.itertuples()), state)
+        _sheets.put(key, sheet)
+    return sheet
+
+
 def clear_caches() -> None:
+    _sheets.clear()
     _summaries.clear()
     _blocks.clear()
     _dialogs.clear()

@@ -90,7 +90,7 @@ def test_nothing_positioned_is_refused_then_the_unpositioned_are_listed(private_
     expect(c1_button(page)).to_have_text("++")
     dialog = open_bilan_dialog(page)
     dialog.get_by_role("button", name="Confirmer le bilan").click()
-    form = dialog.get_by_test_id("stForm")
+    form = dialog.get_by_role("form", name="Confirmation du bilan")
     expect(form.get_by_text("Compétences non positionnées, enregistrées « NE » (12)")).to_be_visible()
     expect(form.get_by_text("C2 - Organiser l'opération dans son contexte")).to_be_visible()
     expect(form.get_by_text("C13 - ", exact=False)).to_be_visible()

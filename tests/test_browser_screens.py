@@ -59,7 +59,7 @@ def test_on_a_laptop_the_grid_is_on_screen_on_arrival_and_the_bilan_can_be_confi
     first_row = page.locator("#lv-C1 table.lv-grid tbody tr").first
     assert inside(page, first_row) and inside(page, page.locator("#lv-C1 .lv-blue"))
     page.screenshot(path="/tmp/screens-laptop-dashboard.png")
-    page.locator(".st-key-open_bilan button:visible").click()
+    page.locator("button.lv-bi-open").click()
     confirm = page.get_by_role("dialog").get_by_role("button", name="Confirmer le bilan")
     expect(confirm).to_be_visible()
     wait_for_app(page)
@@ -134,6 +134,11 @@ def test_the_contrasted_mode_follows_the_user(private_server, screen):
     expect(page.locator(".bilan-table .lv-pos.obj-terminal, .bilan-table .lv-pos.obj-intermediate").first).to_be_visible()
     page.get_by_test_id("stSidebar").get_by_text("Mode contrasté").click()
     wait_for_app(page)
+    # wait_for_app may return before the rerun that stores the choice has begun
+    for _ in range(50):
+        if not preferences.read(db, teacher).contrast:
+            break
+        page.wait_for_timeout(100)
     assert not preferences.read(db, teacher).contrast
     db.close()
 

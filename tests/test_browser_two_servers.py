@@ -59,7 +59,7 @@ def test_a_positioning_and_a_bilan_made_through_one_server_are_shown_by_the_othe
 
         dialog = open_bilan_dialog(here)
         dialog.get_by_role("button", name="Confirmer le bilan").click()
-        form = dialog.get_by_test_id("stForm")
+        form = dialog.get_by_role("form", name="Confirmation du bilan")
         form.get_by_label("Pour créer le bilan, saisissez CONFIRMATION en lettres majuscules").fill("CONFIRMATION")
         form.get_by_role("button", name="Créer le bilan").click()
         expect(here.get_by_text(f"Bilan de {name} validé le {TODAY}")).to_be_visible()

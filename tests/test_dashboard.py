@@ -181,6 +181,16 @@ def run_page(app_env, user_id) -> AppTest:
     return at.run()
 
 
+def bilan_sheet_data(at: AppTest) -> dict:
+    """What the « BI » element of the page carries (components v2: its data as JSON)."""
+    import json
+
+    from livret.ui import bilan_sheet
+
+    return next(json.loads(b.proto.json) for b in at.get("bidi_component")
+                if b.proto.component_name == bilan_sheet.COMPONENT)
+
+
 def grid_html(at: AppTest) -> str:
     """The HTML of the page, without the stylesheet: st.html elements and the grid's blocks
     (components v2 elements whose data is the block's HTML)."""
@@ -205,7 +215,8 @@ def test_page_shows_selection_filters_grid_and_buttons(app_env):
                          [at.selectbox[1].value, teacher.id]).fetchone()[0]
     counts = dashboard.complexity_counts(dashboard.learner_data(db, teacher, learner).results)
     assert [t.label for t in at.toggle] == [f"{code} ({counts[code]})" for code in ("D", "Int", "B", "E")]
-    assert "BI" in [b.label for b in at.button]
+    bi = bilan_sheet_data(at)
+    assert bi["help"] == "Créer le bilan intermédiaire de compétences" and bi["sheet"]["title"].startswith("Bilan de ")
     assert asks(at) == {f"C{n}": "?" for n in range(1, 14)}
     assert [p.label for p in at.segmented_control] == ["Affichage", "Titres", "Vue"]
     html = grid_html(at)
@@ -286,3 +297,59 @@ def test_the_dialogs_follow_the_schools_method_and_not_the_draft(demo_db, roles)
     school.set_proposition_method(demo_db, roles["ddfpt"], "latest")
     later = dashboard.cached_view(demo_db, teacher, learner, grid.GridOptions()).dialogs
     assert "Méthode : Résultat le plus récent" in later["C1"]["head"]
+
+
+def test_the_bilan_sheet_shows_the_draft_and_redraws_from_its_kit(demo_db, roles):
+    from livret import bilans
+    from livret.render import bilan_document
+
+    teacher, learner = roles["teacher"], roles["learner"].learner_id
+    name = bilans.learner_name(demo_db, teacher, learner)
+    sheet = dashboard.cached_bilan_sheet(demo_db, teacher, learner)
+    assert sheet.title == f"Bilan de {name}" and sheet.draft_id is None
+    assert "(à valider)" in sheet.body and 'class="radar"' in sheet.body and "Par unité" in sheet.body
+    assert sheet.competencies[0] == ("C1", "C1 - Analyser les conditions de l'opération et son contexte")
+    assert dashboard.cached_bilan_sheet(demo_db, teacher, learner) is sheet  # same version: from the cache
+    c1 = demo_db.execute("SELECT id FROM competencies WHERE code = 'C1'").fetchone()[0]
+    bilans.save_draft_positioning(demo_db, teacher, learner, c1, bilans.Positioning(3, "terminal"))
+    bilans.save_draft_texts(demo_db, teacher, learner, constats="<b>Soigneux</b>")
+    later = dashboard.cached_bilan_sheet(demo_db, teacher, learner)
+    assert later.version > sheet.version and later.constats == "<b>Soigneux</b>"
+    assert later.state["C1"] == "3-terminal" and later.state["C2"] is None
+    assert later.draft_id == bilans.read_draft(demo_db, teacher, learner).bilan_id
+    # What the browser redraws C1 with is exactly what the server draws for that positioning.
+    assert later.kit["badges"]["3-terminal"] == bilan_document.positioning_badge(3, "terminal")
+    assert f'<td data-draft="C1">{later.kit["badges"]["3-terminal"]}</td>' in later.body
+    assert later.kit["radar"]["marker"]["C1"]["3-terminal"] in later.body
+    assert later.kit["radar"]["marker"]["C1"]["ne"] in sheet.body
+    answer = dashboard.positioned_answer(demo_db, teacher, learner, "C1")
+    assert (answer["positioned"], answer["level"], answer["objective"], answer["draft"], answer["editing"]) == (
+        True, 3, "terminal", later.draft_id, False)
+    assert dashboard.positioned_answer(demo_db, teacher, learner, "C2")["positioned"] is False
+
+
+def test_only_the_learners_staff_read_the_bilan_sheet(demo_db, roles):
+    learner = roles["learner"].learner_id
+    for role in ("learner", "other_teacher"):
+        with pytest.raises(PermissionDenied):
+            dashboard.cached_bilan_sheet(demo_db, roles[role], learner)
+    with pytest.raises(PermissionDenied):
+        dashboard.cached_bilan_sheet(demo_db, None, learner)
+
+
+def test_the_page_sends_the_learners_draft_to_the_bilan_dialog(app_env):
+    from livret import bilans
+
+    db = connect(app_env)
+    teacher = first_user(db, "teacher")
+    at = run_page(app_env, teacher.id)
+    learner = db.execute("SELECT id FROM learners WHERE last_name || ' ' || first_name = ?",
+                         [at.selectbox[1].value]).fetchone()[0]
+    data = bilan_sheet_data(at)
+    sheet = data["sheet"]
+    assert sheet["title"] == f"Bilan de {bilans.learner_name(db, teacher, learner)}" and "(à valider)" in sheet["body"]
+    assert sheet["state"] == {f"C{n}": None for n in range(1, 14)}  # all « ? »: « Confirmer » will refuse
+    assert data["texts"]["problem"] == bilans.NOTHING_POSITIONED_MESSAGE
+    assert sheet["body"].count('data-draft="C1"') == 2  # the draft's column and its unit view
+    assert set(sheet["kit"]["radar"]["marker"]["C1"]) == {"ne", *(f"{lv}-{o}" for lv in range(1, 5)
+                                                                  for o in ("intermediate", "terminal"))}

@@ -44,7 +44,7 @@ def test_radar_data_for_zero_one_and_two_bilans(demo_db, roles, axes, count):
     svg = radar.radar_svg(axes, points)
     # per bilan: one closed line and its 13 points (filled, open or crossed), each with its tooltip
     assert svg.count("<polygon") == count and "Préparation" in svg
-    assert len(re.findall(r'<(?:circle|path) [^>]*stroke-width="2"><title>', svg)) == 13 * count
+    assert len(re.findall(r'<(?:circle|path) [^>]*stroke-width="2" data-series="\d" data-code="C\d+"><title>', svg)) == 13 * count
 
 
 def test_newest_bilan_first_and_only_two_of_three(demo_db, roles, axes):
@@ -77,8 +77,8 @@ def test_levels_sit_on_their_ring_and_ne_is_distinct_from_level_one(demo_db, rol
     c2 = draft.loc["C2"]
     assert math.isclose(math.hypot(c2["x"], c2["y"]), 4)
     svg, draft_colour = radar.radar_svg(axes, points), radar.SERIES_COLOURS[0]
-    crosses = re.findall(rf'<path d="M[^"]*" stroke="{draft_colour}" stroke-width="2"><title>', svg)
-    open_points = re.findall(rf'<circle [^>]*fill="white" stroke="{draft_colour}" stroke-width="2"><title>', svg)
+    crosses = re.findall(rf'<path d="M[^"]*" stroke="{draft_colour}" stroke-width="2" data-series="0" data-code="[^"]*"><title>', svg)
+    open_points = re.findall(rf'<circle [^>]*fill="white" stroke="{draft_colour}" stroke-width="2" data-series="0" data-code="[^"]*"><title>', svg)
     assert len(crosses) == 11 and len(open_points) == 1  # NE crosses; C2, intermediate, an open point
 
 

@@ -305,6 +305,43 @@ def test_each_script_runs_connection_is_closed_or_pooled_when_its_thread_ends(em
         assert _settled_connections(empty_db, before) == before
 
 
+def test_a_script_run_takes_the_sqlite_connection_a_finished_run_gave_back(empty_db):
+    """A new connection parses the schema again and starts with a cold cache: a finished run's connection is
+    kept (SQLITE_IDLE at most) and given to the next run, without what that run left in a transaction."""
+    if empty_db.is_postgres:
+        pytest.skip("PostgreSQL's connections come from psycopg_pool")
+    from livret import db as storage
+
+    used = []
+
+    def script_run(stop_inside_a_transaction=False):
+        handle = thread_db(empty_db.location)
+        used.append(handle.conn)
+        if stop_inside_a_transaction:
+            handle.execute("BEGIN IMMEDIATE")
+            handle.execute("UPDATE competencies SET title = 'interrompu'")
+
+    def in_a_thread(**options):
+        thread = threading.Thread(target=script_run, kwargs=options)
+        thread.start()
+        thread.join()
+        for _ in range(100):  # the thread's storage is released a moment after join() returns
+            if storage._idle_sqlite.get(empty_db.location):
+                break
+            time.sleep(0.01)
+
+    in_a_thread(stop_inside_a_transaction=True)
+    in_a_thread()
+    assert used[0] is used[1] and not used[1].in_transaction
+    assert empty_db.execute("SELECT count(*) FROM competencies WHERE title = 'interrompu'").fetchone()[0] == 0
+    many = [connect(empty_db.location).conn for _ in range(storage.SQLITE_IDLE + 2)]
+    for conn in many:
+        storage._give_back_sqlite(empty_db.location, conn)
+    assert len(storage._idle_sqlite[empty_db.location]) == storage.SQLITE_IDLE
+    close_pools(empty_db.location)
+    assert not storage._idle_sqlite.get(empty_db.location)
+
+
 def _settled_connections(db, expected: int) -> int:
     """The count once what was just closed has gone: the last thread's storage is released a moment
     after join() returns, and the server ends a closed connection's backend a moment later."""

@@ -8,7 +8,7 @@ from livret import dashboard, ui
 from livret.codes import COLUMN_CODES, COMPLEXITIES
 from livret.errors import LivretError
 from livret.render import grid
-from livret.ui import bilan_dialogs, flash, grid_element, selection
+from livret.ui import bilan_dialogs, bilan_sheet, flash, grid_element, selection
 
 UNITS_KEY, SEEN_UNITS_KEY = "tdb_unites", "tdb_unites_vues"
 CODE_HELP = {**COMPLEXITIES, "E": "Bilans entreprise"}
@@ -20,13 +20,6 @@ user = ui.current_user()
 def keep_units_exclusive() -> None:
     st.session_state[UNITS_KEY] = dashboard.exclusive_units(
         st.session_state[UNITS_KEY], st.session_state.get(SEEN_UNITS_KEY, []))
-
-
-@ui.fragment
-def bilan_button(learner_id: int) -> None:
-    # A fragment: opening « BI » reruns only this button and its dialog, not the page and its grid.
-    if st.button("BI", key="open_bilan", help="Créer le bilan intermédiaire de compétences"):
-        bilan_dialogs.bilan_dialog(db, user, learner_id)
 
 
 st.title("Tableau de bord")
@@ -65,7 +58,7 @@ with filters.popover("Pré-remplir", icon=":material/playlist_add:", key="tdb_pr
     st.caption(bilan_dialogs.PREFILL_HELP)
     bilan_dialogs.prefill_buttons(db, user, learner_id, "tdb_prefill", close="tdb_prefill_menu")
 with filters:
-    bilan_button(learner_id)
+    bilan_sheet.bilan_button(db, user, learner_id)
 flash.show(bilan_dialogs.PREFILL_FLASH)
 if summary.editing is not None:
     st.warning(f"Le bilan du {summary.editing.date_label} est déverrouillé : les positionnements au bout des "

@@ -110,24 +110,36 @@ def history_table_html(history: pd.DataFrame) -> str:
         for column, status in columns.itertuples(index=False))
     cells = {(r.code, r.column): positioning_badge(r.level, r.objective) for r in history.itertuples()}
     competencies = history.drop_duplicates("code").sort_values("position")
+    drafts = set(columns.loc[columns["status"] == "draft", "column"])
+
+    def cell(code: str, column: str) -> str:
+        # The draft's cells are named, so the BI dialog can redraw one after a positioning.
+        hook = f' data-draft="{escape(code)}"' if column in drafts else ""
+        return f"<td{hook}>{cells[(code, column)]}</td>"
+
     body = "".join(
         f'<tr><th scope="row" class="comp" title="{escape(comp.title)}">{escape(comp.code)}</th>'
-        + "".join(f"<td>{cells[(comp.code, column)]}</td>" for column in columns["column"])
+        + "".join(cell(comp.code, column) for column in columns["column"])
         + "</tr>"
         for comp in competencies.itertuples())
     return (f'<table class="bilan-table history"><thead><tr><th scope="col" class="comp">Compétence</th>{head}'
             f"</tr></thead><tbody>{body}</tbody></table>")
 
 
-def unit_view_html(units: dict) -> str:
-    """The same positionings grouped by unit, one small table per unit (U2 | U31 | U32)."""
+def unit_view_html(units: dict, *, draft: bool = False) -> str:
+    """The same positionings grouped by unit, one small table per unit (U2 | U31 | U32); draft: they are
+    the draft's (its cells are named, as in history_table_html)."""
     if not units:
         return ""
     tables = []
+
+    def hook(code: str) -> str:
+        return f' data-draft="{escape(code)}"' if draft else ""
+
     for unit, rows in units.items():
         body = "".join(
             f'<tr><th scope="row" title="{escape(title)}">{escape(code)}</th>'
-            f"<td>{positioning_badge(p.level, p.objective)}</td></tr>"
+            f"<td{hook(code)}>{positioning_badge(p.level, p.objective)}</td></tr>"
             for code, title, p in rows)
         tables.append(f'<table class="bilan-table unit"><thead><tr><th scope="col" colspan="2">{escape(unit)}</th>'
                       f"</tr></thead><tbody>{body}</tbody></table>")

@@ -77,6 +77,46 @@ def domain_sectors(axes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+_PPU = HEIGHT / (2 * EXTENT_Y)
+_CX, _CY = WIDTH / 2, HEIGHT / 2
+
+
+def _pixel(x: float, y: float) -> str:
+    """A point of the chart's plane as « x,y » in the SVG's pixels."""
+    return f"{_CX + x * _PPU:.1f},{_CY - y * _PPU:.1f}"
+
+
+def _marker(order: int, code: str, x: float, y: float, evaluated: bool, objective, title: str) -> str:
+    """A bilan's point on an axis: a cross for NE, a full dot for objectifs terminaux, a hollow one for
+    intermédiaires; series order 0 is the newest bilan."""
+    colour = SERIES_COLOURS[order % 2]
+    mx, my = (float(v) for v in _pixel(x, y).split(","))
+    hooks = f'data-series="{order}" data-code="{escape(code)}"'
+    tip = f"<title>{escape(title)}</title>"
+    if not evaluated:
+        return (f'<path d="M{mx - 5:.1f},{my - 5:.1f} L{mx + 5:.1f},{my + 5:.1f} M{mx - 5:.1f},{my + 5:.1f} '
+                f'L{mx + 5:.1f},{my - 5:.1f}" stroke="{colour}" stroke-width="2" {hooks}>{tip}</path>')
+    fill = colour if objective == "terminal" else "white"
+    return (f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2" '
+            f'{hooks}>{tip}</circle>')
+
+
+def newest_series_kit(axes: pd.DataFrame, column: str, variants: list[tuple[str, int | None, str | None]]) -> dict:
+    """What redraws the newest series (the draft's) after one positioning, without the server: the axes'
+    codes in drawing order, and for each code and variant (key, level, objective) its vertex and marker,
+    drawn exactly as radar_svg draws them (livret/ui/bilan_sheet.py uses it)."""
+    kit: dict = {"order": [], "vertex": {}, "marker": {}}
+    for axis in axes.sort_values("axis").itertuples():
+        kit["order"].append(axis.code)
+        vertices, markers = kit["vertex"].setdefault(axis.code, {}), kit["marker"].setdefault(axis.code, {})
+        for key, level, objective in variants:
+            x, y = _xy(float(level) if level is not None else NE_RADIUS, axis.angle)
+            vertices[key] = _pixel(x, y)
+            markers[key] = _marker(0, axis.code, x, y, level is not None, objective,
+                                   f"{column} — {axis.code} - {axis.title} : {_positioning_label(level, objective)}")
+    return kit
+
+
 def _positioning_label(level, objective) -> str:
     if level is None or pd.isna(level):
         return NOT_EVALUATED_LABEL
@@ -127,12 +167,9 @@ def radar_svg(axes: pd.DataFrame, points: pd.DataFrame, *, label: str = SVG_LABE
     """The same radar as inline SVG, for the app's pages and the standalone document (no script needed to
     see it): label names it for screen readers (role="img"); each point, code and domain carries its
     tooltip (<title>). legend=False leaves out the bilans' key under the chart (the page draws its own)."""
-    ppu = HEIGHT / (2 * EXTENT_Y)
-    cx, cy = WIDTH / 2, HEIGHT / 2
+    cx, cy, ppu = _CX, _CY, _PPU
     height = HEIGHT + 40 if legend else HEIGHT
-
-    def px(xv: float, yv: float) -> str:
-        return f"{cx + xv * ppu:.1f},{cy - yv * ppu:.1f}"
+    px = _pixel
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" viewBox="0 0 {WIDTH} {height}" '
              f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(label)}">']
@@ -170,17 +207,11 @@ def radar_svg(axes: pd.DataFrame, points: pd.DataFrame, *, label: str = SVG_LABE
         colour, dashes = SERIES_COLOURS[order % 2], SERIES_DASHES[order % 2]
         dash = f' stroke-dasharray="{dashes[0]} {dashes[1]}"' if dashes[1] else ""
         coords = " ".join(px(row.x, row.y) for row in group.itertuples())
-        parts.append(f'<polygon points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
+        parts.append(f'<polygon points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} '
+                     f'data-series="{order}"/>')
         for row in group.itertuples():
-            mx, my = (float(v) for v in px(row.x, row.y).split(","))
-            title = f"<title>{escape(f'{row.bilan} — {row.code} - {row.title} : {row.positioning}')}</title>"
-            if not row.evaluated:
-                parts.append(f'<path d="M{mx - 5:.1f},{my - 5:.1f} L{mx + 5:.1f},{my + 5:.1f} M{mx - 5:.1f},'
-                             f'{my + 5:.1f} L{mx + 5:.1f},{my - 5:.1f}" stroke="{colour}" stroke-width="2">{title}</path>')
-            else:
-                fill = colour if row.objective == "terminal" else "white"
-                parts.append(f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="4.5" fill="{fill}" stroke="{colour}" '
-                             f'stroke-width="2">{title}</circle>')
+            parts.append(_marker(order, row.code, row.x, row.y, row.evaluated, row.objective,
+                                 f"{row.bilan} — {row.code} - {row.title} : {row.positioning}"))
         if not legend:
             continue
         name = group["bilan"].iloc[0]

@@ -1,17 +1,10 @@
-"""Dialogs of the bilan opened from the dashboard (SPEC B1, B2), and the bilan views they share with
-the page « Bilans de compétences »: a UI-helpers module (Streamlit). Every write goes through
-livret.bilans, which checks the user; after a write the app reruns so the dashboard redraws.
-
-Contract used by views/tableau_de_bord.py:
-- positioning_dialog(db, user, learner_id, competency_id, bilan_id=None): « Niveaux d'acquisition de la
-  compétence », for the draft, or for the unlocked bilan bilan_id (also from the page « Bilans »)
-- bilan_dialog(db, user, learner_id): « Bilan de NOM Prénom »
-Both open a st.dialog; call them when the « ? » of a competency or the « BI » button is clicked.
-"""
+"""The bilan's Streamlit parts shared by the pages (SPEC B1, B3, B4): the positioning dialog of an unlocked
+bilan (page « Bilans de compétences »), its positionings as buttons, the pre-filling buttons of the
+dashboard's « Pré-remplir », the bilan's tables and radar, and printing. A UI-helpers module (Streamlit);
+every write goes through livret.bilans, which checks the user. The dashboard's « BI » dialog is
+livret/ui/bilan_sheet.py."""
 
 from __future__ import annotations
-
-from html import escape
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +12,7 @@ import streamlit as st
 from livret import bilans, dashboard, ui
 from livret.codes import ACQUISITION_BY_LEVEL, ACQUISITION_LEVELS, NOT_EVALUATED_LABEL, OBJECTIVES
 from livret.errors import LivretError
-from livret.render import bilan_document, grid, radar
+from livret.render import bilan_document, bilan_sheet, grid
 from livret.render.positioning_dialog import MINUS, choice_label
 from livret.ui import flash, trusted_html
 
@@ -192,13 +185,15 @@ PREFILL_HELP = ("Ne remplit que les compétences encore « ? » du brouillon ; r
                 "CONFIRMATION, et chaque positionnement reste modifiable.")
 
 
+PREFILL_ACTIONS = {"latest": ("Reprendre les positionnements du dernier bilan", bilans.fill_from_latest_bilan),
+                   "propositions": ("Appliquer les propositions", bilans.apply_propositions)}
+
+
 def prefill_buttons(db, user, learner_id: int, key: str, close: str | None = None) -> None:
     """« Reprendre les positionnements du dernier bilan » and « Appliquer les propositions »: each fills
     the draft's competencies still « ? » and says what it did (flash PREFILL_FLASH) in the run its click
-    starts (the app's, or the dialog's the buttons are in); close names a popover to close then."""
-    actions = (("Reprendre les positionnements du dernier bilan", bilans.fill_from_latest_bilan),
-               ("Appliquer les propositions", bilans.apply_propositions))
-    for label, action in actions:
+    starts; close names a popover to close then."""
+    for label, action in PREFILL_ACTIONS.values():
         st.button(label, key=f"{key}_{action.__name__}", help=PREFILL_HELP, width="stretch",
                   on_click=_prefill, args=(db, user, learner_id, action, close))
 
@@ -220,278 +215,25 @@ def _prefill(db, user, learner_id: int, action, close: str | None) -> None:
 # Each view is one element of our own that sets its markup directly. Every element a script run sends is
 # a message the browser handles and a React element it draws; st.html would also run DOMPurify on each
 # body and, with its HTML-only profile, drop the radar's SVG. The markup is built from escaped text by
-# livret.render (bilan_document, radar), as the dashboard's grid is. The radar is inline SVG, not a
-# Vega-Lite chart, so showing it loads and runs no chart library (the benchmark's « dialogue BI »).
-VIEW_CSS = """
-.lv-bilan-view h3 { font-size: 1.5rem; font-weight: 600; line-height: 1.2; margin: 0; padding: 1rem 0 0.75rem; }
-.lv-bilan-view .lv-caption { font-size: 0.875rem; color: #555b63; margin: 0 0 0.5rem; }
-.lv-bilan-view .lv-unit-title { font-weight: 600; margin: 0 0 0.25rem; }
-.lv-bilan-view svg.radar { display: block; max-width: 100%; height: auto; }
-.lv-bilan-view .lv-empty { padding: 1rem; border-radius: 0.5rem; background: rgba(28, 131, 225, 0.1); color: #004280; }
-"""
-NO_RADAR = "Aucun bilan à représenter pour le moment."
-RADAR_LABEL = "Diagramme radar des deux derniers bilans, une branche par compétence"
+# livret.render (bilan_sheet, bilan_document, radar), as the dashboard's grid is.
 
 
 def _view(html: str, key: str) -> None:
     """Markup made by livret.render from escaped text, shown as is."""
-    trusted_html.show(html, bilan_document.BILAN_CSS + VIEW_CSS, key, name="bilan_view", host_class="lv-bilan-view")
-
-
-def positioning_tables_html(history: pd.DataFrame, *, unit_column: str | None = None) -> str:
-    """« Bilan des compétences » (one column per bilan, newest first) and the unit view."""
-    return (bilan_document.legend_html() + bilan_document.history_table_html(history)
-            + '<p class="lv-unit-title">Par unité</p>'
-            + bilan_document.unit_view_html(bilans.unit_view(history, unit_column)))
-
-
-def radar_html(axes: pd.DataFrame, history: pd.DataFrame) -> str:
-    """The radar of the newest two bilans of a history, with its key (one line per bilan) and how to read it."""
-    points = radar.radar_data(axes, history)
-    if points.empty:
-        return f'<p class="lv-empty" role="status">{NO_RADAR}</p>'
-    key = escape(bilan_document.RADAR_KEY.replace("-", MINUS))  # « -- » must not read as a dash
-    return (bilan_document.radar_legend_html(radar.legend_items(points))
-            + radar.radar_svg(axes, points, label=RADAR_LABEL, legend=False)
-            + f'<p class="lv-caption">{key}</p>')
+    trusted_html.show(html, bilan_document.BILAN_CSS + bilan_sheet.VIEW_CSS, key, name="bilan_view",
+                      host_class="lv-bilan-view")
 
 
 def show_positioning_tables(history: pd.DataFrame, *, unit_column: str | None = None) -> None:
-    _view(positioning_tables_html(history, unit_column=unit_column), "bilan_view_tables")
+    """« Bilan des compétences » (one column per bilan, newest first) and the unit view."""
+    _view(bilan_sheet.positioning_tables_html(history, bilans.unit_view(history, unit_column)), "bilan_view_tables")
 
 
 def show_radar(axes: pd.DataFrame, history: pd.DataFrame) -> None:
-    if radar.radar_data(axes, history).empty:
-        st.info(NO_RADAR)
+    if not bilan_sheet.has_radar(axes, history):
+        st.info(bilan_sheet.NO_RADAR)
         return
-    _view(radar_html(axes, history), "bilan_view_radar")
-
-
-# ---------------------------------------------------------------- bilan dialog (B2)
-
-
-# Constats and Conseils are typed in a small element of our own rather than st.text_area, whose value
-# reaches the server only on blur or Ctrl+Entrée: Échap (which closes the dialog), a closed tab or a
-# crash lost what was typed. This element sends a text once typing pauses, at once on Échap and on
-# blur, and when the page is hidden. It writes the texts with .value and .textContent only (no HTML).
-# Both fields and their note are one element: each element of a script run is a message the browser
-# handles, and an element of this kind is the costliest to mount.
-DRAFT_TEXTS = "livret_draft_texts"
-DRAFT_TEXT_PAUSE_MS = 600
-DRAFT_FIELDS = (("constats", "Constats"), ("conseils", "Conseils"))
-DRAFT_TEXTS_NOTE = ("Constats et Conseils apparaîtront sur le bilan et seront visibles de l'apprenant ; "
-                    "ils sont enregistrés dans le brouillon au fil de la frappe.")
-_DRAFT_TEXT_JS = """
-export default function ({ data, parentElement, setStateValue }) {
-  let root = parentElement.querySelector(":scope > div.lv-draft-texts");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "lv-draft-texts";
-    const id = Math.random().toString(36).slice(2);
-    for (const [name, label, value] of data.fields) {
-      const field = document.createElement("div");
-      field.className = "lv-draft-text";
-      const tag = document.createElement("label");
-      const box = document.createElement("textarea");
-      box.id = "lv-draft-text-" + name + "-" + id;
-      tag.htmlFor = box.id;
-      tag.textContent = label;
-      box.value = value;
-      box.placeholder = label;
-      box.rows = 4;
-      box.dataset.name = name;
-      box.lvSent = value;
-      field.append(tag, box);
-      root.append(field);
-    }
-    const note = document.createElement("p");
-    note.className = "lv-draft-note";
-    note.textContent = data.note;
-    root.append(note);
-    parentElement.appendChild(root);
-  }
-  const boxes = [...root.querySelectorAll("textarea")];
-  const send = (box) => {
-    clearTimeout(box.lvTimer);
-    box.lvTimer = null;
-    if (box.value !== box.lvSent) {
-      box.lvSent = box.value;
-      setStateValue(box.dataset.name, box.value);
-    }
-  };
-  const sendAll = () => boxes.forEach(send);
-  for (const box of boxes) {
-    box.oninput = () => {
-      clearTimeout(box.lvTimer);
-      box.lvTimer = setTimeout(() => send(box), data.pause);
-    };
-    box.onkeydown = (event) => { if (event.key === "Escape") send(box); };
-    box.onblur = () => send(box);
-  }
-  const hidden = () => { if (document.visibilityState === "hidden") sendAll(); };
-  if (root.lvHidden) {
-    document.removeEventListener("visibilitychange", root.lvHidden);
-    window.removeEventListener("pagehide", root.lvSendAll);
-  }
-  root.lvHidden = hidden;
-  root.lvSendAll = sendAll;
-  document.addEventListener("visibilitychange", hidden);
-  window.addEventListener("pagehide", sendAll);
-  return () => {
-    sendAll();
-    document.removeEventListener("visibilitychange", hidden);
-    window.removeEventListener("pagehide", sendAll);
-  };
-}
-"""
-_DRAFT_TEXT_CSS = """
-.lv-draft-text { display: flex; flex-direction: column; gap: 0.25rem; margin-bottom: 1.5rem; }
-.lv-draft-text label { font-size: 0.875rem; }
-.lv-draft-text textarea {
-  font: inherit; font-size: 1rem; line-height: 1.5; padding: 0.5rem 0.75rem; min-height: 6rem; resize: vertical;
-  border: 1px solid rgba(49, 51, 63, 0.25); border-radius: 0.5rem; background: #f0f2f6; color: inherit;
-}
-.lv-draft-text textarea:focus { outline: 2px solid #ff4b4b; outline-offset: 0; background: #ffffff; }
-.lv-draft-note { font-size: 0.875rem; color: #555b63; margin: 0; }
-"""
-
-
-def draft_text_value(key: str, name: str) -> str | None:
-    """The text of field name (« constats », « conseils ») last sent by the draft texts element at key
-    (None before anything was typed in it)."""
-    value = st.session_state.get(key)
-    return value.get(name) if value is not None else None
-
-
-def _keys(learner_id: int, opening: int) -> dict[str, str]:
-    # Each opening of the dialog has its own keys: its text element starts from what the database holds.
-    suffix = f"{learner_id}_{opening}"
-    return {name: f"bilan_{name}_{suffix}" for name in ("texts", "confirming", "word")}
-
-
-def _typed_texts(keys: dict[str, str]) -> dict[str, str | None]:
-    return {name: draft_text_value(keys["texts"], name) for name, _ in DRAFT_FIELDS}
-
-
-def _save_texts(db, user, learner_id: int, opening: int) -> None:
-    keys = _keys(learner_id, opening)
-    try:
-        draft_id = bilans.read_draft(db, user, learner_id).bilan_id
-        seen = st.session_state.get(f"bilan_draft_seen_{learner_id}_{opening}", draft_id)
-        bilans.save_draft_texts(db, user, learner_id, **_typed_texts(keys), draft_id=seen)
-    except LivretError as error:
-        st.session_state["bilan_dialog_error"] = str(error)
-
-
-def _draft_texts(db, user, learner_id: int, opening: int, draft: bilans.Draft, keys: dict[str, str]) -> None:
-    """Constats and Conseils of the draft, saved as they are typed."""
-    if draft.bilan_id is not None:
-        # The draft this opening works on: texts typed here never land in a draft made after a confirmation.
-        st.session_state.setdefault(f"bilan_draft_seen_{learner_id}_{opening}", draft.bilan_id)
-    error = st.session_state.pop("bilan_dialog_error", None)
-    if error:
-        st.error(ui.markdown_text(error))
-    element = st.components.v2.component(DRAFT_TEXTS, js=_DRAFT_TEXT_JS, css=_DRAFT_TEXT_CSS, isolate_styles=False)
-    save = lambda: _save_texts(db, user, learner_id, opening)  # noqa: E731
-    fields = [[name, label, getattr(draft, name)] for name, label in DRAFT_FIELDS]
-    element(data={"fields": fields, "note": DRAFT_TEXTS_NOTE, "pause": DRAFT_TEXT_PAUSE_MS}, key=keys["texts"],
-            on_constats_change=save, on_conseils_change=save)
-
-
-def _close_or_confirm(review: bilans.ConfirmationReview, keys: dict[str, str]) -> None:
-    """« Fermer », and « Confirmer le bilan », which opens the confirmation form (or says why not)."""
-    with st.container(horizontal=True):  # two halves (ACTIONS_CSS), with fewer elements than st.columns
-        close = st.button("Fermer", key="bilan_close", width="stretch")
-        confirm = st.button("Confirmer le bilan", key="bilan_confirm", type="primary", width="stretch")
-    if close:
-        st.rerun()
-    if confirm:
-        if review.problem:
-            st.session_state.pop(keys["confirming"], None)
-            st.error(ui.markdown_text(review.problem))
-        else:
-            # The draft reviewed now is the one confirmed, even if another session makes a new one meanwhile.
-            st.session_state[keys["confirming"]] = review.draft_id
-
-
-def _confirmation_form(db, user, learner_id: int, review: bilans.ConfirmationReview, reviewed: int,
-                       keys: dict[str, str]) -> None:
-    """The word CONFIRMATION typed under the list of what will be stored NE; then the bilan is created."""
-    with st.form(f"bilan_confirmation_{learner_id}", border=True):
-        if review.unpositioned:
-            listed = "\n".join(f"- {ui.markdown_text(item)}" for item in review.unpositioned)
-            st.markdown(f"**Compétences non positionnées, enregistrées « NE » ({len(review.unpositioned)}) :**"
-                        f"\n{listed}")
-        word = st.text_input(f"Pour créer le bilan, saisissez {bilans.CONFIRMATION_WORD} en lettres majuscules",
-                             key=keys["word"])
-        submitted = st.form_submit_button("Créer le bilan", type="primary")
-    if not submitted:
-        return
-    try:
-        created = bilans.confirm_bilan(db, user, learner_id, word, draft_id=reviewed, **_typed_texts(keys))
-        notice = bilans.confirmation_notice(db, user, created)
-    except LivretError as refusal:
-        ui.show_error(refusal)
-        return
-    st.session_state[ui.NOTICE_KEY] = notice
-    st.rerun()
-
-
-# Sticky needs its nearest scrolling box to be the one that scrolls: Streamlit scrolls the whole modal, with
-# an overflow-hidden box in between, so the dialog itself is made the scroller (its title scrolls, « × »
-# stays). The sticky box is the actions' layout wrapper: its parent is the dialog's column, as tall as
-# everything in it (the actions' own container is only as tall as the actions).
-ACTIONS_CSS = """<style>
-[data-testid="stDialog"]:has([class*="st-key-bilan_actions_"]) section[role="dialog"] {
-  max-height: calc(100dvh - 6rem); overflow-y: auto; overscroll-behavior: contain; }
-[data-testid="stLayoutWrapper"]:has(> [class*="st-key-bilan_actions_"]) { order: 99; position: sticky; bottom: 0;
-  z-index: 5; padding: .6rem 0 .8rem; background: var(--st-background-color, #fff);
-  border-top: 1px solid rgba(49, 51, 63, .2); }
-[class*="st-key-bilan_actions_"] [data-testid="stHorizontalBlock"] > [data-testid="stElementContainer"] { flex: 1 1 0; }
-</style>"""
-
-
-def _bilan_dialog_body(db, user, learner_id: int, opening: int) -> None:
-    try:
-        draft = bilans.read_draft(db, user, learner_id)
-        history = bilans.bilan_history(db, user, learner_id, include_draft=True)
-        axes = bilans.radar_axes_of(db, user, learner_id)
-        review = bilans.confirmation_review(db, user, learner_id)
-    except LivretError as error:
-        ui.show_error(error)
-        return
-    keys = _keys(learner_id, opening)
-    # The actions come first, so they are shown before the tables and the radar are drawn, and stay at the
-    # foot of the dialog whatever its height (ACTIONS_CSS): « Confirmer le bilan » never scrolls away.
-    st.html(ACTIONS_CSS)
-    with st.container(key=f"bilan_actions_{opening}"):
-        _close_or_confirm(review, keys)
-        reviewed = st.session_state.get(keys["confirming"])
-        if reviewed is not None:
-            _confirmation_form(db, user, learner_id, review, reviewed, keys)
-    _draft_texts(db, user, learner_id, opening, draft, keys)
-    st.subheader("Bilan des compétences")
-    flash.show(PREFILL_FLASH)
-    if review.unpositioned:
-        with st.container(horizontal=True):
-            prefill_buttons(db, user, learner_id, f"bilan_prefill_{opening}")
-    caption = ""
-    if review.unpositioned and not review.problem:
-        caption = (f'<p class="lv-caption">{len(review.unpositioned)} compétence(s) sans positionnement : elles '
-                   "seront enregistrées « NE ».</p>")
-    _view(caption + positioning_tables_html(history) + "<h3>Diagramme radar</h3>" + radar_html(axes, history),
-          f"bilan_view_{opening}")
-
-
-def bilan_dialog(db, user, learner_id: int) -> None:
-    """SPEC B2: « Bilan de NOM Prénom ». The dialog's title is set when it opens, so it names the learner."""
-    try:
-        name = bilans.learner_name(db, user, learner_id)
-    except LivretError as error:
-        ui.show_error(error)
-        return
-    opening = st.session_state["bilan_dialog_openings"] = st.session_state.get("bilan_dialog_openings", 0) + 1
-    ui.dialog(f"Bilan de {ui.markdown_text(name)}", width="large")(_bilan_dialog_body)(db, user, learner_id, opening)
+    _view(bilan_sheet.radar_html(axes, history), "bilan_view_radar")
 
 
 # ---------------------------------------------------------------- printing (B4)

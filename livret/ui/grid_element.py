@@ -14,8 +14,9 @@ Why an element of our own rather than Streamlit's widgets:
   the user) and its answer is the competency's button as now stored, so saving a level reruns neither
   the page nor the grid. Until the answer arrives, the button shows the level chosen, dashed (being
   saved); if the write is refused, the answer puts the stored state back and the page says why.
-- The dialog is a native <dialog>: focus stays in it, Échap closes it and gives the focus back to the
-  « ? » it came from; arrows move between the choices; after a choice the focus goes to the next
+- The dialog is a native <dialog> shown as a modal by livret/ui/modal.py (not showModal(), which restyles
+  the whole grid): focus stays in it, Échap closes it and gives the focus to the « ? » of the competency
+  it shows; arrows move between the choices; after a choice the focus goes to the next
   competency's « ? », so a learner's 13 competencies are positioned in one pass from the keyboard."""
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ import streamlit as st
 from livret import bilans, dashboard, preferences, ui
 from livret.errors import LivretError
 from livret.render import grid, positioning_dialog
-from livret.ui import flash
+from livret.ui import flash, modal
 
 COMPONENT = "livret_grid"
 # data.parts: [[key, html], ...] (legend and jump list, then one block per competency); data.dialogs:
 # {code: {head, evidence}}; data.choices: the choice table; data.target: what the buttons edit.
-_JS = """
+_JS = modal.MODAL_JS + """
 const ORDER = ["lv-acq-1", "lv-acq-2", "lv-acq-3", "lv-acq-4", "lv-full", "lv-half", "lv-ne", "lv-saving"];
 
 function parts(host, data) {
@@ -63,9 +64,9 @@ function askButtons(host) {
   return [...host.querySelectorAll("button.lv-ask")];
 }
 
-function buildDialog(parentElement, title) {
+function buildDialog(title) {
   const dialog = document.createElement("dialog");
-  dialog.className = "lv-dialog";
+  dialog.className = "lv-dialog lv-modal";
   dialog.setAttribute("aria-labelledby", "lv-dialog-title");
   dialog.innerHTML = '<h2 id="lv-dialog-title"></h2>'
     + '<div class="lv-dlg-head"></div><p class="lv-dlg-target"></p><p class="lv-dlg-current"></p>'
@@ -75,8 +76,7 @@ function buildDialog(parentElement, title) {
     + '<button type="button" class="lv-close">Fermer</button></div>'
     + '<div class="lv-dlg-evidence"></div>';
   dialog.querySelector("h2").textContent = title;
-  parentElement.appendChild(dialog);
-  return dialog;
+  return lvPortal(dialog);
 }
 
 function focusChoice(dialog, row, col) {
@@ -100,7 +100,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     // Open or folded is the user's choice, kept for the next pages and sessions.
     legend.ontoggle = () => { if (legend.open !== data.legendOpen) setTriggerValue("legend", legend.open); };
   }
-  const dialog = parentElement.querySelector(":scope > dialog.lv-dialog") || buildDialog(parentElement, data.title);
+  const dialog = document.body.querySelector(":scope > dialog.lv-dialog") || buildDialog(data.title);
   if (dialog.lvChoices !== data.choices) {
     dialog.querySelector(".lv-dlg-choices").innerHTML = data.choices;
     dialog.lvChoices = data.choices;
@@ -133,7 +133,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const index = codes.indexOf(code);
     dialog.querySelector('.lv-nav[data-step="-1"]').disabled = index <= 0;
     dialog.querySelector('.lv-nav[data-step="1"]').disabled = index >= codes.length - 1;
-    if (!dialog.open) dialog.showModal();
+    lvShowModal(dialog);
     dialog.scrollTop = 0;
     // The proposition is only where the focus starts: nothing is saved without a click or Enter.
     const start = proposed
@@ -159,7 +159,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       ask.textContent = button.textContent.split(" \\u00b7 ")[0];
       ask.setAttribute("aria-busy", "true");
     }
-    dialog.close();
+    lvCloseModal(dialog, false);
     if (next) {
       next.focus({ preventScroll: true });
       next.scrollIntoView({ block: "nearest" });
@@ -182,8 +182,13 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
     select.value = "";  // a menu, not a filter: the same competency can be chosen again
   };
+  // Échap, or a click on the shade: closed, the focus on the « ? » of the competency shown.
+  dialog.oncancel = () => {
+    lvCloseModal(dialog, false);
+    const ask = host.querySelector(`button.lv-ask[data-competency="${CSS.escape(dialog.dataset.competency)}"]`);
+    if (ask) ask.focus({ preventScroll: true });
+  };
   dialog.onclick = (event) => {
-    if (event.target === dialog) { dialog.close(); return; }  // a click on the backdrop
     const choice = event.target.closest(".lv-choice");
     if (choice) { choose(choice); return; }
     const step = event.target.closest(".lv-nav");
@@ -193,7 +198,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       if (target) open(target);
       return;
     }
-    if (event.target.closest(".lv-close")) dialog.close();
+    if (event.target.closest(".lv-close")) dialog.oncancel();
   };
   dialog.onkeydown = (event) => {
     const choice = event.target.closest && event.target.closest(".lv-choice");
@@ -216,7 +221,8 @@ def show_grid(view, learner_id: int, key: str, *, target: str, bilan_id: int | N
     to the unlocked bilan bilan_id (target says so) or to the draft (None), through the saver element."""
     # Registering the same definition again is a no-op for Streamlit; doing it on each run keeps it
     # registered in every runtime (a server, or each AppTest).
-    element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css(), isolate_styles=False)
+    element = st.components.v2.component(COMPONENT, js=_JS, css=grid.stylesheet_css() + modal.MODAL_CSS,
+                                         isolate_styles=False)
     element(data={"parts": grid.page_parts(view.blocks, legend_open), "dialogs": view.dialogs,
                   "choices": positioning_dialog.choices_html(), "learner": str(learner_id), "target": target,
                   "bilan": bilan_id, "title": positioning_dialog.TITLE, "legendOpen": legend_open},
@@ -237,7 +243,8 @@ def legend_toggled(key: str) -> bool | None:
 SAVER = "livret_positioning_saver"
 # A choice made in the grid's dialog is sent by this small element, in a fragment of its own, so that saving
 # it reruns neither the page nor the grid: the answer is the chosen competency's button as now stored (the
-# level saved, or the one kept when the choice was refused), which replaces the button being saved.
+# level saved, or the one kept when the choice was refused), which replaces the button being saved, and the
+# positioning as stored, which the BI dialog's draft column and radar are redrawn from.
 _SAVER_JS = """
 export default function ({ data, setTriggerValue }) {
   window.livretPosition = (choice) => setTriggerValue("choose", choice);
@@ -252,13 +259,16 @@ export default function ({ data, setTriggerValue }) {
     ask.replaceWith(drawn.firstElementChild);
     if (focused) document.querySelector(`.lv-host button.lv-ask[data-competency="${CSS.escape(answer.code)}"]`).focus();
   }
+  // The BI dialog (livret/ui/bilan_sheet.py) redraws its draft column and radar from the stored positioning.
+  window.dispatchEvent(new CustomEvent("livret:positioned", { detail: answer }));
 }
 """
 
 
 def _saver_element(key: str, answer: dict | None, on_choose) -> None:
     """The element that sends the dialog's choices (on_choose runs before its fragment, the choice in
-    chosen_positioning(key)) and draws the answer {id, code, button}: the chosen competency's button."""
+    chosen_positioning(key)) and draws the answer {id, code, learner, button, positioned, level, objective,
+    draft, editing}: the chosen competency's button, and its positioning for the BI dialog."""
     element = st.components.v2.component(SAVER, js=_SAVER_JS, isolate_styles=False)
     element(data={"answer": answer}, key=key, on_choose_change=on_choose)
 
@@ -293,8 +303,8 @@ def positioning_saver(db, user, learner_id: int, editing) -> None:
         flash.show(_REFUSED, toast=True)
         answered, answer = st.session_state.get(_ANSWERED), None
         if answered and answered[1] == learner_id:
-            answer = {"id": answered[0], "code": answered[2],
-                      "button": dashboard.ask_button_html(db, user, learner_id, answered[2])}
+            answer = {"id": answered[0], "code": answered[2], "learner": str(learner_id),
+                      **dashboard.positioned_answer(db, user, learner_id, answered[2])}
     except LivretError as error:
         ui.show_error(error)
         return
