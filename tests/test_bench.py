@@ -19,7 +19,7 @@ def test_ci_sized_benchmark_prints_every_figure(tmp_path, demo_template):
     table = bench.run([1], repeat=1, clicks=2, sessions=2, browser=True, folder=tmp_path)
     for label in ("données du tableau de bord", "rendu HTML de la grille — chronologique",
                   "taille HTML de la grille — chronologique", "AppTest — tableau de bord",
-                  "AppTest — dialogue BI", "AppTest — notation", "AppTest — bilans de compétences",
+                  "AppTest — notation", "AppTest — bilans de compétences",
                   "Chromium — suivant", "Chromium — rerun trivial", "Chromium — ? → dialogue",
                   "Chromium — niveau → pastille", "Chromium — suivante → compétence suivante", "Chromium — dialogue BI",
                   "mémoire crête du serveur", "données du conseil de classe", "AppTest — conseil de classe",
