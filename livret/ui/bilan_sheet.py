@@ -51,9 +51,9 @@ DIALOG_TEXTS = {"problem": bilans.NOTHING_POSITIONED_MESSAGE,
                 "listed": "Compétences non positionnées, enregistrées « NE » ({n}) :"}
 
 # Session keys: the last trigger handled (the dialog then knows its texts, or its request for the draft,
-# reached the server), the draft created by the first text typed when there was none (by learner), the last message for
-# the dialog, the count of closings asked by the server, and a page rerun asked by a callback (a callback
-# cannot rerun the page).
+# reached the server), the draft created by the first text typed when there was none (by learner), the
+# last message for the dialog, the count of closings asked by the server, and a page rerun asked by a
+# callback (a callback cannot rerun the page).
 _HANDLED, _DRAFT, _MESSAGE, _CLOSINGS, _RERUN = ("bi_traite", "bi_brouillon", "bi_message", "bi_fermetures",
                                                  "bi_relancer")
 _REFUSED = "bi_refus"
