@@ -1,6 +1,7 @@
 """The BI dialog drawn in the browser (issue 13): it opens without a server run, shows a positioning chosen in
-the « ? » dialog exactly as the server draws it, and refuses a confirmation when another session changed the
-draft since it was shown. Screenshot: /tmp/bilan-sheet-redrawn.png."""
+the « ? » dialog exactly as the server draws it, refuses a confirmation when another session changed the
+draft since it was shown, and fetches the draft when the page's copy may be out of date (an unlocked bilan
+being corrected). Screenshot: /tmp/bilan-sheet-redrawn.png."""
 
 import pytest
 from playwright.sync_api import expect
@@ -86,3 +87,28 @@ def test_a_draft_changed_by_another_session_is_not_confirmed_unseen(private_serv
     form.get_by_role("button", name="Créer le bilan").click()
     expect(page.get_by_text(f"Bilan de {name} validé le {TODAY}")).to_be_visible()
     assert stored(private_server.db_path, count, [learner_id])[0][0] == before + 1
+
+
+def test_while_an_unlocked_bilan_is_corrected_bi_fetches_the_draft_it_cannot_redraw(private_server, page):
+    from .test_browser_bilans import DDFPT
+
+    learner_id, _ = first_learner(private_server.db_path)
+    db = connect(private_server.db_path)
+    ddfpt = user_by_email(db, "claire.dubreuil@lycee-demo.fr")
+    latest = bilans.latest_validated_bilan(db, ddfpt, learner_id)
+    bilans.unlock_bilan(db, ddfpt, latest.id)
+    db.close()
+    open_page(page, private_server, DDFPT, "tableau-de-bord")
+    c1_button(page).click()  # edits the unlocked bilan, not the draft shown by « BI »
+    page.get_by_role("dialog").get_by_role("button", name="+ · terminal", exact=True).click()
+    expect(c1_button(page)).to_have_text("+")
+    expect(c1_button(page)).not_to_have_class("lv-ask lv-saving")
+    wait_for_app(page)
+    page.evaluate(COUNT_RUNS)
+    page.get_by_role("button", name="BI", exact=True).click()
+    dialog = page.locator("dialog.lv-bilan[open]")
+    expect(dialog).not_to_have_attribute("aria-busy", "true")  # once the server has answered
+    expect(dialog.get_by_role("columnheader", name=f"{TODAY} (à valider)")).to_be_visible()
+    assert page.evaluate("window.lvRuns") >= 1  # asked for, not redrawn from the page's copy
+    expect(dialog.get_by_role("button", name="Confirmer le bilan")).to_be_enabled()
+    page.keyboard.press("Escape")
