@@ -179,6 +179,8 @@ def test_evaluation_in_a_validated_bilan_needs_confirmation(private_server, page
     assert evaluations.evaluation_results(db, user, evaluation).get((first_learner, criterion)) == before
 
     page.get_by_text(evaluations.LOCK_CONFIRM_LABEL).click()
+    # wait_for_app may return before the rerun that makes the grid editable has begun: wait for what it shows
+    expect(page.get_by_role("button", name="Marquer absent")).to_be_enabled()
     wait_for_app(page)
     cell(page, 0, criterion).click()
     page.keyboard.type(new_code.lower())
