@@ -127,16 +127,11 @@ def unlocked_editing(db: Database, user: User | None, learner_id: int) -> grid.E
     return _unlocked(db, learner_id)
 
 
-def ask_button_html(db: Database, user: User | None, learner_id: int, code: str) -> str:
-    """The button ending a competency's blue line as the grid draws it now: the draft's positioning, or
-    the unlocked bilan's while one is being corrected."""
-    return positioned_answer(db, user, learner_id, code)["button"]
-
-
 def positioned_answer(db: Database, user: User | None, learner_id: int, code: str) -> dict:
     """What a positioning's answer carries to the page: the competency's button as the grid draws it now
-    (button), and its positioning as stored (positioned, level, objective) with the draft's id (draft) —
-    what the BI dialog redraws its draft column from — or editing True while an unlocked bilan is corrected."""
+    (button) — the draft's positioning, or the unlocked bilan's while one is corrected (editing True) — and
+    that positioning as stored (variant: a bilan_sheet.variant_key, None while « ? ») with the draft's id
+    (draft): what the BI dialog redraws its draft column from."""
     require_learner_staff(db, user, learner_id)
     with reading(db):
         editing = _unlocked(db, learner_id)
@@ -145,9 +140,9 @@ def positioned_answer(db: Database, user: User | None, learner_id: int, code: st
     rows = list(frame[frame["competency"] == code].itertuples(index=False))
     row = rows[0] if rows else None
     level = None if row is None or pd.isna(row.level) else int(row.level)
-    return {"button": grid.ask_button(code, row, editing), "positioned": row is not None, "level": level,
-            "objective": None if level is None else row.objective, "draft": draft[0] if draft else None,
-            "editing": editing is not None}
+    return {"button": grid.ask_button(code, row, editing),
+            "variant": None if row is None else bilan_sheet.variant_key(level, None if level is None else row.objective),
+            "draft": draft[0] if draft else None, "editing": editing is not None}
 
 
 def draft_positionings(db: Database, user: User | None, learner_id: int) -> pd.DataFrame:
@@ -424,7 +419,8 @@ def _bilan_sheet(db: Database, user: User, learner_id: int, path: str, version: 
             draft = bilan_rules.read_draft(db, user, learner_id)
             history = bilan_rules.bilan_history(db, user, learner_id, include_draft=True)
             axes = bilan_rules.radar_axes_of(db, user, learner_id)
-            listed = stored.competencies(db, learner_id)
+        # The draft's column lists every competency of the diploma, in référentiel order.
+        listed = history[history["status"] == "draft"].sort_values("position")
         state = {}
         for competency in listed.itertuples():
             chosen = draft.positionings.get(int(competency.competency_id))

@@ -32,14 +32,19 @@ def drawn_draft(dialog):
     }
 
 
-def test_bi_opens_without_a_run_and_shows_a_new_positioning_as_the_server_draws_it(private_server, page):
-    open_page(page, private_server, TEACHER, "tableau-de-bord")
+def position_c1(page, choice):
+    """C1 positioned with the « ? » dialog, until the server's answer is drawn; then the page's runs counted."""
     c1_button(page).click()
-    page.get_by_role("dialog").get_by_role("button", name="++ · terminal", exact=True).click()
-    expect(c1_button(page)).to_have_text("++")
+    page.get_by_role("dialog").get_by_role("button", name=choice, exact=True).click()
+    expect(c1_button(page)).to_have_text(choice.split(" · ")[0])
     expect(c1_button(page)).not_to_have_class("lv-ask lv-saving")
     wait_for_app(page)
     page.evaluate(COUNT_RUNS)
+
+
+def test_bi_opens_without_a_run_and_shows_a_new_positioning_as_the_server_draws_it(private_server, page):
+    open_page(page, private_server, TEACHER, "tableau-de-bord")
+    position_c1(page, "++ · terminal")
     page.get_by_role("button", name="BI", exact=True).click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("columnheader", name=f"{TODAY} (à valider)")).to_be_visible()
@@ -99,12 +104,7 @@ def test_while_an_unlocked_bilan_is_corrected_bi_fetches_the_draft_it_cannot_red
     bilans.unlock_bilan(db, ddfpt, latest.id)
     db.close()
     open_page(page, private_server, DDFPT, "tableau-de-bord")
-    c1_button(page).click()  # edits the unlocked bilan, not the draft shown by « BI »
-    page.get_by_role("dialog").get_by_role("button", name="+ · terminal", exact=True).click()
-    expect(c1_button(page)).to_have_text("+")
-    expect(c1_button(page)).not_to_have_class("lv-ask lv-saving")
-    wait_for_app(page)
-    page.evaluate(COUNT_RUNS)
+    position_c1(page, "+ · terminal")  # edits the unlocked bilan, not the draft shown by « BI »
     page.get_by_role("button", name="BI", exact=True).click()
     dialog = page.locator("dialog.lv-bilan[open]")
     expect(dialog).not_to_have_attribute("aria-busy", "true")  # once the server has answered

@@ -103,11 +103,13 @@ def launch_chromium(playwright):
 
 
 def wait_for_app(page) -> None:
-    """Wait until the app is connected and its script has finished running."""
+    """Wait until the app is connected and its script has finished running (nor is a run asked for). A widget's
+    change marks nothing in the page until the server starts its run: a test that needs that run's outcome
+    waits for what the run shows."""
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
     page.wait_for_function(
         "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
-        " return app && app.getAttribute('data-test-script-state') !== 'running'; }"
+        " return app && !['running', 'rerunRequested'].includes(app.getAttribute('data-test-script-state')); }"
     )
 
 

@@ -61,119 +61,72 @@ CHANGED_MESSAGE = ("Le brouillon a changé depuis son affichage (une autre sessi
                    "bilan ci-dessus puis confirmez à nouveau.")
 
 _JS = modal.MODAL_JS + """
-function field(root, name, label, id) {
-  const box = document.createElement("div");
-  box.className = "lv-bi-text";
-  const tag = document.createElement("label");
-  const area = document.createElement("textarea");
-  area.id = id + "-" + name;
-  area.rows = 3;
-  area.placeholder = label;
+// An element of the dialog, with its class and properties (text is always set as textContent), in parent.
+function make(parent, tag, className, props = {}) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  Object.assign(element, props);
+  if (parent) parent.append(element);
+  return element;
+}
+
+function field(parent, name, label, id) {
+  const box = make(parent, "div", "lv-bi-text");
+  const tag = make(box, "label", null, { textContent: label, htmlFor: `${id}-${name}` });
+  const area = make(box, "textarea", null, { id: tag.htmlFor, rows: 3, placeholder: label });
   area.dataset.name = name;
-  tag.htmlFor = area.id;
-  tag.textContent = label;
-  box.append(tag, area);
-  root.append(box);
   return area;
 }
 
 function button(parent, label, className, title) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.className = className;
-  b.textContent = label;
-  if (title) b.title = title;
-  parent.append(b);
-  return b;
+  return make(parent, "button", className, { type: "button", textContent: label, ...(title ? { title } : {}) });
 }
 
 function build(parentElement, data) {
   const id = "lv-bi-" + Math.random().toString(36).slice(2);
-  const root = document.createElement("div");
-  root.className = "lv-bi";
-  const open = button(root, "BI", "lv-bi-open", data.help);
-  open.setAttribute("aria-haspopup", "dialog");
+  const root = make(null, "div", "lv-bi", { lvCount: Date.now() });
+  root.lvOpen = button(root, "BI", "lv-bi-open", data.help);
+  root.lvOpen.setAttribute("aria-haspopup", "dialog");
   // A dialog left at the end of the body by an earlier drawing of this element (livret/ui/modal.py) goes.
   for (const stale of document.body.querySelectorAll(":scope > dialog.lv-bilan")) {
     if (stale.lvShade) stale.lvShade.remove();
     stale.remove();
   }
-  const dialog = document.createElement("dialog");
-  dialog.className = "lv-bilan lv-modal";
+  const dialog = root.lvDialog = make(null, "dialog", "lv-bilan lv-modal");
   dialog.setAttribute("aria-labelledby", id + "-title");
-  const title = document.createElement("h2");
-  title.id = id + "-title";
-  const scroll = document.createElement("div");
-  scroll.className = "lv-bi-scroll";
-  const texts = document.createElement("div");
-  texts.className = "lv-bi-texts";
-  const areas = data.fields.map(([name, label]) => field(texts, name, label, id));
-  const note = document.createElement("p");
-  note.className = "lv-bi-note";
-  note.textContent = data.note;
-  texts.append(note);
-  const heading = document.createElement("h3");
-  heading.textContent = "Bilan des compétences";
-  const prefill = document.createElement("div");
-  prefill.className = "lv-bi-prefill";
-  for (const [action, label] of data.prefill) button(prefill, label, "lv-bi-fill", data.prefillHelp).dataset.action = action;
-  const report = document.createElement("div");
-  report.className = "lv-bi-report";
-  report.setAttribute("role", "status");
-  const caption = document.createElement("p");
-  caption.className = "lv-bi-caption";
-  caption.hidden = true;
-  const body = document.createElement("div");
-  body.className = "lv-bi-body lv-bilan-view";
-  scroll.append(texts, heading, prefill, report, caption, body);
-  const actions = document.createElement("div");
-  actions.className = "lv-bi-actions";
-  const buttons = document.createElement("div");
-  buttons.className = "lv-bi-buttons";
-  const close = button(buttons, "Fermer", "lv-bi-close");
-  const confirm = button(buttons, "Confirmer le bilan", "lv-bi-confirm");
-  const problem = document.createElement("div");
-  problem.className = "lv-bi-problem";
-  problem.setAttribute("role", "alert");
-  const form = document.createElement("form");
-  form.className = "lv-bi-form";
-  form.hidden = true;
+  root.lvTitle = make(dialog, "h2", null, { id: id + "-title" });
+  const scroll = make(dialog, "div", "lv-bi-scroll");
+  const texts = make(scroll, "div", "lv-bi-texts");
+  root.lvAreas = data.fields.map(([name, label]) => field(texts, name, label, id));
+  make(texts, "p", "lv-bi-note", { textContent: data.note });
+  make(scroll, "h3", null, { textContent: "Bilan des compétences" });
+  root.lvPrefill = make(scroll, "div", "lv-bi-prefill");
+  for (const [action, label] of data.prefill) button(root.lvPrefill, label, "lv-bi-fill", data.prefillHelp).dataset.action = action;
+  root.lvReport = make(scroll, "div", "lv-bi-report");
+  root.lvReport.setAttribute("role", "status");
+  root.lvCaption = make(scroll, "p", "lv-bi-caption", { hidden: true });
+  root.lvBody = make(scroll, "div", "lv-bi-body lv-bilan-view");
+  const actions = make(dialog, "div", "lv-bi-actions");
+  const buttons = make(actions, "div", "lv-bi-buttons");
+  root.lvClose = button(buttons, "Fermer", "lv-bi-close");
+  root.lvConfirm = button(buttons, "Confirmer le bilan", "lv-bi-confirm");
+  root.lvProblem = make(actions, "div", "lv-bi-problem");
+  root.lvProblem.setAttribute("role", "alert");
+  const form = root.lvForm = make(actions, "form", "lv-bi-form", { hidden: true });
   form.setAttribute("aria-label", "Confirmation du bilan");
-  const listed = document.createElement("div");
-  listed.className = "lv-bi-unpositioned";
-  const wordLabel = document.createElement("label");
-  wordLabel.htmlFor = id + "-word";
-  wordLabel.textContent = data.wordLabel;
-  const word = document.createElement("input");
-  word.id = id + "-word";
-  word.type = "text";
-  word.autocomplete = "off";
-  word.spellcheck = false;
-  const create = document.createElement("button");
-  create.type = "submit";
-  create.className = "lv-bi-create";
-  create.textContent = "Créer le bilan";
-  form.append(listed, wordLabel, word, create);
-  actions.append(buttons, problem, form);
-  dialog.append(title, scroll, actions);
+  root.lvListed = make(form, "div", "lv-bi-unpositioned");
+  make(form, "label", null, { htmlFor: id + "-word", textContent: data.wordLabel });
+  root.lvWord = make(form, "input", null, { id: id + "-word", type: "text", autocomplete: "off", spellcheck: false });
+  root.lvCreate = make(form, "button", "lv-bi-create", { type: "submit", textContent: "Créer le bilan" });
   parentElement.append(root);
   lvPortal(dialog);
-  Object.assign(root, { lvOpen: open, lvDialog: dialog, lvTitle: title, lvAreas: areas, lvPrefill: prefill,
-    lvReport: report, lvCaption: caption, lvBody: body, lvClose: close, lvConfirm: confirm, lvProblem: problem, lvForm: form,
-    lvListed: listed, lvWord: word, lvCreate: create, lvCount: Date.now() });
   return root;
 }
 
 function say(box, message) {
   box.replaceChildren();
-  if (!message) return;
-  const p = document.createElement("p");
-  p.className = "lv-bi-msg lv-bi-" + message.kind;
-  p.textContent = message.text;
-  box.append(p);
+  if (message) make(box, "p", "lv-bi-msg lv-bi-" + message.kind, { textContent: message.text });
 }
-
-const variant = (level, objective) => (level === null || level === undefined ? "ne" : `${level}-${objective}`);
 
 // The draft's competencies still « ? », whether one has a level, and what the dialog says of them.
 function review(root) {
@@ -190,17 +143,9 @@ function showReview(root) {
   root.lvCaption.textContent = root.lvTexts.caption.replace("{n}", unpositioned.length);
   root.lvListed.replaceChildren();
   if (unpositioned.length) {
-    const head = document.createElement("p");
-    const strong = document.createElement("strong");
-    strong.textContent = root.lvTexts.listed.replace("{n}", unpositioned.length);
-    head.append(strong);
-    const list = document.createElement("ul");
-    for (const item of unpositioned) {
-      const li = document.createElement("li");
-      li.textContent = item;
-      list.append(li);
-    }
-    root.lvListed.append(head, list);
+    make(make(root.lvListed, "p"), "strong", null, { textContent: root.lvTexts.listed.replace("{n}", unpositioned.length) });
+    const list = make(root.lvListed, "ul");
+    for (const item of unpositioned) make(list, "li", null, { textContent: item });
   }
   if (problem) root.lvForm.hidden = true;
 }
@@ -330,7 +275,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const answer = event.detail;
     if (!root.lvSheet || answer.learner !== root.dataset.learner) return;
     if (answer.editing) { root.lvStale = true; return; }  // an unlocked bilan was corrected: fetch the draft
-    root.lvState[answer.code] = answer.positioned ? variant(answer.level, answer.objective) : null;
+    root.lvState[answer.code] = answer.variant;
     if (answer.draft !== null) root.lvDraft = answer.draft;
     redraw(root, answer.code);
     showReview(root);
@@ -436,9 +381,14 @@ def _message(text: str, kind: str, where: str) -> None:
     st.session_state[_MESSAGE] = {"id": count, "text": text, "kind": kind, "where": where}
 
 
-def _payload(name: str) -> dict:
+def _trigger(name: str):
+    """The value the element's trigger name carried, in its callback."""
     state = st.session_state.get(KEY)
-    value = state.get(name) if isinstance(state, dict) else None
+    return state.get(name) if isinstance(state, dict) else None
+
+
+def _payload(name: str) -> dict:
+    value = _trigger(name)
     return value if isinstance(value, dict) else {}
 
 
@@ -454,8 +404,7 @@ def _texts_of(payload: dict | None) -> dict[str, str | None]:
 
 
 def _on_open() -> None:
-    state = st.session_state.get(KEY)
-    _handled({"n": state.get("open") if isinstance(state, dict) else None})
+    _handled({"n": _trigger("open")})
 
 
 def _on_texts(db, user, learner_id: int) -> None:

@@ -267,8 +267,8 @@ export default function ({ data, setTriggerValue }) {
 
 def _saver_element(key: str, answer: dict | None, on_choose) -> None:
     """The element that sends the dialog's choices (on_choose runs before its fragment, the choice in
-    chosen_positioning(key)) and draws the answer {id, code, learner, button, positioned, level, objective,
-    draft, editing}: the chosen competency's button, and its positioning for the BI dialog."""
+    chosen_positioning(key)) and draws the answer {id, code, learner, button, variant, draft, editing}: the
+    chosen competency's button, and its positioning for the BI dialog (dashboard.positioned_answer)."""
     element = st.components.v2.component(SAVER, js=_SAVER_JS, isolate_styles=False)
     element(data={"answer": answer}, key=key, on_choose_change=on_choose)
 
